@@ -1,0 +1,95 @@
+// The dldoctor command: a thin front end over the library. Exit status: 0 the file would load,
+// 1 findings of severity error, 2 dldoctor itself could not run (usage, unknown message).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "dldoctor/dldoctor.hpp"
+#include "load_in_child.hpp"
+
+namespace {
+
+constexpr int kExitLoads = 0;
+constexpr int kExitFindings = 1;
+constexpr int kExitCannotRun = 2;
+
+dldoctor::TextStyle terminal_style() {
+  const char* no_colour = std::getenv("NO_COLOR");
+  const bool colour = ::isatty(STDOUT_FILENO) == 1 && (no_colour == nullptr || *no_colour == '\0');
+  return dldoctor::TextStyle{colour};
+}
+
+struct CheckOptions {
+  std::string path;
+  std::string mode = "now";
+  bool json = false;
+  bool load = false;
+  int timeout_seconds = 10;
+};
+
+int run_check(const CheckOptions& options) {
+  const dldoctor::Mode mode = options.mode == "lazy" ? dldoctor::Mode::Lazy : dldoctor::Mode::Now;
+  dldoctor::Report report = dldoctor::diagnose(dldoctor::LoadRequest{options.path, mode});
+  if (options.load) {
+    report.load = dldoctor::cli::load_in_child(options.path, mode,
+                                                std::chrono::seconds(options.timeout_seconds));
+    report.loads = report.load->loaded;
+  }
+  std::cout << (options.json ? dldoctor::render_json(report) + "\n"
+                             : dldoctor::render_text(report, terminal_style()));
+  return report.loads && !report.has_errors() ? kExitLoads : kExitFindings;
+}
+
+int run_explain(const std::string& message, bool json) {
+  const std::optional<dldoctor::Explanation> explanation = dldoctor::explain(message);
+  if (!explanation) {
+    std::cerr << "dldoctor explain: not a loader message dldoctor knows: " << message << "\n"
+              << "(give dlerror()'s text, or the line ld.so printed, in quotes)\n";
+    return kExitCannotRun;
+  }
+  std::cout << (json ? dldoctor::render_json(*explanation) + "\n"
+                     : dldoctor::render_text(*explanation, terminal_style()));
+  return kExitLoads;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dldoctor: why a shared library or plugin will not load, and how to fix it"};
+  app.set_version_flag("--version", "dldoctor " DLDOCTOR_VERSION);
+  app.require_subcommand(1);
+
+  CheckOptions check_options;
+  CLI::App* check = app.add_subcommand(
+      "check", "Inspect a shared library as the loader would, without running it");
+  check->add_option("PATH", check_options.path, "the file, as the host passes it to dlopen")
+      ->required();
+  check->add_option("--mode", check_options.mode, "how the host calls dlopen: now or lazy")
+      ->check(CLI::IsMember({"now", "lazy"}));
+  check->add_flag("--json", check_options.json, "print one JSON object (docs/report.schema.json)");
+  check->add_flag("--load", check_options.load,
+                  "also dlopen it for real, in a child process (runs its constructors)");
+  check->add_option("--timeout", check_options.timeout_seconds,
+                    "seconds to wait for the child of --load")
+      ->check(CLI::Range(1, 3600));
+
+  std::string message;
+  bool explain_json = false;
+  CLI::App* explain_command = app.add_subcommand(
+      "explain", "Say which family a loader message belongs to and what to check");
+  explain_command->add_option("MESSAGE", message, "dlerror() text or what ld.so printed")
+      ->required();
+  explain_command->add_flag("--json", explain_json, "print one JSON object");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int status = app.exit(error);
+    return status == 0 ? kExitLoads : kExitCannotRun;
+  }
+  if (check->parsed()) return run_check(check_options);
+  return run_explain(message, explain_json);
+}

@@ -1,0 +1,10 @@
+// The umbrella header: everything a host program or tool needs from dldoctor.
+#pragma once
+
+#include "dldoctor/diagnose.hpp"
+#include "dldoctor/elf.hpp"
+#include "dldoctor/explain.hpp"
+#include "dldoctor/library.hpp"
+#include "dldoctor/render.hpp"
+#include "dldoctor/report.hpp"
+#include "dldoctor/result.hpp"

@@ -1,0 +1,110 @@
+// The ELF view: one place that turns raw ELF bytes (any class, any byte order) into clean values,
+// read through elfutils' libelf with every offset and count checked against the file first.
+// Nothing downstream touches raw offsets. Reading never writes to the file and never maps it
+// executable.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace dldoctor::elf {
+
+// What open_verify (glibc elf/dl-load.c) reads first: e_ident and the ELF header.
+struct Identity {
+  unsigned elf_class = 0;     // ELFCLASS32 or ELFCLASS64
+  unsigned byte_order = 0;    // ELFDATA2LSB or ELFDATA2MSB
+  unsigned ident_version = 0; // e_ident[EI_VERSION]
+  unsigned os_abi = 0;        // e_ident[EI_OSABI]
+  unsigned abi_version = 0;   // e_ident[EI_ABIVERSION]
+  std::uint16_t type = 0;     // e_type: ET_REL, ET_EXEC, ET_DYN, ...
+  std::uint16_t machine = 0;  // e_machine: EM_X86_64, EM_386, EM_AARCH64, ...
+  std::uint32_t version = 0;  // e_version
+  std::uint64_t entry = 0;
+  std::uint16_t phentsize = 0;
+  std::uint16_t ehsize = 0;
+};
+
+struct ProgramHeader {
+  std::uint32_t type = 0;  // PT_LOAD, PT_DYNAMIC, PT_INTERP, ...
+  std::uint32_t flags = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t vaddr = 0;
+  std::uint64_t filesz = 0;
+  std::uint64_t memsz = 0;
+  std::uint64_t align = 0;
+};
+
+// The dynamic section as the loader reads it: through PT_DYNAMIC, strings through DT_STRTAB.
+struct DynamicInfo {
+  bool present = false;  // there is a PT_DYNAMIC segment
+  std::vector<std::string> needed;
+  std::optional<std::string> soname;
+  std::optional<std::string> rpath;
+  std::optional<std::string> runpath;
+  std::uint64_t flags = 0;    // DT_FLAGS
+  std::uint64_t flags_1 = 0;  // DT_FLAGS_1
+  bool has_flags_1 = false;
+  bool textrel = false;  // DT_TEXTREL present
+};
+
+struct Symbol {
+  std::string name;
+  unsigned char binding = 0;     // STB_LOCAL, STB_GLOBAL, STB_WEAK, STB_GNU_UNIQUE
+  unsigned char type = 0;        // STT_FUNC, STT_OBJECT, ...
+  unsigned char visibility = 0;  // STV_DEFAULT, STV_HIDDEN, STV_PROTECTED, STV_INTERNAL
+  std::uint16_t section_index = 0;  // SHN_UNDEF for undefined symbols
+  std::string section_name;         // "" when undefined or unknown
+  std::uint64_t value = 0;
+  std::uint64_t size = 0;
+  std::string version;  // "" when unversioned; "GLIBC_2.34" etc.
+  bool version_hidden = false;  // the @ (non-default) form
+
+  bool defined() const noexcept { return section_index != 0; }
+};
+
+// A problem that does not stop the loader (it only reads the program headers and the dynamic
+// segment) but stops dldoctor from reading something else, e.g. a broken section header table.
+struct Warning {
+  std::string message;
+};
+
+struct Image {
+  std::uint64_t file_size = 0;
+  Identity identity;
+  std::vector<ProgramHeader> program_headers;
+  DynamicInfo dynamic;
+  std::vector<Symbol> dynamic_symbols;  // .dynsym
+  std::optional<std::vector<Symbol>> symbol_table;  // .symtab; nullopt when stripped
+  std::vector<Warning> warnings;
+
+  bool is_pie() const noexcept;  // ET_DYN with DF_1_PIE
+  bool has_interpreter() const noexcept;  // a PT_INTERP segment
+};
+
+// Why a file could not be read as ELF, naming what and where:
+// "program header table at 0x40 runs past the end of the file (size 120)".
+struct ReadError {
+  std::string message;
+};
+
+using ReadOutcome = std::variant<Image, ReadError>;
+
+// Reads the file at path. Never throws; a malformed file yields a ReadError.
+ReadOutcome read_image(const std::string& path) noexcept;
+// Reads an already open descriptor (not closed, not moved: reads use pread).
+ReadOutcome read_image_fd(int fd) noexcept;
+
+// Names for people: "ET_DYN", "x86-64 (62)", "AArch64 (183)", "ELFCLASS32".
+std::string type_name(std::uint16_t e_type);
+std::string machine_name(std::uint16_t e_machine);
+std::string class_name(unsigned elf_class);
+std::string hex(std::uint64_t value);
+
+// The e_machine and class of the process dldoctor runs in (what the loader accepts).
+std::uint16_t host_machine() noexcept;
+unsigned host_class() noexcept;
+
+}  // namespace dldoctor::elf

@@ -1,0 +1,35 @@
+// The diagnosis pipeline's shared state and the stage signature. A stage models one step of the
+// loader and knows one family; it appends findings and says whether the loader would go on.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dldoctor/diagnose.hpp"
+#include "dldoctor/elf.hpp"
+#include "dldoctor/report.hpp"
+#include "file_probe.hpp"
+
+namespace dldoctor {
+
+struct Context {
+  explicit Context(const LoadRequest& load_request) : request(load_request) {}
+
+  const LoadRequest& request;
+  FileProbe probe;                  // filled by the path stage
+  std::optional<elf::Image> image;  // filled by the identity stage when the file is ELF
+  std::vector<Finding> findings;
+};
+
+enum class StageVerdict { Continue, Stop };
+
+// The stages, in the order the loader runs the steps they model (diagnose.cpp runs them).
+StageVerdict check_path(Context& context);         // checks/bad_path.cpp
+StageVerdict check_permissions(Context& context);  // checks/missing_permission.cpp
+StageVerdict check_identity(Context& context);     // checks/wrong_build_mode.cpp
+
+// Shared by stages that print commands: a path quoted for a POSIX shell when it needs to be.
+std::string shell_quote(const std::string& word);
+
+}  // namespace dldoctor

@@ -1,0 +1,570 @@
+// Stage 3, identity (wrong-build-mode family): is the file a shared object this process can load?
+// The checks run in the order of glibc's open_verify (elf/dl-load.c): file length, e_ident magic,
+// class, byte order, versions, OS ABI, then e_machine (a mismatch makes the candidate "not found",
+// ENOENT, which is why dlopen says "No such file or directory" for a file that exists), e_type
+// and e_phentsize; then those of _dl_map_object_from_fd and dl_open_worker: no executables,
+// no PIEs, no DF_1_NOOPEN, a PT_LOAD and a PT_DYNAMIC present.
+#include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+#include "checks/stage.hpp"
+#include "elf/dwarf_sources.hpp"
+
+namespace dldoctor {
+namespace {
+
+Finding make_finding(std::string code, std::string summary) {
+  Finding finding;
+  finding.family = Family::WrongBuildMode;
+  finding.code = std::move(code);
+  finding.summary = std::move(summary);
+  return finding;
+}
+
+std::string base_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// "plugin-exe" -> "plugin-exe.so", "libp.a" -> "libp.so", "p.o" -> "p.so": the shared object a
+// rebuild should produce, in the current directory.
+std::string shared_object_name(const std::string& path) {
+  std::string name = base_of(path);
+  for (std::string_view extension : {".o", ".a", ".so", ".obj"}) {
+    if (name.size() > extension.size() && name.ends_with(extension)) {
+      name.resize(name.size() - extension.size());
+      break;
+    }
+  }
+  return name + ".so";
+}
+
+// ---- Rebuild commands from what the debug information says of the build ----
+
+struct BuildHints {
+  std::string compiler = "c++";
+  std::vector<std::string> sources;
+  std::vector<std::string> producers;
+};
+
+std::string relative_to_cwd(const std::string& path) {
+  std::error_code error;
+  const std::filesystem::path cwd = std::filesystem::current_path(error);
+  if (error) return path;
+  const std::string prefix = cwd.string() + "/";
+  return path.rfind(prefix, 0) == 0 ? path.substr(prefix.size()) : path;
+}
+
+BuildHints build_hints(const std::string& path) {
+  BuildHints hints;
+  bool any_cxx = false;
+  bool any_c = false;
+  for (const elf::CompileUnit& unit : elf::compile_units(path)) {
+    hints.sources.push_back(relative_to_cwd(unit.source));
+    hints.producers.push_back(unit.producer);
+    if (unit.producer.rfind("GNU C++", 0) == 0) any_cxx = true;
+    if (unit.producer.rfind("GNU C", 0) == 0 && unit.producer.rfind("GNU C++", 0) != 0)
+      any_c = true;
+    for (std::string_view extension : {".cpp", ".cc", ".cxx", ".C"})
+      if (unit.source.ends_with(extension)) any_cxx = true;
+  }
+  if (!any_cxx && any_c) hints.compiler = "cc";
+  return hints;
+}
+
+std::string rebuild_command(const BuildHints& hints, const std::string& flags,
+                            const std::string& output) {
+  std::string command = hints.compiler + " " + flags + " -o " + shell_quote(output);
+  if (hints.sources.empty()) return command + " <the plugin's sources>";
+  for (const std::string& source : hints.sources) command += " " + shell_quote(source);
+  return command;
+}
+
+void add_producer_evidence(Finding& finding, const BuildHints& hints) {
+  if (!hints.producers.empty() && !hints.producers.front().empty())
+    finding.evidence.push_back("compiled by: " + hints.producers.front() + " (DW_AT_producer)");
+}
+
+// ---- Files that are not ELF at all ----
+
+bool looks_like_text(std::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](unsigned char c) {
+    return c == '\n' || c == '\r' || c == '\t' || (c >= 0x20 && c < 0x7f) || c >= 0x80;
+  });
+}
+
+std::string first_line(std::string_view text) {
+  std::string line(text.substr(0, text.find('\n')));
+  if (line.size() > 72) line = line.substr(0, 72) + "...";
+  return line;
+}
+
+std::string strip_comments(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text.compare(i, 2, "/*") == 0) {
+      const std::size_t end = text.find("*/", i + 2);
+      if (end == std::string_view::npos) break;
+      i = end + 2;
+      out += ' ';
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+struct ScriptInput {
+  std::string name;
+  bool as_needed = false;
+};
+
+// The inputs of a GNU ld script's GROUP(...) and INPUT(...) commands, in order. Names are
+// separated by blanks or commas; AS_NEEDED(...) marks the ones inside it.
+std::vector<ScriptInput> linker_script_inputs(std::string_view script_text) {
+  const std::string text = strip_comments(script_text);
+  std::vector<ScriptInput> inputs;
+  for (std::string_view command : {"GROUP", "INPUT"}) {
+    std::size_t at = 0;
+    while ((at = text.find(command, at)) != std::string::npos) {
+      std::size_t i = text.find_first_not_of(" \t\r\n", at + command.size());
+      at += command.size();
+      if (i == std::string::npos || text[i] != '(') continue;
+      int depth = 0;
+      bool as_needed = false;
+      bool after_as_needed = false;  // "AS_NEEDED (" may have blanks before its parenthesis
+      std::string token;
+      auto flush = [&] {
+        if (token == "AS_NEEDED")
+          after_as_needed = true;
+        else if (!token.empty())
+          inputs.push_back({token, as_needed});
+        token.clear();
+      };
+      for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '(') {
+          flush();
+          if (after_as_needed) as_needed = true;
+          after_as_needed = false;
+          ++depth;
+        } else if (c == ')') {
+          flush();
+          if (--depth == 0) break;
+          as_needed = false;
+        } else if (std::isspace(static_cast<unsigned char>(c)) || c == ',') {
+          flush();
+        } else {
+          token += c;
+        }
+      }
+    }
+  }
+  return inputs;
+}
+
+bool is_linker_script(std::string_view head) {
+  if (!looks_like_text(head)) return false;
+  const std::string text = strip_comments(head);
+  return head.find("GNU ld script") != std::string_view::npos ||
+         text.find("GROUP") != std::string::npos || text.find("INPUT") != std::string::npos;
+}
+
+void diagnose_linker_script(Context& context) {
+  const std::string& path = context.probe.path;
+  Finding finding = make_finding(
+      "mode.linker-script",
+      path + " is a GNU ld linker script for the static linker (-l), not a shared object");
+  finding.evidence.push_back("first line: " + first_line(context.probe.head));
+  const std::vector<ScriptInput> inputs = linker_script_inputs(context.probe.head);
+  std::optional<std::string> library_path;
+  std::optional<std::string> soname;
+  for (const ScriptInput& input : inputs) {
+    finding.evidence.push_back(std::string("names ") + input.name +
+                               (input.as_needed ? " (AS_NEEDED)" : ""));
+    if (library_path || input.as_needed || input.name.rfind("-l", 0) == 0) continue;
+    // ld resolves relative names against its search path; the script's own directory is where
+    // development symlinks and their targets live.
+    const std::string candidate =
+        input.name[0] == '/' ? input.name : directory_of(path) + "/" + input.name;
+    elf::ReadOutcome outcome = elf::read_image(candidate);
+    if (const auto* image = std::get_if<elf::Image>(&outcome);
+        image != nullptr && image->identity.type == ET_DYN && !image->is_pie()) {
+      library_path = candidate;
+      soname = image->dynamic.soname;
+    }
+  }
+  if (library_path) {
+    const std::string name = soname.value_or(base_of(*library_path));
+    finding.evidence.push_back(*library_path + " is a shared object" +
+                               (soname ? " with DT_SONAME " + *soname : std::string()));
+    const bool system_path = library_path->rfind("/lib", 0) == 0 ||
+                             library_path->rfind("/usr/lib", 0) == 0;
+    const std::string target = system_path ? name : *library_path;
+    finding.fix.summary = "open the shared object the script names: dlopen(\"" + target +
+                          "\", RTLD_NOW)" +
+                          (system_path ? " (its SONAME; the loader finds it on the search path)"
+                                       : " (by path; its SONAME is " + name + ")");
+    finding.fix.commands.push_back("dldoctor check " + shell_quote(*library_path));
+  } else {
+    finding.fix.summary =
+        "open the real shared object (usually the same name with a version suffix, .so.N) "
+        "instead of the development linker script";
+    finding.fix.commands.push_back("ls -l " + shell_quote(directory_of(path)));
+  }
+  context.findings.push_back(std::move(finding));
+}
+
+void diagnose_not_elf(Context& context) {
+  const FileProbe& probe = context.probe;
+  const std::string_view head = probe.head;
+  Finding finding = make_finding("mode.not-elf", "");
+  if (looks_like_text(head)) {
+    finding.summary = probe.path + " is a text file of " + std::to_string(probe.size) +
+                      " bytes, not an ELF shared object";
+    finding.evidence.push_back("first line: " + first_line(head));
+  } else {
+    char bytes[64] = {};
+    const std::size_t shown = std::min<std::size_t>(head.size(), 4);
+    for (std::size_t i = 0; i < shown; ++i)
+      std::snprintf(bytes + 3 * i, 4, "%02x ", static_cast<unsigned char>(head[i]));
+    finding.summary = probe.path + " is not an ELF file";
+    finding.evidence.push_back(std::string("first bytes: ") + bytes +
+                               "(an ELF file starts with 7f 45 4c 46)");
+  }
+  finding.evidence.push_back(probe.size < 64 ? "the loader says 'file too short' (under 64 bytes)"
+                                             : "the loader says 'invalid ELF header'");
+  finding.fix.summary = "point the host at the built shared object; this path holds something else";
+  finding.fix.commands.push_back("file " + shell_quote(probe.path));
+  context.findings.push_back(std::move(finding));
+}
+
+// ---- Archives: read their members with libelf ----
+
+std::vector<std::string> archive_members(const std::string& path) {
+  std::vector<std::string> members;
+  elf_version(EV_CURRENT);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return members;
+  Elf* archive = elf_begin(fd, ELF_C_READ, nullptr);
+  if (archive != nullptr && elf_kind(archive) == ELF_K_AR) {
+    Elf_Cmd command = ELF_C_READ;
+    for (Elf* member; members.size() < 1000 && (member = elf_begin(fd, command, archive));) {
+      const Elf_Arhdr* header = elf_getarhdr(member);
+      if (header != nullptr && header->ar_name != nullptr && header->ar_name[0] != '/')
+        members.emplace_back(header->ar_name);
+      command = elf_next(member);
+      elf_end(member);
+    }
+  }
+  if (archive != nullptr) elf_end(archive);
+  ::close(fd);
+  return members;
+}
+
+void diagnose_archive(Context& context) {
+  const std::string& path = context.probe.path;
+  Finding finding = make_finding(
+      "mode.static-archive",
+      path + " is a static archive (ar) of object files, which only the static linker reads");
+  finding.evidence.push_back("starts with the ar magic !<arch>");
+  const std::vector<std::string> members = archive_members(path);
+  std::string listing;
+  for (const std::string& member : members) listing += (listing.empty() ? "" : ", ") + member;
+  if (!members.empty())
+    finding.evidence.push_back(std::to_string(members.size()) + " member(s): " + listing);
+  finding.fix.summary =
+      "link the archive's objects into a shared object (they must have been compiled with "
+      "-fPIC)";
+  finding.fix.commands.push_back("c++ -shared -o " + shell_quote(shared_object_name(path)) +
+                                 " -Wl,--whole-archive " + shell_quote(path) +
+                                 " -Wl,--no-whole-archive");
+  context.findings.push_back(std::move(finding));
+}
+
+void diagnose_non_regular(Context& context) {
+  const FileProbe& probe = context.probe;
+  if (probe.kind == FileKind::Directory) {
+    Finding finding = make_finding("mode.directory", probe.path + " is a directory");
+    finding.evidence.push_back("the loader's read fails with EISDIR: 'cannot read file data: Is "
+                               "a directory'");
+    std::vector<std::string> libraries;
+    if (std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(probe.path.c_str()), ::closedir); dir) {
+      while (const dirent* entry = ::readdir(dir.get())) {
+        const std::string name = entry->d_name;
+        if (name.find(".so") != std::string::npos) libraries.push_back(name);
+      }
+    }
+    std::sort(libraries.begin(), libraries.end());
+    for (std::size_t i = 0; i < libraries.size() && i < 5; ++i)
+      finding.evidence.push_back("inside it: " + libraries[i]);
+    const std::string prefix = probe.path.ends_with("/") ? probe.path : probe.path + "/";
+    finding.fix.summary = libraries.empty()
+                              ? "give the path of a shared object file, not of a directory"
+                              : "give the path of the shared object inside it, e.g. " + prefix +
+                                    libraries.front();
+    finding.fix.commands.push_back("ls -l " + shell_quote(probe.path));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  Finding finding = make_finding("mode.not-regular-file",
+                                 probe.path + " is " + describe(probe.kind) +
+                                     ", not a regular file");
+  finding.evidence.push_back("stat: " + describe(probe.kind));
+  finding.fix.summary = "give the path of a shared object file";
+  finding.fix.commands.push_back("ls -l " + shell_quote(probe.path));
+  context.findings.push_back(std::move(finding));
+}
+
+// ---- ELF files: the loader's identity checks in its order ----
+
+void diagnose_elf_identity(Context& context, const elf::Image& image) {
+  const std::string& path = context.probe.path;
+  const elf::Identity& id = image.identity;
+  const std::string output = shared_object_name(path);
+
+  if (id.elf_class != elf::host_class()) {
+    Finding finding = make_finding(
+        "mode.elf-class", path + " is a " + std::string(id.elf_class == ELFCLASS32 ? "32" : "64") +
+                              "-bit ELF file; this process is " +
+                              (elf::host_class() == ELFCLASS64 ? "64" : "32") + "-bit");
+    finding.evidence.push_back("e_ident[EI_CLASS] " + elf::class_name(id.elf_class) +
+                               ", this process is " + elf::class_name(elf::host_class()));
+    finding.evidence.push_back("e_machine " + elf::machine_name(id.machine));
+    finding.fix.summary = "rebuild the plugin for " + elf::machine_name(elf::host_machine()) +
+                          " with the host's compiler (or load it from a host of its own class)";
+    finding.fix.commands.push_back(rebuild_command(build_hints(path), "-shared -fPIC", output));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  const unsigned host_order = [] {
+    const std::uint16_t probe = 1;
+    return *reinterpret_cast<const unsigned char*>(&probe) == 1 ? ELFDATA2LSB : ELFDATA2MSB;
+  }();
+  if (id.byte_order != host_order || id.ident_version != EV_CURRENT ||
+      id.version != EV_CURRENT || (id.os_abi != ELFOSABI_SYSV && id.os_abi != ELFOSABI_GNU)) {
+    Finding finding = make_finding("mode.elf-ident", path + " has ELF identification fields this "
+                                                            "loader does not accept");
+    if (id.byte_order != host_order)
+      finding.evidence.push_back(std::string("e_ident[EI_DATA] ") +
+                                 (id.byte_order == ELFDATA2MSB ? "big-endian" : "little-endian") +
+                                 ", this process is the other byte order");
+    if (id.ident_version != EV_CURRENT || id.version != EV_CURRENT)
+      finding.evidence.push_back("ELF version " + std::to_string(id.ident_version) + "/" +
+                                 std::to_string(id.version) + ", expected 1");
+    if (id.os_abi != ELFOSABI_SYSV && id.os_abi != ELFOSABI_GNU)
+      finding.evidence.push_back("e_ident[EI_OSABI] " + std::to_string(id.os_abi) +
+                                 ", expected 0 (SYSV) or 3 (GNU)");
+    finding.fix.summary = "rebuild the plugin with the host's toolchain";
+    finding.fix.commands.push_back(rebuild_command(build_hints(path), "-shared -fPIC", output));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  if (id.machine != elf::host_machine()) {
+    Finding finding = make_finding(
+        "mode.wrong-machine", path + " is built for " + elf::machine_name(id.machine) +
+                                  ", and this process is " +
+                                  elf::machine_name(elf::host_machine()));
+    finding.evidence.push_back("e_machine " + elf::machine_name(id.machine) +
+                               ", this process is " + elf::machine_name(elf::host_machine()));
+    finding.evidence.push_back(
+        "glibc's open_verify skips a file of another machine as if it were absent, so dlopen "
+        "says 'No such file or directory' for a file that exists");
+    finding.fix.summary = "rebuild the plugin for " + elf::machine_name(elf::host_machine()) +
+                          " with the native compiler (a cross-built plugin needs a host of its "
+                          "own machine)";
+    finding.fix.commands.push_back(rebuild_command(build_hints(path), "-shared -fPIC", output));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  if (id.type == ET_REL) {
+    Finding finding = make_finding(
+        "mode.object-file",
+        path + " is a relocatable object file (.o), which must be linked before it can be loaded");
+    finding.evidence.push_back("e_type ET_REL: the loader takes only ET_DYN and ET_EXEC");
+    const BuildHints hints = build_hints(path);
+    add_producer_evidence(finding, hints);
+    const bool pic = std::any_of(hints.producers.begin(), hints.producers.end(),
+                                 [](const std::string& p) {
+                                   return p.find("-fPIC") != std::string::npos ||
+                                          p.find("-fpic") != std::string::npos;
+                                 });
+    if (!hints.producers.empty() && !pic) {
+      finding.fix.summary = "recompile the object with -fPIC and link it as a shared object";
+      finding.fix.commands.push_back(rebuild_command(hints, "-shared -fPIC", output));
+    } else {
+      finding.fix.summary =
+          "link the object into a shared object (if the link says 'recompile with -fPIC', "
+          "rebuild the object with -fPIC first)";
+      finding.fix.commands.push_back(hints.compiler + " -shared -o " + shell_quote(output) + " " +
+                                     shell_quote(path));
+    }
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  if (id.type != ET_DYN && id.type != ET_EXEC) {
+    Finding finding = make_finding("mode.not-loadable-type",
+                                   path + " is an ELF file of type " + elf::type_name(id.type) +
+                                       ", which the loader cannot load");
+    finding.evidence.push_back("e_type " + elf::type_name(id.type) +
+                               ": only ET_DYN and ET_EXEC can be loaded");
+    finding.fix.summary = "point the host at the plugin's shared object";
+    finding.fix.commands.push_back("file " + shell_quote(path));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  const bool has_load = std::any_of(image.program_headers.begin(), image.program_headers.end(),
+                                    [](const elf::ProgramHeader& h) { return h.type == PT_LOAD; });
+  if (!has_load) {
+    Finding finding =
+        make_finding("mode.no-loadable-segments", path + " has no PT_LOAD segment to map");
+    finding.evidence.push_back(std::to_string(image.program_headers.size()) +
+                               " program headers, none of type PT_LOAD");
+    finding.fix.summary = "rebuild the plugin as a shared object";
+    finding.fix.commands.push_back(rebuild_command(build_hints(path), "-shared -fPIC", output));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  if (id.type == ET_EXEC) {
+    Finding finding = make_finding(
+        "mode.executable",
+        path + " is a position-dependent executable (ET_EXEC), not a shared object");
+    finding.evidence.push_back("e_type ET_EXEC: fixed load addresses, entry point " +
+                               elf::hex(id.entry));
+    if (image.has_interpreter())
+      finding.evidence.push_back("PT_INTERP present: it asks for a program interpreter");
+    const BuildHints hints = build_hints(path);
+    add_producer_evidence(finding, hints);
+    finding.fix.summary = "build the plugin's code as a shared object with -shared -fPIC";
+    finding.fix.commands.push_back(rebuild_command(hints, "-shared -fPIC", output));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  if (image.is_pie()) {
+    Finding finding = make_finding(
+        "mode.pie-executable",
+        path + " is a position-independent executable (PIE), not a shared object");
+    finding.evidence.push_back("e_type ET_DYN with DF_1_PIE (DT_FLAGS_1 " +
+                               elf::hex(image.dynamic.flags_1) + ")");
+    if (image.has_interpreter())
+      finding.evidence.push_back("PT_INTERP present: it asks for a program interpreter");
+    const BuildHints hints = build_hints(path);
+    add_producer_evidence(finding, hints);
+    finding.fix.summary =
+        "link the code with -shared instead of -pie (glibc 2.30 and later refuse to dlopen a PIE)";
+    finding.fix.commands.push_back(rebuild_command(hints, "-shared -fPIC", output));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  if (!image.dynamic.present) {
+    Finding finding =
+        make_finding("mode.no-dynamic-section", path + " has no dynamic section (PT_DYNAMIC)");
+    finding.evidence.push_back("no PT_DYNAMIC program header");
+    finding.fix.summary = "rebuild the plugin as a shared object";
+    finding.fix.commands.push_back(rebuild_command(build_hints(path), "-shared -fPIC", output));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  if (image.dynamic.has_flags_1 && (image.dynamic.flags_1 & DF_1_NOOPEN) != 0) {
+    Finding finding = make_finding(
+        "mode.nodlopen", path + " was linked with -z nodlopen, which forbids dlopen of it");
+    finding.evidence.push_back("DT_FLAGS_1 " + elf::hex(image.dynamic.flags_1) +
+                               " has DF_1_NOOPEN (0x40)");
+    finding.fix.summary = "relink the plugin without -z nodlopen (-Wl,-z,nodlopen)";
+    finding.fix.commands.push_back(rebuild_command(build_hints(path), "-shared -fPIC", output));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
+  if (image.dynamic.textrel || (image.dynamic.flags & DF_TEXTREL) != 0) {
+    Finding finding = make_finding(
+        "mode.text-relocations",
+        path + " has text relocations: the loader must write into its code to load it");
+    finding.severity = Severity::Warning;
+    if (image.dynamic.textrel) finding.evidence.push_back("DT_TEXTREL present");
+    if ((image.dynamic.flags & DF_TEXTREL) != 0)
+      finding.evidence.push_back("DT_FLAGS " + elf::hex(image.dynamic.flags) +
+                                 " has DF_TEXTREL (0x4)");
+    finding.evidence.push_back(
+        "code pages are made writable during relocation and cannot be shared between processes; "
+        "SELinux (execmod) and hardened kernels refuse it");
+    const BuildHints hints = build_hints(path);
+    add_producer_evidence(finding, hints);
+    finding.fix.summary = "recompile every object of the plugin with -fPIC";
+    finding.fix.commands.push_back(rebuild_command(hints, "-shared -fPIC", output));
+    context.findings.push_back(std::move(finding));
+  }
+}
+
+}  // namespace
+
+StageVerdict check_identity(Context& context) {
+  const FileProbe& probe = context.probe;
+  if (probe.kind != FileKind::Regular) {
+    diagnose_non_regular(context);
+    return StageVerdict::Stop;
+  }
+  if (probe.open_errno != 0) {
+    Finding finding = make_finding("mode.unreadable",
+                                   "cannot read " + probe.path + ": " +
+                                       std::strerror(probe.open_errno));
+    finding.fix.summary = "check the file and the device it is on";
+    finding.fix.commands.push_back("ls -l " + shell_quote(probe.path));
+    context.findings.push_back(std::move(finding));
+    return StageVerdict::Stop;
+  }
+  if (probe.size == 0) {
+    Finding finding = make_finding("mode.empty-file", "the file is empty (0 bytes)");
+    finding.evidence.push_back(probe.path + ": 0 bytes; the loader says 'file too short'");
+    finding.fix.summary = "rebuild or copy the plugin again: an empty file is what an interrupted "
+                          "build, copy or download leaves";
+    finding.fix.commands.push_back("ls -l " + shell_quote(probe.path));
+    context.findings.push_back(std::move(finding));
+    return StageVerdict::Stop;
+  }
+  const std::string_view head = probe.head;
+  if (head.starts_with("!<arch>\n") || head.starts_with("!<thin>\n")) {
+    diagnose_archive(context);
+    return StageVerdict::Stop;
+  }
+  if (!head.starts_with(ELFMAG)) {
+    if (is_linker_script(head))
+      diagnose_linker_script(context);
+    else
+      diagnose_not_elf(context);
+    return StageVerdict::Stop;
+  }
+  elf::ReadOutcome outcome = elf::read_image(probe.path);
+  if (const auto* error = std::get_if<elf::ReadError>(&outcome)) {
+    Finding finding = make_finding("mode.malformed-elf", error->message);
+    finding.evidence.push_back(probe.path + ": " + std::to_string(probe.size) + " bytes");
+    finding.fix.summary = "rebuild or copy the plugin again: the file is damaged or truncated";
+    finding.fix.commands.push_back("readelf -lW " + shell_quote(probe.path));
+    context.findings.push_back(std::move(finding));
+    return StageVerdict::Stop;
+  }
+  context.image = std::move(std::get<elf::Image>(outcome));
+  const std::size_t before = context.findings.size();
+  diagnose_elf_identity(context, *context.image);
+  for (std::size_t i = before; i < context.findings.size(); ++i)
+    if (context.findings[i].severity == Severity::Error) return StageVerdict::Stop;
+  return StageVerdict::Continue;
+}
+
+}  // namespace dldoctor

@@ -1,0 +1,60 @@
+// The pipeline: the stages in the loader's own order. glibc's dlopen first finds and opens the
+// file (_dl_map_object: search, open), then verifies it (open_verify: identity), maps it and reads
+// its dynamic section (_dl_map_object_from_fd), loads its dependencies (_dl_map_object_deps),
+// checks symbol versions (_dl_check_map_versions) and relocates (symbols). A stage that finds a
+// blocking error stops the ones after it, as the loader would stop there.
+#include <array>
+
+#include "checks/stage.hpp"
+#include "dldoctor/diagnose.hpp"
+
+namespace dldoctor {
+namespace {
+using Stage = StageVerdict (*)(Context&);
+
+constexpr std::array<Stage, 3> kStages{
+    check_path,         // 1 path & search       (bad-path)
+    check_permissions,  // 2 permissions         (missing-permission)
+    check_identity,     // 3 ELF identity        (wrong-build-mode)
+    // 4 dependencies (bad-path, per NEEDED entry), 5 versions (version-conflict),
+    // 6 symbols (unexported-symbol) and 7 signatures (signature-mismatch) join here, each in
+    // its own checks/<family>.cpp, in this order.
+};
+}  // namespace
+
+std::string shell_quote(const std::string& word) {
+  const bool plain = !word.empty() && word.find_first_not_of(
+                                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789_-./+=:,@%") == std::string::npos;
+  if (plain) return word;
+  std::string quoted = "'";
+  for (char c : word) {
+    if (c == '\'')
+      quoted += "'\\''";
+    else
+      quoted += c;
+  }
+  return quoted + "'";
+}
+
+Report diagnose(const LoadRequest& request) noexcept {
+  Report report;
+  try {
+    report.path = request.path;
+    Context context(request);
+    for (Stage stage : kStages)
+      if (stage(context) == StageVerdict::Stop) break;
+    report.findings = std::move(context.findings);
+  } catch (...) {
+    // Only allocation failure can get here; say so rather than pretend the file is fine.
+    Finding finding;
+    finding.family = Family::WrongBuildMode;
+    finding.code = "internal.out-of-memory";
+    finding.summary = "dldoctor ran out of memory while inspecting the file";
+    report.findings.push_back(std::move(finding));
+  }
+  report.loads = !report.has_errors();
+  return report;
+}
+
+}  // namespace dldoctor

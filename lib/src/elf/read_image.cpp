@@ -1,0 +1,484 @@
+// Reads an ELF file into elf::Image. Every offset, size and count is checked against the file
+// before libelf is asked for it, so that a malformed file yields a message naming what is wrong
+// and where, instead of libelf's generic "invalid section header" or a wild read.
+//
+// The order follows the loader: the ELF header and the program headers (glibc open_verify), then
+// the dynamic segment reached through PT_DYNAMIC and its strings through DT_STRTAB mapped by the
+// PT_LOAD segments (_dl_map_object_from_fd). Section headers, which the loader never reads, come
+// last and only yield warnings: a file may load although dldoctor cannot list its symbols.
+#include <elf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+
+#include "dldoctor/elf.hpp"
+
+namespace dldoctor::elf {
+namespace {
+
+// Sections and symbols beyond these are not worth reading: no real library comes near them, and a
+// hostile count must not make dldoctor allocate or loop without end.
+constexpr std::size_t kMaxSections = 1u << 20;
+constexpr std::size_t kMaxSymbols = 1u << 24;
+
+struct ElfCloser {
+  void operator()(Elf* elf) const noexcept { elf_end(elf); }
+};
+using ElfHandle = std::unique_ptr<Elf, ElfCloser>;
+
+class Failure {
+ public:
+  explicit Failure(std::string message) : message_(std::move(message)) {}
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  std::string message_;
+};
+
+std::string libelf_error() {
+  const char* message = elf_errmsg(-1);
+  return message != nullptr ? message : "unknown libelf error";
+}
+
+// offset + size <= limit, without overflow.
+bool fits(std::uint64_t offset, std::uint64_t size, std::uint64_t limit) noexcept {
+  return offset <= limit && size <= limit - offset;
+}
+
+// count * entry, or nullopt on overflow.
+std::optional<std::uint64_t> table_size(std::uint64_t count, std::uint64_t entry) noexcept {
+  if (entry != 0 && count > std::numeric_limits<std::uint64_t>::max() / entry) return std::nullopt;
+  return count * entry;
+}
+
+bool read_exact(int fd, void* buffer, std::size_t size, std::uint64_t offset) noexcept {
+  auto* out = static_cast<char*>(buffer);
+  while (size > 0) {
+    ssize_t got = ::pread(fd, out, size, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    out += got;
+    size -= static_cast<std::size_t>(got);
+    offset += static_cast<std::uint64_t>(got);
+  }
+  return true;
+}
+
+void ensure_libelf_initialised() {
+  static std::once_flag once;
+  std::call_once(once, [] { elf_version(EV_CURRENT); });
+}
+
+std::size_t entry_size(Elf* elf, Elf_Type type) { return gelf_fsize(elf, type, 1, EV_CURRENT); }
+
+class ImageReader {
+ public:
+  ImageReader(int fd, std::uint64_t file_size) : fd_(fd), file_size_(file_size) {
+    image_.file_size = file_size;
+  }
+
+  Image read() {
+    read_identity();
+    elf_.reset(elf_begin(fd_, ELF_C_READ, nullptr));
+    if (!elf_ || elf_kind(elf_.get()) != ELF_K_ELF)
+      throw Failure("libelf cannot read the ELF header: " + libelf_error());
+    read_elf_header();
+    read_program_headers();
+    read_dynamic_segment();
+    read_sections();
+    return std::move(image_);
+  }
+
+ private:
+  // e_ident and the fields open_verify compares, read before libelf so that a short file is
+  // reported as glibc would report it ("file too short").
+  void read_identity() {
+    unsigned char ident[EI_NIDENT] = {};
+    if (file_size_ < EI_NIDENT || !read_exact(fd_, ident, EI_NIDENT, 0))
+      throw Failure("file too short: the ELF header needs " + std::to_string(EI_NIDENT) +
+                    " bytes of identification, the file has " + std::to_string(file_size_));
+    if (std::memcmp(ident, ELFMAG, SELFMAG) != 0)
+      throw Failure("not an ELF file: the first four bytes are not 7f 45 4c 46 (\\177ELF)");
+    Identity& id = image_.identity;
+    id.elf_class = ident[EI_CLASS];
+    id.byte_order = ident[EI_DATA];
+    id.ident_version = ident[EI_VERSION];
+    id.os_abi = ident[EI_OSABI];
+    id.abi_version = ident[EI_ABIVERSION];
+    if (id.elf_class != ELFCLASS32 && id.elf_class != ELFCLASS64)
+      throw Failure("e_ident[EI_CLASS] is " + std::to_string(id.elf_class) +
+                    ", neither ELFCLASS32 (1) nor ELFCLASS64 (2)");
+    if (id.byte_order != ELFDATA2LSB && id.byte_order != ELFDATA2MSB)
+      throw Failure("e_ident[EI_DATA] is " + std::to_string(id.byte_order) +
+                    ", neither ELFDATA2LSB (1) nor ELFDATA2MSB (2)");
+    const std::uint64_t header_size = id.elf_class == ELFCLASS64 ? sizeof(Elf64_Ehdr)
+                                                                 : sizeof(Elf32_Ehdr);
+    if (file_size_ < header_size)
+      throw Failure("file too short: the ELF header needs " + std::to_string(header_size) +
+                    " bytes, the file has " + std::to_string(file_size_));
+  }
+
+  void read_elf_header() {
+    GElf_Ehdr header;
+    if (gelf_getehdr(elf_.get(), &header) == nullptr)
+      throw Failure("libelf cannot read the ELF header: " + libelf_error());
+    Identity& id = image_.identity;
+    id.type = header.e_type;
+    id.machine = header.e_machine;
+    id.version = header.e_version;
+    id.entry = header.e_entry;
+    id.phentsize = header.e_phentsize;
+    id.ehsize = header.e_ehsize;
+    phoff_ = header.e_phoff;
+    shoff_ = header.e_shoff;
+    shentsize_ = header.e_shentsize;
+  }
+
+  void read_program_headers() {
+    std::size_t count = 0;
+    if (elf_getphdrnum(elf_.get(), &count) != 0)
+      throw Failure("cannot count the program headers: " + libelf_error());
+    if (count == 0) return;
+    const std::size_t expected_entry = entry_size(elf_.get(), ELF_T_PHDR);
+    if (image_.identity.phentsize != expected_entry)
+      throw Failure("program header entry size " + std::to_string(image_.identity.phentsize) +
+                    " is not the " + std::to_string(expected_entry) + " bytes of " +
+                    class_name(image_.identity.elf_class));
+    auto bytes = table_size(count, expected_entry);
+    if (!bytes || !fits(phoff_, *bytes, file_size_))
+      throw Failure("program header table at " + hex(phoff_) +
+                    " runs past the end of the file (size " + std::to_string(file_size_) + ")");
+    image_.program_headers.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      GElf_Phdr raw;
+      if (gelf_getphdr(elf_.get(), static_cast<int>(i), &raw) == nullptr)
+        throw Failure("cannot read program header " + std::to_string(i) + ": " + libelf_error());
+      image_.program_headers.push_back(ProgramHeader{raw.p_type, raw.p_flags, raw.p_offset,
+                                                     raw.p_vaddr, raw.p_filesz, raw.p_memsz,
+                                                     raw.p_align});
+    }
+  }
+
+  // The loader finds strings by address: DT_STRTAB is a virtual address that only a PT_LOAD
+  // segment turns into a file offset (what the mapping would place there).
+  std::optional<std::uint64_t> file_offset_of(std::uint64_t address) const {
+    for (const ProgramHeader& header : image_.program_headers) {
+      if (header.type != PT_LOAD) continue;
+      if (address >= header.vaddr && address - header.vaddr < header.filesz)
+        return header.offset + (address - header.vaddr);
+    }
+    return std::nullopt;
+  }
+
+  void read_dynamic_segment() {
+    const ProgramHeader* dynamic = nullptr;
+    for (const ProgramHeader& header : image_.program_headers)
+      if (header.type == PT_DYNAMIC) dynamic = &header;
+    if (dynamic == nullptr) return;
+    image_.dynamic.present = true;
+    if (!fits(dynamic->offset, dynamic->filesz, file_size_))
+      throw Failure("dynamic segment at " + hex(dynamic->offset) + " (size " +
+                    hex(dynamic->filesz) + ") runs past the end of the file (size " +
+                    std::to_string(file_size_) + ")");
+    const std::size_t entry = entry_size(elf_.get(), ELF_T_DYN);
+    const std::size_t count = entry == 0 ? 0 : dynamic->filesz / entry;
+    if (count == 0) return;
+    Elf_Data* data = elf_getdata_rawchunk(elf_.get(), static_cast<int64_t>(dynamic->offset),
+                                          count * entry, ELF_T_DYN);
+    if (data == nullptr)
+      throw Failure("cannot read the dynamic segment at " + hex(dynamic->offset) + ": " +
+                    libelf_error());
+
+    std::vector<std::pair<std::int64_t, std::uint64_t>> string_entries;  // (tag, string offset)
+    std::optional<std::uint64_t> strtab_address;
+    std::optional<std::uint64_t> strtab_size;
+    DynamicInfo& info = image_.dynamic;
+    for (std::size_t i = 0; i < count; ++i) {
+      GElf_Dyn entry_value;
+      if (gelf_getdyn(data, static_cast<int>(i), &entry_value) == nullptr) break;
+      const std::int64_t tag = entry_value.d_tag;
+      const std::uint64_t value = entry_value.d_un.d_val;
+      if (tag == DT_NULL) break;
+      switch (tag) {
+        case DT_NEEDED:
+        case DT_SONAME:
+        case DT_RPATH:
+        case DT_RUNPATH: string_entries.emplace_back(tag, value); break;
+        case DT_STRTAB: strtab_address = value; break;
+        case DT_STRSZ: strtab_size = value; break;
+        case DT_FLAGS: info.flags = value; break;
+        case DT_FLAGS_1:
+          info.flags_1 = value;
+          info.has_flags_1 = true;
+          break;
+        case DT_TEXTREL: info.textrel = true; break;
+        default: break;
+      }
+    }
+    if (string_entries.empty()) return;
+    if (!strtab_address) throw Failure("the dynamic segment names libraries but has no DT_STRTAB");
+    if (!strtab_size) throw Failure("the dynamic segment has DT_STRTAB but no DT_STRSZ");
+    const auto strtab_offset = file_offset_of(*strtab_address);
+    if (!strtab_offset)
+      throw Failure("DT_STRTAB address " + hex(*strtab_address) +
+                    " is not inside any PT_LOAD segment");
+    if (!fits(*strtab_offset, *strtab_size, file_size_))
+      throw Failure("dynamic string table at " + hex(*strtab_offset) + " (size " +
+                    hex(*strtab_size) + ") runs past the end of the file (size " +
+                    std::to_string(file_size_) + ")");
+    std::string strings(*strtab_size, '\0');
+    if (!read_exact(fd_, strings.data(), strings.size(), *strtab_offset))
+      throw Failure("cannot read the dynamic string table at " + hex(*strtab_offset));
+
+    for (const auto& [tag, offset] : string_entries) {
+      std::string value = dynamic_string(strings, tag, offset);
+      switch (tag) {
+        case DT_NEEDED: info.needed.push_back(std::move(value)); break;
+        case DT_SONAME: info.soname = std::move(value); break;
+        case DT_RPATH: info.rpath = std::move(value); break;
+        case DT_RUNPATH: info.runpath = std::move(value); break;
+        default: break;
+      }
+    }
+  }
+
+  static std::string tag_name(std::int64_t tag) {
+    switch (tag) {
+      case DT_NEEDED: return "DT_NEEDED";
+      case DT_SONAME: return "DT_SONAME";
+      case DT_RPATH: return "DT_RPATH";
+      case DT_RUNPATH: return "DT_RUNPATH";
+      default: return "dynamic tag " + std::to_string(tag);
+    }
+  }
+
+  static std::string dynamic_string(const std::string& strings, std::int64_t tag,
+                                    std::uint64_t offset) {
+    if (offset >= strings.size())
+      throw Failure(tag_name(tag) + " name at " + hex(offset) +
+                    " is outside the dynamic string table (size " +
+                    std::to_string(strings.size()) + ")");
+    const std::size_t end = strings.find('\0', offset);
+    if (end == std::string::npos)
+      throw Failure(tag_name(tag) + " name at " + hex(offset) +
+                    " is not terminated inside the dynamic string table (size " +
+                    std::to_string(strings.size()) + ")");
+    return strings.substr(offset, end - offset);
+  }
+
+  // ---- Section headers: what linkers and nm read, and the loader never does. ----
+
+  void warn(std::string message) { image_.warnings.push_back(Warning{std::move(message)}); }
+
+  void read_sections() {
+    std::size_t count = 0;
+    if (shoff_ == 0) return;  // no section header table (sstrip'ed or hand-made)
+    if (elf_getshdrnum(elf_.get(), &count) != 0) {
+      warn("cannot count the section headers: " + libelf_error());
+      return;
+    }
+    if (count == 0) return;
+    const std::size_t entry = entry_size(elf_.get(), ELF_T_SHDR);
+    auto bytes = table_size(count, entry);
+    if (shentsize_ != entry) {
+      warn("section header entry size " + std::to_string(shentsize_) + " is not the " +
+           std::to_string(entry) + " bytes of " + class_name(image_.identity.elf_class));
+      return;
+    }
+    if (count > kMaxSections || !bytes || !fits(shoff_, *bytes, file_size_)) {
+      warn("section header table at " + hex(shoff_) + " runs past the end of the file (size " +
+           std::to_string(file_size_) + ")");
+      return;
+    }
+    std::size_t names_index = 0;
+    const bool have_names = elf_getshdrstrndx(elf_.get(), &names_index) == 0;
+
+    Elf_Scn* dynsym = nullptr;
+    Elf_Scn* symtab = nullptr;
+    Elf_Scn* versym = nullptr;
+    for (Elf_Scn* section = elf_nextscn(elf_.get(), nullptr); section != nullptr;
+         section = elf_nextscn(elf_.get(), section)) {
+      GElf_Shdr header;
+      if (gelf_getshdr(section, &header) == nullptr) continue;
+      const std::size_t index = elf_ndxscn(section);
+      std::string name;
+      if (have_names) {
+        const char* raw = elf_strptr(elf_.get(), names_index, header.sh_name);
+        name = raw != nullptr ? raw : "<?>";
+      }
+      section_names_[index] = name;
+      if (header.sh_type != SHT_NOBITS && !fits(header.sh_offset, header.sh_size, file_size_)) {
+        warn("section " + std::to_string(index) + " (" + name + ") at " + hex(header.sh_offset) +
+             " (size " + hex(header.sh_size) + ") runs past the end of the file (size " +
+             std::to_string(file_size_) + ")");
+        continue;
+      }
+      switch (header.sh_type) {
+        case SHT_DYNSYM: dynsym = section; break;
+        case SHT_SYMTAB: symtab = section; break;
+        case SHT_GNU_versym: versym = section; break;
+        case SHT_GNU_verdef: read_version_definitions(section, header); break;
+        case SHT_GNU_verneed: read_version_needs(section, header); break;
+        default: break;
+      }
+    }
+    if (dynsym != nullptr) image_.dynamic_symbols = read_symbols(dynsym, versym);
+    if (symtab != nullptr) image_.symbol_table = read_symbols(symtab, nullptr);
+  }
+
+  std::vector<Symbol> read_symbols(Elf_Scn* section, Elf_Scn* versym_section) {
+    std::vector<Symbol> symbols;
+    GElf_Shdr header;
+    if (gelf_getshdr(section, &header) == nullptr) return symbols;
+    const std::string& table = section_names_[elf_ndxscn(section)];
+    const std::size_t entry = entry_size(elf_.get(), ELF_T_SYM);
+    if (header.sh_entsize != entry) {
+      warn(table + " entry size " + std::to_string(header.sh_entsize) + " is not the " +
+           std::to_string(entry) + " bytes of a symbol");
+      return symbols;
+    }
+    Elf_Data* data = elf_getdata(section, nullptr);
+    if (data == nullptr) {
+      warn("cannot read " + table + ": " + libelf_error());
+      return symbols;
+    }
+    Elf_Data* versions = nullptr;
+    if (versym_section != nullptr) versions = elf_getdata(versym_section, nullptr);
+    const std::size_t count = std::min<std::size_t>(data->d_size / entry, kMaxSymbols);
+    symbols.reserve(count);
+    bool bad_name_reported = false;
+    for (std::size_t i = 1; i < count; ++i) {  // entry 0 is the reserved null symbol
+      GElf_Sym raw;
+      if (gelf_getsym(data, static_cast<int>(i), &raw) == nullptr) break;
+      Symbol symbol;
+      const char* name = elf_strptr(elf_.get(), header.sh_link, raw.st_name);
+      if (name == nullptr) {
+        symbol.name = "<?>";
+        if (!bad_name_reported)
+          warn(table + " symbol " + std::to_string(i) + " has a name at " + hex(raw.st_name) +
+               " outside its string table");
+        bad_name_reported = true;
+      } else {
+        symbol.name = name;
+      }
+      symbol.binding = GELF_ST_BIND(raw.st_info);
+      symbol.type = GELF_ST_TYPE(raw.st_info);
+      symbol.visibility = GELF_ST_VISIBILITY(raw.st_other);
+      symbol.section_index = raw.st_shndx;
+      symbol.value = raw.st_value;
+      symbol.size = raw.st_size;
+      if (raw.st_shndx != SHN_UNDEF && raw.st_shndx < SHN_LORESERVE) {
+        auto found = section_names_.find(raw.st_shndx);
+        if (found != section_names_.end()) symbol.section_name = found->second;
+      } else if (raw.st_shndx == SHN_ABS) {
+        symbol.section_name = "ABS";
+      }
+      if (versions != nullptr) {
+        GElf_Versym version_index;
+        if (gelf_getversym(versions, static_cast<int>(i), &version_index) != nullptr) {
+          symbol.version_hidden = (version_index & 0x8000) != 0;
+          auto found = version_names_.find(version_index & 0x7fff);
+          if (found != version_names_.end() && (version_index & 0x7fff) > 1)
+            symbol.version = found->second;
+        }
+      }
+      symbols.push_back(std::move(symbol));
+    }
+    return symbols;
+  }
+
+  // Version definitions (what this file provides) and needs (what it requires of others) share
+  // one index space, used by .gnu.version beside .dynsym. Chains are walked with their offsets
+  // bounded by the section and their length bounded by sh_info, so a loop in the chain ends.
+  void read_version_definitions(Elf_Scn* section, const GElf_Shdr& header) {
+    Elf_Data* data = elf_getdata(section, nullptr);
+    if (data == nullptr) return;
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < header.sh_info && offset < data->d_size; ++i) {
+      GElf_Verdef definition;
+      if (gelf_getverdef(data, static_cast<int>(offset), &definition) == nullptr) break;
+      GElf_Verdaux auxiliary;
+      if (definition.vd_cnt > 0 &&
+          gelf_getverdaux(data, static_cast<int>(offset + definition.vd_aux), &auxiliary) !=
+              nullptr) {
+        const char* name = elf_strptr(elf_.get(), header.sh_link, auxiliary.vda_name);
+        if (name != nullptr) version_names_[definition.vd_ndx] = name;
+      }
+      if (definition.vd_next == 0) break;
+      offset += definition.vd_next;
+    }
+  }
+
+  void read_version_needs(Elf_Scn* section, const GElf_Shdr& header) {
+    Elf_Data* data = elf_getdata(section, nullptr);
+    if (data == nullptr) return;
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < header.sh_info && offset < data->d_size; ++i) {
+      GElf_Verneed need;
+      if (gelf_getverneed(data, static_cast<int>(offset), &need) == nullptr) break;
+      std::size_t aux_offset = offset + need.vn_aux;
+      for (std::size_t j = 0; j < need.vn_cnt && aux_offset < data->d_size; ++j) {
+        GElf_Vernaux auxiliary;
+        if (gelf_getvernaux(data, static_cast<int>(aux_offset), &auxiliary) == nullptr) break;
+        const char* name = elf_strptr(elf_.get(), header.sh_link, auxiliary.vna_name);
+        if (name != nullptr) version_names_[auxiliary.vna_other] = name;
+        if (auxiliary.vna_next == 0) break;
+        aux_offset += auxiliary.vna_next;
+      }
+      if (need.vn_next == 0) break;
+      offset += need.vn_next;
+    }
+  }
+
+  int fd_;
+  std::uint64_t file_size_;
+  ElfHandle elf_;
+  Image image_;
+  std::uint64_t phoff_ = 0;
+  std::uint64_t shoff_ = 0;
+  std::uint64_t shentsize_ = 0;
+  std::map<std::size_t, std::string> section_names_;
+  std::map<std::size_t, std::string> version_names_;
+};
+
+}  // namespace
+
+ReadOutcome read_image_fd(int fd) noexcept {
+  try {
+    ensure_libelf_initialised();
+    struct stat status;
+    if (::fstat(fd, &status) != 0)
+      return ReadError{std::string("cannot stat the file: ") + std::strerror(errno)};
+    if (!S_ISREG(status.st_mode)) return ReadError{"not a regular file"};
+    ImageReader reader(fd, static_cast<std::uint64_t>(status.st_size));
+    return reader.read();
+  } catch (const Failure& failure) {
+    return ReadError{failure.message()};
+  } catch (const std::bad_alloc&) {
+    return ReadError{"out of memory while reading the file"};
+  } catch (const std::exception& error) {
+    return ReadError{std::string("cannot read the file: ") + error.what()};
+  }
+}
+
+ReadOutcome read_image(const std::string& path) noexcept {
+  // O_NONBLOCK: a FIFO given by mistake must not block the open; it is refused by fstat below.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return ReadError{"cannot open " + path + ": " + std::strerror(errno)};
+  ReadOutcome outcome = read_image_fd(fd);
+  ::close(fd);
+  return outcome;
+}
+
+}  // namespace dldoctor::elf

@@ -1,0 +1,211 @@
+// explain: glibc's loader messages, each mapped to the families it can come from and the checks
+// that tell them apart. The texts are those of glibc's elf/dl-load.c, dl-open.c, dl-lookup.c,
+// dl-version.c and dl-error-skeleton.c (2.28 to 2.41); patterns tolerate the wording changes
+// seen across those releases.
+#include <array>
+#include <regex>
+#include <string>
+
+#include "checks/stage.hpp"
+#include "dldoctor/explain.hpp"
+
+namespace dldoctor {
+namespace {
+
+struct KnownMessage {
+  const char* pattern;  // ECMAScript regex matched against the message after its object prefix
+  const char* kind;
+  std::vector<Family> families;
+  const char* meaning;
+  std::vector<std::string> checks;
+};
+
+const std::vector<KnownMessage>& known_messages() {
+  using F = Family;
+  static const std::vector<KnownMessage> table = {
+      {R"(cannot dynamically load position-independent executable)",
+       "cannot dynamically load position-independent executable",
+       {F::WrongBuildMode},
+       "the file is a PIE program (ET_DYN with DF_1_PIE); glibc 2.30 and later refuse to dlopen "
+       "one",
+       {"readelf -d FILE | grep FLAGS_1 shows PIE", "rebuild the code with -shared -fPIC"}},
+      {R"(cannot dynamically load executable)",
+       "cannot dynamically load executable",
+       {F::WrongBuildMode},
+       "the file is a position-dependent program (ET_EXEC), linked at fixed addresses",
+       {"readelf -h FILE shows Type: EXEC", "rebuild the code with -shared -fPIC"}},
+      {R"(only ET_DYN and ET_EXEC can be loaded)",
+       "only ET_DYN and ET_EXEC can be loaded",
+       {F::WrongBuildMode},
+       "the file is ELF but neither a shared object nor a program: usually an object file (.o, "
+       "ET_REL)",
+       {"readelf -h FILE shows its Type", "link the object with -shared"}},
+      {R"(invalid ELF header)",
+       "invalid ELF header",
+       {F::WrongBuildMode},
+       "the file does not start with the ELF magic: a static archive (.a), a GNU ld script "
+       "(libfoo.so for -lfoo), a text file, or a damaged file",
+       {"head -c 64 FILE | od -c: !<arch> is an archive, /* GNU ld script */ a linker script",
+        "for a linker script, open the SONAME it names (libfoo.so.1)"}},
+      {R"(file too short)",
+       "file too short",
+       {F::WrongBuildMode},
+       "the file is shorter than an ELF header (64 bytes): empty, truncated, or a short text "
+       "file",
+       {"ls -l FILE: 0 bytes means an interrupted build or copy", "file FILE"}},
+      {R"(wrong ELF class: (ELFCLASS32|ELFCLASS64))",
+       "wrong ELF class",
+       {F::WrongBuildMode},
+       "the file is built for the other word size (32-bit in a 64-bit process, or the reverse)",
+       {"readelf -h FILE shows Class and Machine", "rebuild with the host's compiler"}},
+      {R"(ELF file data encoding not (little|big)-endian|ELF file version ident does not match|ELF file OS ABI invalid|ELF file ABI version invalid|nonzero padding in e_ident|ELF file version does not match current one|ELF file's phentsize not the expected size)",
+       "ELF identification rejected",
+       {F::WrongBuildMode},
+       "a field of the ELF identification (byte order, version, OS ABI, padding, entry size) is "
+       "not what this loader accepts",
+       {"readelf -h FILE", "rebuild with the host's toolchain"}},
+      {R"(shared object cannot be dlopen\(\)ed)",
+       "shared object cannot be dlopen()ed",
+       {F::WrongBuildMode},
+       "the library was linked with -z nodlopen (DF_1_NOOPEN): it may be a dependency, never "
+       "dlopened",
+       {"readelf -d FILE | grep FLAGS_1 shows NOOPEN", "relink without -z nodlopen"}},
+      {R"(object file has no loadable segments|object file has no dynamic section)",
+       "object file has no loadable segments / dynamic section",
+       {F::WrongBuildMode},
+       "the ELF file has no PT_LOAD or no PT_DYNAMIC: not a shared object",
+       {"readelf -lW FILE"}},
+      {R"(cannot read file data: Is a directory)",
+       "cannot read file data: Is a directory",
+       {F::WrongBuildMode},
+       "the path names a directory",
+       {"ls -l PATH: give the .so inside it"}},
+      {R"(cannot read file data)",
+       "cannot read file data",
+       {F::WrongBuildMode, F::MissingPermission},
+       "the file opened but could not be read to the end of its headers: truncated, or an I/O "
+       "error",
+       {"ls -l FILE", "readelf -lW FILE"}},
+      {R"(cannot enable executable stack as shared object requires)",
+       "cannot enable executable stack",
+       {F::WrongBuildMode},
+       "the library asks for an executable stack (PT_GNU_STACK with PF_X, usually from an "
+       "assembly file without .note.GNU-stack) and the process or kernel does not allow it",
+       {"readelf -lW FILE | grep GNU_STACK shows RWE", "link with -z noexecstack"}},
+      {R"(cannot restore segment prot after reloc|cannot make segment writable for relocation)",
+       "cannot change segment protection for relocation",
+       {F::WrongBuildMode, F::MissingPermission},
+       "the library has text relocations and the system forbids writable code (SELinux execmod)",
+       {"readelf -d FILE | grep TEXTREL", "recompile with -fPIC"}},
+      {R"(cannot allocate memory in static TLS block)",
+       "cannot allocate memory in static TLS block",
+       {F::WrongBuildMode},
+       "the library uses the initial-exec TLS model (DF_STATIC_TLS) and the static TLS surplus "
+       "is used up",
+       {"readelf -d FILE | grep STATIC_TLS", "build with -ftls-model=global-dynamic"}},
+      {R"(cannot open shared object file: No such file or directory)",
+       "cannot open shared object file: No such file or directory",
+       {F::BadPath, F::WrongBuildMode},
+       "no file of this name was found where the loader looked, or the one found is built for "
+       "another machine (open_verify skips it as if absent)",
+       {"if the name has no slash: it is searched on RPATH, LD_LIBRARY_PATH, RUNPATH, "
+        "ld.so.cache and the default directories, never the current directory",
+        "if the message names a dependency, not the plugin: the plugin's NEEDED library is not "
+        "on the search path",
+        "if the file exists: readelf -h FILE shows its Machine"}},
+      {R"(cannot open shared object file: Permission denied)",
+       "cannot open shared object file: Permission denied",
+       {F::MissingPermission},
+       "the file exists but this user cannot read it, or cannot search a directory above it",
+       {"namei -l FILE shows the mode of every path component",
+        "read permission on the file and search (x) on the directories are needed; execute on "
+        "the file is not"}},
+      {R"(failed to map segment from shared object)",
+       "failed to map segment from shared object",
+       {F::MissingPermission, F::WrongBuildMode},
+       "mmap of a segment with PROT_EXEC failed: the file system is mounted noexec, or a "
+       "security module refused it, or the segment lies past the end of a truncated file",
+       {"findmnt -T FILE shows noexec among the options", "ls -l FILE against readelf -lW FILE"}},
+      {R"(version `([^']+)' not found \(required by ([^)]+)\))",
+       "version not found",
+       {F::VersionConflict},
+       "the library found provides no definition of the symbol version the requester was "
+       "linked against: it is older than the one used at build time",
+       {"objdump -T LIBRARY | grep VERSION shows the versions it defines",
+        "readelf -V REQUESTER shows the versions it needs"}},
+      {R"(undefined symbol: ([^,\s]+)(, version (\S+))?)",
+       "undefined symbol",
+       {F::UnexportedSymbol, F::VersionConflict},
+       "a symbol the plugin needs (or the host asked for) is defined by no object in scope: not "
+       "exported (hidden, static, C++-mangled), defined only by a library loaded RTLD_LOCAL or a "
+       "host not linked with -rdynamic, or of another version",
+       {"nm -D --defined-only LIBRARY | grep NAME", "nm -C LIBRARY shows mangled C++ names",
+        "the host's own symbols are visible to plugins only with -rdynamic"}},
+      {R"(Inconsistency detected by ld\.so)",
+       "Inconsistency detected by ld.so",
+       {F::VersionConflict},
+       "an assertion inside the loader failed: usually two copies of one library, or a library "
+       "from another glibc, loaded into one process",
+       {"LD_DEBUG=files HOST shows which files were loaded", "ldd PLUGIN for duplicates"}},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::optional<Explanation> explain(std::string_view message) noexcept {
+  try {
+    std::string text(message);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    bool lazy_binding = false;
+    // "PROG: error while loading shared libraries: REST" (ld.so at program start) and
+    // "PROG: symbol lookup error: REST" (lazy binding at the first call): keep REST.
+    static const std::regex program_prefix(
+        R"(^.*?: (error while loading shared libraries|symbol lookup error): (.*)$)");
+    std::smatch prefix;
+    if (std::regex_match(text, prefix, program_prefix)) {
+      lazy_binding = prefix[1] == "symbol lookup error";
+      text = prefix[2];
+    }
+    for (const KnownMessage& known : known_messages()) {
+      const std::regex pattern(known.pattern);
+      std::smatch match;
+      if (!std::regex_search(text, match, pattern)) continue;
+      Explanation explanation;
+      explanation.message_kind = known.kind;
+      explanation.families = known.families;
+      explanation.meaning = known.meaning;
+      explanation.checks = known.checks;
+      // glibc prefixes the object: "OBJECT: MESSAGE" (_dl_signal_error's objname).
+      std::string before = match.prefix().str();
+      if (before.size() > 2 && before.ends_with(": ")) {
+        before.resize(before.size() - 2);
+        explanation.object = before;
+      }
+      const std::string kind = known.kind;
+      if (kind == "undefined symbol") {
+        explanation.symbol = match[1].str();
+        if (match[3].matched) explanation.symbol = match[1].str() + "@" + match[3].str();
+        if (lazy_binding)
+          explanation.meaning =
+              "with RTLD_LAZY the plugin loaded, and the first call of a function no loaded "
+              "object defines killed the process (exit status 127). " +
+              explanation.meaning;
+      }
+      // The object to inspect: the requester for a missing version (the library it names is
+      // only the one that lacks it), otherwise the object the message names.
+      std::optional<std::string> inspect = explanation.object;
+      if (kind == "version not found") {
+        explanation.symbol = match[1].str();
+        inspect = match[2].str();
+      }
+      if (inspect && inspect->find('/') != std::string::npos)
+        explanation.next_command = "dldoctor check " + shell_quote(*inspect);
+      return explanation;
+    }
+  } catch (...) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace dldoctor

@@ -1,0 +1,70 @@
+#include "dldoctor/library.hpp"
+
+#include <dlfcn.h>
+
+#include <utility>
+
+namespace dldoctor {
+namespace {
+int dlopen_flags(Mode mode) noexcept {
+  return (mode == Mode::Lazy ? RTLD_LAZY : RTLD_NOW) | RTLD_LOCAL;
+}
+
+// Only reached after the loader has refused the file: the cost of the diagnosis never touches
+// the success path.
+[[gnu::cold, gnu::noinline]] Report explain_failed_open(const std::string& path, Mode mode,
+                                                        const char* loader_message) noexcept {
+  Report report = diagnose(LoadRequest{path, mode});
+  LoadAttempt attempt;
+  attempt.loaded = false;
+  attempt.message = loader_message != nullptr ? loader_message : "dlopen failed";
+  report.load = std::move(attempt);
+  report.loads = false;
+  return report;
+}
+
+[[gnu::cold, gnu::noinline]] Report explain_failed_lookup(const char* name,
+                                                          const char* loader_message) noexcept {
+  Report report;
+  report.loads = true;
+  Finding finding;
+  finding.family = Family::UnexportedSymbol;
+  finding.code = "symbol.not-found";
+  finding.summary = std::string("dlsym found no symbol named ") + (name ? name : "(null)");
+  if (loader_message != nullptr) finding.evidence.emplace_back(loader_message);
+  finding.fix.summary = "check that the plugin exports the name (nm -D --defined-only)";
+  report.findings.push_back(std::move(finding));
+  return report;
+}
+}  // namespace
+
+Result<Library> Library::open(const std::string& path, Mode mode) noexcept {
+  if (void* handle = ::dlopen(path.c_str(), dlopen_flags(mode)); handle != nullptr)
+    return Library(handle);
+  return explain_failed_open(path, mode, ::dlerror());
+}
+
+Library& Library::operator=(Library&& other) noexcept {
+  if (this != &other) {
+    if (handle_ != nullptr) ::dlclose(handle_);
+    handle_ = std::exchange(other.handle_, nullptr);
+  }
+  return *this;
+}
+
+Library::~Library() {
+  if (handle_ != nullptr) ::dlclose(handle_);
+}
+
+Result<void*> Library::lookup_address(const char* name) const noexcept {
+  // The hit costs exactly dlsym. A NULL result is not yet a failure: an absolute symbol of value 0
+  // or an IFUNC resolving to 0 is found and still NULL. glibc's _dlerror_run (dlfcn/dlerror.c)
+  // records every call's outcome, a success included, so dlerror() now tells the two apart.
+  void* address = ::dlsym(handle_, name);
+  if (address != nullptr) return address;
+  if (const char* message = ::dlerror(); message != nullptr)
+    return explain_failed_lookup(name, message);
+  return address;
+}
+
+}  // namespace dldoctor

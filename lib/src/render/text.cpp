@@ -1,0 +1,70 @@
+// Text rendering, for people: the verdict, then each finding as family and code, the cause in one
+// sentence, the evidence read from the files, and the fix as commands to paste.
+#include <string_view>
+
+#include "dldoctor/render.hpp"
+
+namespace dldoctor {
+namespace {
+class Painter {
+ public:
+  explicit Painter(TextStyle style) : colour_(style.colour) {}
+  std::string operator()(std::string_view code, std::string_view text) const {
+    if (!colour_) return std::string(text);
+    return "\033[" + std::string(code) + "m" + std::string(text) + "\033[0m";
+  }
+  std::string bold(std::string_view text) const { return (*this)("1", text); }
+  std::string red(std::string_view text) const { return (*this)("1;31", text); }
+  std::string yellow(std::string_view text) const { return (*this)("1;33", text); }
+  std::string green(std::string_view text) const { return (*this)("1;32", text); }
+  std::string dim(std::string_view text) const { return (*this)("2", text); }
+
+ private:
+  bool colour_;
+};
+}  // namespace
+
+std::string render_text(const Report& report, TextStyle style) {
+  const Painter paint(style);
+  std::string out;
+  std::string verdict;
+  if (report.load)
+    verdict = report.load->loaded ? paint.green("loads") : paint.red("does not load");
+  else
+    verdict = report.loads ? paint.green("would load") : paint.red("would not load");
+  out += paint.bold(report.path) + ": " + verdict + "\n";
+  if (report.load && !report.load->message.empty())
+    out += "  loader: " + report.load->message + "\n";
+  for (const Finding& finding : report.findings) {
+    const bool error = finding.severity == Severity::Error;
+    out += "\n  " + (error ? paint.red("error") : paint.yellow("warning")) + " " +
+           paint.bold(std::string(to_string(finding.family))) + " " + paint.dim(finding.code) +
+           "\n";
+    out += "    " + finding.summary + "\n";
+    for (const std::string& line : finding.evidence) out += "    " + paint.dim("- ") + line + "\n";
+    if (!finding.fix.summary.empty()) out += "    fix: " + finding.fix.summary + "\n";
+    for (const std::string& command : finding.fix.commands)
+      out += "      " + paint.dim("$ ") + command + "\n";
+  }
+  if (report.findings.empty()) out += "  no problems found\n";
+  return out;
+}
+
+std::string render_text(const Explanation& explanation, TextStyle style) {
+  const Painter paint(style);
+  std::string families;
+  for (Family family : explanation.families)
+    families += (families.empty() ? "" : ", ") + std::string(to_string(family));
+  std::string out = paint.bold(explanation.message_kind) + "\n";
+  out += "  family: " + families + "\n";
+  out += "  meaning: " + explanation.meaning + "\n";
+  if (explanation.object) out += "  object: " + *explanation.object + "\n";
+  if (explanation.symbol) out += "  symbol: " + *explanation.symbol + "\n";
+  out += "  checks:\n";
+  for (std::size_t i = 0; i < explanation.checks.size(); ++i)
+    out += "    " + std::to_string(i + 1) + ". " + explanation.checks[i] + "\n";
+  if (explanation.next_command) out += "  next: " + paint.dim("$ ") + *explanation.next_command + "\n";
+  return out;
+}
+
+}  // namespace dldoctor
