@@ -5,7 +5,7 @@ docs/benchmarks.md. Run by scripts/bench; standard library only.
 Usage: ratios.py RESULTS.json BENCHMARKS.md
 
 A name with a "raw" component ("BM_Open/raw/now") pairs with the same name with "checked" in
-its place. The ratio compares medians of the repetitions' real time, inside one run: absolute
+its place. The ratio compares medians of the repetitions' CPU time, inside one run: absolute
 times move from machine to machine and run to run, ratios much less.
 """
 
@@ -24,6 +24,10 @@ TARGETS = {
     "BM_Lookup": ("lookup hit", 1.05),
 }
 
+# Process CPU time (user + system, so the loader's mmap and page faults count) rather than real
+# time: on a busy machine, time spent preempted inflates real time and its spread, not CPU time.
+TIME_FIELD = "cpu_time"
+
 NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
@@ -37,7 +41,7 @@ def side_and_key(name):
 
 
 def medians(benchmarks):
-    """Median real time in ns per run name, in registration order; the "median" aggregate row
+    """Median CPU time in ns per run name, in registration order; the "median" aggregate row
     when present, else the median of the repetitions. Runs that reported an error map to None."""
     samples, aggregates, failed, order = {}, {}, set(), {}
     for row in benchmarks:
@@ -47,7 +51,7 @@ def medians(benchmarks):
         if row.get("error_occurred"):
             failed.add(name)
             continue
-        ns = row["real_time"] * NS_PER_UNIT[row.get("time_unit", "ns")]
+        ns = row[TIME_FIELD] * NS_PER_UNIT[row.get("time_unit", "ns")]
         if row.get("run_type") == "aggregate":
             if row.get("aggregate_name") == "median":
                 aggregates[name] = ns
@@ -134,9 +138,9 @@ against the raw one it wraps, on the tiny plugin `bench/fixture.cpp`:
   so only the reference count moves;
 - **lookup hit** (`BM_Lookup`): `dlsym` against `Library::lookup<int()>` on one open handle.
 
-Each time is the median real time of {repetitions(benchmarks)} repetitions, interleaved in
-random order; the ratio is checked / raw inside this one run (absolute times are noisy, ratios
-much less).
+Each time is the median CPU time (user + system) of {repetitions(benchmarks)} repetitions,
+interleaved in random order; the ratio is checked / raw inside this one run (absolute times are
+noisy, ratios much less).
 
 Machine: {cpus} CPUs (`nproc`), `{machine}` (`uname -m`){mhz}. Run of {date}. Google Benchmark
 reports its own library build as `{context.get("library_build_type", "unknown")}`.

@@ -137,6 +137,8 @@ def main():
     if len(sys.argv) != 3:
         sys.exit("usage: check_bad_input.py DLDOCTOR TESTS_DATA_DIR")
     dldoctor, data = sys.argv[1], Path(sys.argv[2])
+    if not os.access(dldoctor, os.X_OK):
+        sys.exit(f"FAIL: {dldoctor} is not an executable file")
     failed = 0
     with tempfile.TemporaryDirectory(prefix="dldoctor-bad-input-") as tmp:
         tmp = Path(tmp)

@@ -284,7 +284,10 @@ void diagnose_archive(Context& context) {
   Finding finding = make_finding(
       "mode.static-archive",
       path + " is a static archive (ar) of object files, which only the static linker reads");
-  finding.evidence.push_back("starts with the ar magic !<arch>");
+  const bool thin = context.probe.head.starts_with("!<thin>\n");
+  finding.evidence.push_back(thin ? "starts with the thin-archive magic !<thin>: its members are "
+                                    "paths to object files kept beside it, not copies"
+                                  : "starts with the ar magic !<arch>");
   const std::vector<std::string> members = archive_members(path);
   std::string listing;
   for (const std::string& member : members) listing += (listing.empty() ? "" : ", ") + member;

@@ -141,13 +141,17 @@ class ImageReader {
     id.phentsize = header.e_phentsize;
     id.ehsize = header.e_ehsize;
     phoff_ = header.e_phoff;
+    phnum_ = header.e_phnum;
     shoff_ = header.e_shoff;
     shentsize_ = header.e_shentsize;
   }
 
   void read_program_headers() {
-    std::size_t count = 0;
-    if (elf_getphdrnum(elf_.get(), &count) != 0)
+    // The count is checked as the header states it: elf_getphdrnum() quietly shrinks it to what
+    // fits in the file, which would hide the very truncation this must report. Only PN_XNUM
+    // (0xffff, the real count kept in section 0's sh_info) needs libelf to find it.
+    std::size_t count = phnum_;
+    if (phnum_ == PN_XNUM && elf_getphdrnum(elf_.get(), &count) != 0)
       throw Failure("cannot count the program headers: " + libelf_error());
     if (count == 0) return;
     const std::size_t expected_entry = entry_size(elf_.get(), ELF_T_PHDR);
@@ -446,6 +450,7 @@ class ImageReader {
   ElfHandle elf_;
   Image image_;
   std::uint64_t phoff_ = 0;
+  std::size_t phnum_ = 0;
   std::uint64_t shoff_ = 0;
   std::uint64_t shentsize_ = 0;
   std::map<std::size_t, std::string> section_names_;

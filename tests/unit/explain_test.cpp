@@ -1,0 +1,102 @@
+// explain: each glibc loader message maps to its family, and the object and symbol it names are
+// taken out of it.
+#include "dldoctor/explain.hpp"
+
+#include <gtest/gtest.h>
+
+namespace dldoctor {
+namespace {
+
+Family first_family(std::string_view message) {
+  auto explanation = explain(message);
+  EXPECT_TRUE(explanation.has_value()) << message;
+  return explanation && !explanation->families.empty() ? explanation->families.front()
+                                                       : Family::SignatureMismatch;
+}
+
+TEST(Explain, EveryWrongBuildModeMessageMapsToItsFamily) {
+  for (const char* message : {
+           "./p: cannot dynamically load position-independent executable",
+           "./p: cannot dynamically load executable",
+           "./p.o: only ET_DYN and ET_EXEC can be loaded",
+           "./libp.a: invalid ELF header",
+           "./empty.so: file too short",
+           "./p32.so: wrong ELF class: ELFCLASS32",
+           "./p.so: shared object cannot be dlopen()ed",
+           "./dir: cannot read file data: Is a directory",
+           "./p.so: ELF file data encoding not little-endian",
+       })
+    EXPECT_EQ(first_family(message), Family::WrongBuildMode) << message;
+}
+
+TEST(Explain, PieIsNotMistakenForAPlainExecutable) {
+  auto explanation = explain("./p: cannot dynamically load position-independent executable");
+  ASSERT_TRUE(explanation);
+  EXPECT_EQ(explanation->message_kind, "cannot dynamically load position-independent executable");
+}
+
+TEST(Explain, NoSuchFileCanBeAPathOrAForeignMachine) {
+  auto explanation = explain("./p.so: cannot open shared object file: No such file or directory");
+  ASSERT_TRUE(explanation);
+  ASSERT_EQ(explanation->families.size(), 2u);
+  EXPECT_EQ(explanation->families[0], Family::BadPath);
+  EXPECT_EQ(explanation->families[1], Family::WrongBuildMode);
+  EXPECT_EQ(explanation->object, "./p.so");
+  EXPECT_EQ(explanation->next_command, "dldoctor check ./p.so");
+}
+
+TEST(Explain, PermissionAndNoexecMessagesAreMissingPermission) {
+  EXPECT_EQ(first_family("./p.so: cannot open shared object file: Permission denied"),
+            Family::MissingPermission);
+  EXPECT_EQ(first_family("./p.so: failed to map segment from shared object"),
+            Family::MissingPermission);
+}
+
+TEST(Explain, UndefinedSymbolNamesTheSymbol) {
+  auto explanation = explain("./p.so: undefined symbol: _Z5helloPKc");
+  ASSERT_TRUE(explanation);
+  EXPECT_EQ(explanation->families.front(), Family::UnexportedSymbol);
+  EXPECT_EQ(explanation->symbol, "_Z5helloPKc");
+  EXPECT_EQ(explanation->object, "./p.so");
+}
+
+TEST(Explain, LazyBindingDeathIsRecognisedThroughItsProgramPrefix) {
+  auto explanation = explain("./host: symbol lookup error: ./p.so: undefined symbol: missing_fn");
+  ASSERT_TRUE(explanation);
+  EXPECT_EQ(explanation->symbol, "missing_fn");
+  EXPECT_EQ(explanation->object, "./p.so");
+  EXPECT_NE(explanation->meaning.find("127"), std::string::npos);
+}
+
+TEST(Explain, VersionNotFoundPointsAtTheRequester) {
+  auto explanation =
+      explain("./host: /opt/lib/libdep.so.1: version `DEP_2.0' not found (required by ./p.so)");
+  ASSERT_TRUE(explanation);
+  EXPECT_EQ(explanation->families.front(), Family::VersionConflict);
+  EXPECT_EQ(explanation->symbol, "DEP_2.0");
+  EXPECT_EQ(explanation->next_command, "dldoctor check ./p.so");
+}
+
+TEST(Explain, LoaderAssertionIsAVersionConflict) {
+  EXPECT_EQ(first_family("Inconsistency detected by ld.so: dl-open.c: 931: dl_open_worker: "
+                         "Assertion `_dl_debug_update (args->nsid)->r_state == RT_CONSISTENT' "
+                         "failed!"),
+            Family::VersionConflict);
+}
+
+TEST(Explain, ProgramStartPrefixIsStripped) {
+  auto explanation = explain(
+      "./host: error while loading shared libraries: libdep.so: cannot open shared object file: "
+      "No such file or directory");
+  ASSERT_TRUE(explanation);
+  EXPECT_EQ(explanation->object, "libdep.so");
+  EXPECT_FALSE(explanation->next_command) << "a bare name is not a file to check";
+}
+
+TEST(Explain, UnknownTextIsNotExplained) {
+  EXPECT_FALSE(explain("segmentation fault (core dumped)"));
+  EXPECT_FALSE(explain(""));
+}
+
+}  // namespace
+}  // namespace dldoctor
