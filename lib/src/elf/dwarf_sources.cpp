@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string_view>
 
 namespace dldoctor::elf {
@@ -44,7 +45,7 @@ std::vector<CompileUnit> compile_units(const std::string& path) noexcept {
         CompileUnit unit;
         unit.source = name;
         if (!unit.source.empty() && unit.source[0] != '/' && directory != nullptr)
-          unit.source = std::string(directory) + "/" + unit.source;
+          unit.source = (std::filesystem::path(directory) / unit.source).lexically_normal();
         unit.producer = producer != nullptr ? producer : "";
         if (!is_runtime_or_assembly(unit.source, unit.producer)) units.push_back(std::move(unit));
       }
