@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fills the command outputs of docs/*.md from real runs, or checks that they are current.
+"""Fills the command outputs of README.md and docs/*.md from real runs, or checks that they are current.
 
 A doc marks each output block with a directive comment and an end marker:
 
@@ -78,7 +78,8 @@ def main() -> int:
     if not (build / "lib" / "dldoctor").exists():
         print(f"gen_docs: {build}/lib/dldoctor is not built", file=sys.stderr)
         return 2
-    docs = [Path(d) for d in args.docs] or sorted((SOURCE_ROOT / "docs").glob("*.md"))
+    docs = [Path(d).resolve() for d in args.docs] or [
+        SOURCE_ROOT / "README.md", *sorted((SOURCE_ROOT / "docs").glob("*.md"))]
     stale = 0
     for doc in docs:
         current = doc.read_text(encoding="utf-8")

@@ -56,15 +56,13 @@ Library::~Library() {
   if (handle_ != nullptr) ::dlclose(handle_);
 }
 
-Result<void*> Library::lookup_address(const char* name) const noexcept {
-  // The hit costs exactly dlsym. A NULL result is not yet a failure: an absolute symbol of value 0
-  // or an IFUNC resolving to 0 is found and still NULL. glibc's _dlerror_run (dlfcn/dlerror.c)
-  // records every call's outcome, a success included, so dlerror() now tells the two apart.
-  void* address = ::dlsym(handle_, name);
-  if (address != nullptr) return address;
+Result<void*> Library::lookup_null(const char* name) const noexcept {
+  // dlsym returned NULL. That is not yet a failure: an absolute symbol of value 0 or an IFUNC
+  // resolving to 0 is found and still NULL. glibc's _dlerror_run (dlfcn/dlerror.c) records every
+  // call's outcome, a success included, so dlerror() now tells the two apart.
   if (const char* message = ::dlerror(); message != nullptr)
     return explain_failed_lookup(name, message);
-  return address;
+  return static_cast<void*>(nullptr);
 }
 
 }  // namespace dldoctor

@@ -2,8 +2,11 @@
 // The success path is the raw call and nothing else: the diagnosis runs only after dlopen fails.
 #pragma once
 
+#include <dlfcn.h>
+
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "dldoctor/diagnose.hpp"
 #include "dldoctor/result.hpp"
@@ -22,21 +25,28 @@ class Library {
   Library& operator=(const Library&) = delete;
   ~Library();
 
-  // dlsym; on failure, a report carrying dlerror(). The diagnosis of why a symbol is missing is
-  // the symbol stage's (unexported-symbol family).
-  Result<void*> lookup_address(const char* name) const noexcept;
+  // dlsym; on failure, a report carrying dlerror(). The hit is inline and is the raw call; the
+  // diagnosis of why a symbol is missing is the symbol stage's (unexported-symbol family).
+  Result<void*> lookup_address(const char* name) const noexcept {
+    if (void* address = ::dlsym(handle_, name); address != nullptr) return address;
+    return lookup_null(name);
+  }
 
   template <class T>
   Result<T*> lookup(const char* name) const noexcept {
-    Result<void*> address = lookup_address(name);
-    if (!address) return std::move(address).report();
-    return reinterpret_cast<T*>(address.value());
+    if (void* address = ::dlsym(handle_, name); address != nullptr)
+      return reinterpret_cast<T*>(address);
+    Result<void*> slow = lookup_null(name);
+    if (!slow) return std::move(slow).report();
+    return static_cast<T*>(nullptr);
   }
 
   void* native_handle() const noexcept { return handle_; }
 
  private:
   explicit Library(void* handle) noexcept : handle_(handle) {}
+  // dlsym returned NULL: a failure, or a symbol whose value is 0 (see library.cpp).
+  Result<void*> lookup_null(const char* name) const noexcept;
   void* handle_ = nullptr;
 };
 
