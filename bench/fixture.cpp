@@ -6,16 +6,10 @@
 extern "C" {
 
 // The symbol the lookup benchmarks resolve (Library::lookup<int()>).
-BENCH_FIXTURE_EXPORT int dldoctor_bench_answer() {
-  return 42;
-}
+BENCH_FIXTURE_EXPORT int dldoctor_bench_answer() { return 42; }
 
-BENCH_FIXTURE_EXPORT int dldoctor_bench_add(int a, int b) {
-  return a + b;
-}
+BENCH_FIXTURE_EXPORT int dldoctor_bench_add(int a, int b) { return a + b; }
 
-BENCH_FIXTURE_EXPORT const char* dldoctor_bench_name() {
-  return "bench_fixture";
-}
+BENCH_FIXTURE_EXPORT const char* dldoctor_bench_name() { return "bench_fixture"; }
 
 }  // extern "C"

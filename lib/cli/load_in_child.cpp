@@ -84,8 +84,8 @@ LoadAttempt load_in_child(const std::string& path, Mode mode, std::chrono::secon
                       " s (a constructor that blocks?); the child was killed";
   else if (attempt.signal)
     attempt.message = "the child loading it was killed by signal " +
-                      std::to_string(*attempt.signal) + " (" + ::strsignal(*attempt.signal) +
-                      ")" + (said.empty() ? "" : ": " + said);
+                      std::to_string(*attempt.signal) + " (" + ::strsignal(*attempt.signal) + ")" +
+                      (said.empty() ? "" : ": " + said);
   else if (!said.empty())
     attempt.message = said;
   else

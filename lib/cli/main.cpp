@@ -35,7 +35,7 @@ int run_check(const CheckOptions& options) {
   dldoctor::Report report = dldoctor::diagnose(dldoctor::LoadRequest{options.path, mode});
   if (options.load) {
     report.load = dldoctor::cli::load_in_child(options.path, mode,
-                                                std::chrono::seconds(options.timeout_seconds));
+                                               std::chrono::seconds(options.timeout_seconds));
     report.loads = report.load->loaded;
   }
   std::cout << (options.json ? dldoctor::render_json(report) + "\n"
@@ -72,8 +72,9 @@ int main(int argc, char** argv) {
   check->add_flag("--json", check_options.json, "print one JSON object (docs/report.schema.json)");
   check->add_flag("--load", check_options.load,
                   "also dlopen it for real, in a child process (runs its constructors)");
-  check->add_option("--timeout", check_options.timeout_seconds,
-                    "seconds to wait for the child of --load")
+  check
+      ->add_option("--timeout", check_options.timeout_seconds,
+                   "seconds to wait for the child of --load")
       ->check(CLI::Range(1, 3600));
 
   std::string message;

@@ -3,10 +3,11 @@
 // its dynamic section (_dl_map_object_from_fd), loads its dependencies (_dl_map_object_deps),
 // checks symbol versions (_dl_check_map_versions) and relocates (symbols). A stage that finds a
 // blocking error stops the ones after it, as the loader would stop there.
+#include "dldoctor/diagnose.hpp"
+
 #include <array>
 
 #include "checks/stage.hpp"
-#include "dldoctor/diagnose.hpp"
 
 namespace dldoctor {
 namespace {

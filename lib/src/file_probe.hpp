@@ -16,8 +16,8 @@ enum class FileKind { Missing, DanglingSymlink, Regular, Directory, Fifo, Socket
 struct FileProbe {
   std::string path;
   FileKind kind = FileKind::Missing;
-  int stat_errno = 0;   // why stat failed, when it did (ENOENT, EACCES, ENOTDIR, ELOOP...)
-  int open_errno = 0;   // why open(O_RDONLY) failed, when it did
+  int stat_errno = 0;  // why stat failed, when it did (ENOENT, EACCES, ENOTDIR, ELOOP...)
+  int open_errno = 0;  // why open(O_RDONLY) failed, when it did
   std::uint64_t size = 0;
   mode_t mode = 0;
   uid_t owner = 0;

@@ -23,10 +23,10 @@
 #include "process.hpp"
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using dldoctor::testing::ProcessOptions;
 using dldoctor::testing::ProcessResult;
 using dldoctor::testing::run_process;
+using nlohmann::json;
 
 namespace {
 
@@ -119,9 +119,9 @@ void reproduce(const json& variant) {
         << tool.out;
     return;
   }
-  ASSERT_EQ(result.exit_status, 1) << "try_load should fail in dlopen, but: "
-                                   << result.describe() << "\n"
-                                   << result.out << result.err;
+  ASSERT_EQ(result.exit_status, 1)
+      << "try_load should fail in dlopen, but: " << result.describe() << "\n"
+      << result.out << result.err;
   const std::string prefix = "dlopen failed: ";
   ASSERT_EQ(result.out.rfind(prefix, 0), 0u) << result.out;
   std::string message = result.out.substr(prefix.size());
@@ -181,8 +181,7 @@ void load_fixed(const json& fixed) {
   const std::string path = fixed["path"];
   const ProcessResult result = try_load(settings().dir, path);
   ASSERT_EQ(result.exit_status, 0) << result.describe() << "\n" << result.out << result.err;
-  EXPECT_NE(result.out.find("() = " + std::to_string(fixed["value"].get<int>())),
-            std::string::npos)
+  EXPECT_NE(result.out.find("() = " + std::to_string(fixed["value"].get<int>())), std::string::npos)
       << result.out;
 }
 
@@ -253,11 +252,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--manifest") s.manifest_path = value;
-    else if (flag == "--dir") s.dir = value;
-    else if (flag == "--step") s.step = value;
-    else if (flag == "--try-load") s.try_load = value;
-    else if (flag == "--dldoctor") s.dldoctor = value;
+    if (flag == "--manifest")
+      s.manifest_path = value;
+    else if (flag == "--dir")
+      s.dir = value;
+    else if (flag == "--step")
+      s.step = value;
+    else if (flag == "--try-load")
+      s.try_load = value;
+    else if (flag == "--dldoctor")
+      s.dldoctor = value;
   }
   // Meson passes build targets relative to the build directory; children run elsewhere.
   s.try_load = fs::absolute(s.try_load).string();

@@ -56,7 +56,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     for (const std::string& unset : options.unset_environment) drop = drop || unset == name;
     if (!drop) environment.push_back(text);
   }
-  for (const auto& [name, value] : options.set_environment) environment.push_back(name + "=" + value);
+  for (const auto& [name, value] : options.set_environment)
+    environment.push_back(name + "=" + value);
   std::vector<char*> env_pointers;
   for (std::string& entry : environment) env_pointers.push_back(entry.data());
   env_pointers.push_back(nullptr);

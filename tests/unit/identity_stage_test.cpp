@@ -1,7 +1,7 @@
 // The path and identity stages on files made at test time: each kind of not-a-shared-object is
 // named for what it is, and nothing blocks or throws.
-#include <gtest/gtest.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,8 +54,8 @@ TEST_F(IdentityStage, ShortTextFileShowsItsFirstLine) {
 }
 
 TEST_F(IdentityStage, BinaryGarbageShowsItsFirstBytes) {
-  const Finding& finding =
-      only_finding(diagnose({write("p.so", std::string("\x01\x02\x03\x04garbage", 11)), Mode::Now}));
+  const Finding& finding = only_finding(
+      diagnose({write("p.so", std::string("\x01\x02\x03\x04garbage", 11)), Mode::Now}));
   EXPECT_EQ(finding.code, "mode.not-elf");
   EXPECT_NE(finding.evidence.front().find("01 02 03 04"), std::string::npos);
 }
@@ -100,8 +100,7 @@ TEST_F(IdentityStage, FifoIsRefusedWithoutBlocking) {
 
 TEST_F(IdentityStage, MissingFileIsABadPathWithSimilarNamesBesideIt) {
   write("libplugin.so.2", "");
-  const Finding& finding =
-      only_finding(diagnose({(dir_ / "libplugin.so").string(), Mode::Now}));
+  const Finding& finding = only_finding(diagnose({(dir_ / "libplugin.so").string(), Mode::Now}));
   EXPECT_EQ(finding.family, Family::BadPath);
   EXPECT_EQ(finding.code, "path.not-found");
   ASSERT_FALSE(finding.evidence.empty());

@@ -54,9 +54,8 @@ TEST(RenderJson, InvalidUtf8InAPathDoesNotThrow) {
 }
 
 TEST(FamilyNames, RoundTripForAllSix) {
-  for (Family family : {Family::WrongBuildMode, Family::UnexportedSymbol,
-                        Family::SignatureMismatch, Family::VersionConflict, Family::BadPath,
-                        Family::MissingPermission})
+  for (Family family : {Family::WrongBuildMode, Family::UnexportedSymbol, Family::SignatureMismatch,
+                        Family::VersionConflict, Family::BadPath, Family::MissingPermission})
     EXPECT_EQ(family_from_string(to_string(family)), family);
   EXPECT_FALSE(family_from_string("bad_path"));
 }

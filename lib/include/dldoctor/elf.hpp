@@ -14,14 +14,14 @@ namespace dldoctor::elf {
 
 // What open_verify (glibc elf/dl-load.c) reads first: e_ident and the ELF header.
 struct Identity {
-  unsigned elf_class = 0;     // ELFCLASS32 or ELFCLASS64
-  unsigned byte_order = 0;    // ELFDATA2LSB or ELFDATA2MSB
-  unsigned ident_version = 0; // e_ident[EI_VERSION]
-  unsigned os_abi = 0;        // e_ident[EI_OSABI]
-  unsigned abi_version = 0;   // e_ident[EI_ABIVERSION]
-  std::uint16_t type = 0;     // e_type: ET_REL, ET_EXEC, ET_DYN, ...
-  std::uint16_t machine = 0;  // e_machine: EM_X86_64, EM_386, EM_AARCH64, ...
-  std::uint32_t version = 0;  // e_version
+  unsigned elf_class = 0;      // ELFCLASS32 or ELFCLASS64
+  unsigned byte_order = 0;     // ELFDATA2LSB or ELFDATA2MSB
+  unsigned ident_version = 0;  // e_ident[EI_VERSION]
+  unsigned os_abi = 0;         // e_ident[EI_OSABI]
+  unsigned abi_version = 0;    // e_ident[EI_ABIVERSION]
+  std::uint16_t type = 0;      // e_type: ET_REL, ET_EXEC, ET_DYN, ...
+  std::uint16_t machine = 0;   // e_machine: EM_X86_64, EM_386, EM_AARCH64, ...
+  std::uint32_t version = 0;   // e_version
   std::uint64_t entry = 0;
   std::uint16_t phentsize = 0;
   std::uint16_t ehsize = 0;
@@ -52,14 +52,14 @@ struct DynamicInfo {
 
 struct Symbol {
   std::string name;
-  unsigned char binding = 0;     // STB_LOCAL, STB_GLOBAL, STB_WEAK, STB_GNU_UNIQUE
-  unsigned char type = 0;        // STT_FUNC, STT_OBJECT, ...
-  unsigned char visibility = 0;  // STV_DEFAULT, STV_HIDDEN, STV_PROTECTED, STV_INTERNAL
+  unsigned char binding = 0;        // STB_LOCAL, STB_GLOBAL, STB_WEAK, STB_GNU_UNIQUE
+  unsigned char type = 0;           // STT_FUNC, STT_OBJECT, ...
+  unsigned char visibility = 0;     // STV_DEFAULT, STV_HIDDEN, STV_PROTECTED, STV_INTERNAL
   std::uint16_t section_index = 0;  // SHN_UNDEF for undefined symbols
   std::string section_name;         // "" when undefined or unknown
   std::uint64_t value = 0;
   std::uint64_t size = 0;
-  std::string version;  // "" when unversioned; "GLIBC_2.34" etc.
+  std::string version;          // "" when unversioned; "GLIBC_2.34" etc.
   bool version_hidden = false;  // the @ (non-default) form
 
   bool defined() const noexcept { return section_index != 0; }
@@ -76,11 +76,11 @@ struct Image {
   Identity identity;
   std::vector<ProgramHeader> program_headers;
   DynamicInfo dynamic;
-  std::vector<Symbol> dynamic_symbols;  // .dynsym
+  std::vector<Symbol> dynamic_symbols;              // .dynsym
   std::optional<std::vector<Symbol>> symbol_table;  // .symtab; nullopt when stripped
   std::vector<Warning> warnings;
 
-  bool is_pie() const noexcept;  // ET_DYN with DF_1_PIE
+  bool is_pie() const noexcept;           // ET_DYN with DF_1_PIE
   bool has_interpreter() const noexcept;  // a PT_INTERP segment
 };
 

@@ -12,10 +12,10 @@
 namespace dldoctor {
 
 struct Explanation {
-  std::string message_kind;        // the glibc message this matched, e.g. "invalid ELF header"
-  std::vector<Family> families;    // most likely first; one message can hide several causes
-  std::string meaning;             // what the loader was doing when it said this
-  std::vector<std::string> checks; // what to look at, in order, to tell the causes apart
+  std::string message_kind;           // the glibc message this matched, e.g. "invalid ELF header"
+  std::vector<Family> families;       // most likely first; one message can hide several causes
+  std::string meaning;                // what the loader was doing when it said this
+  std::vector<std::string> checks;    // what to look at, in order, to tell the causes apart
   std::optional<std::string> object;  // the file the message names, when it names one
   std::optional<std::string> symbol;  // the symbol or version it names, when it names one
   std::optional<std::string> next_command;  // the dldoctor command that settles it

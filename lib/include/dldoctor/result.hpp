@@ -12,7 +12,8 @@ namespace dldoctor {
 template <class T>
 class Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Report report) : state_(std::in_place_index<1>, std::move(report)) {}  // NOLINT
 
   bool ok() const noexcept { return state_.index() == 0; }

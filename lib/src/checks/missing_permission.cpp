@@ -80,7 +80,8 @@ StageVerdict check_permissions(Context& context) {
     context.findings.push_back(std::move(finding));
     return StageVerdict::Stop;
   }
-  if (probe.kind == FileKind::Regular && (probe.open_errno == EACCES || probe.open_errno == EPERM)) {
+  if (probe.kind == FileKind::Regular &&
+      (probe.open_errno == EACCES || probe.open_errno == EPERM)) {
     struct stat status;
     Finding finding;
     finding.family = Family::MissingPermission;

@@ -215,8 +215,8 @@ void diagnose_linker_script(Context& context) {
     const std::string name = soname.value_or(base_of(*library_path));
     finding.evidence.push_back(*library_path + " is a shared object" +
                                (soname ? " with DT_SONAME " + *soname : std::string()));
-    const bool system_path = library_path->rfind("/lib", 0) == 0 ||
-                             library_path->rfind("/usr/lib", 0) == 0;
+    const bool system_path =
+        library_path->rfind("/lib", 0) == 0 || library_path->rfind("/usr/lib", 0) == 0;
     const std::string target = system_path ? name : *library_path;
     finding.fix.summary = "open the shared object the script names: dlopen(\"" + target +
                           "\", RTLD_NOW)" +
@@ -306,8 +306,9 @@ void diagnose_non_regular(Context& context) {
   const FileProbe& probe = context.probe;
   if (probe.kind == FileKind::Directory) {
     Finding finding = make_finding("mode.directory", probe.path + " is a directory");
-    finding.evidence.push_back("the loader's read fails with EISDIR: 'cannot read file data: Is "
-                               "a directory'");
+    finding.evidence.push_back(
+        "the loader's read fails with EISDIR: 'cannot read file data: Is "
+        "a directory'");
     std::vector<std::string> libraries;
     if (std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(probe.path.c_str()), ::closedir); dir) {
       while (const dirent* entry = ::readdir(dir.get())) {
@@ -319,17 +320,16 @@ void diagnose_non_regular(Context& context) {
     for (std::size_t i = 0; i < libraries.size() && i < 5; ++i)
       finding.evidence.push_back("inside it: " + libraries[i]);
     const std::string prefix = probe.path.ends_with("/") ? probe.path : probe.path + "/";
-    finding.fix.summary = libraries.empty()
-                              ? "give the path of a shared object file, not of a directory"
-                              : "give the path of the shared object inside it, e.g. " + prefix +
-                                    libraries.front();
+    finding.fix.summary =
+        libraries.empty()
+            ? "give the path of a shared object file, not of a directory"
+            : "give the path of the shared object inside it, e.g. " + prefix + libraries.front();
     finding.fix.commands.push_back("ls -l " + shell_quote(probe.path));
     context.findings.push_back(std::move(finding));
     return;
   }
-  Finding finding = make_finding("mode.not-regular-file",
-                                 probe.path + " is " + describe(probe.kind) +
-                                     ", not a regular file");
+  Finding finding = make_finding(
+      "mode.not-regular-file", probe.path + " is " + describe(probe.kind) + ", not a regular file");
   finding.evidence.push_back("stat: " + describe(probe.kind));
   finding.fix.summary = "give the path of a shared object file";
   finding.fix.commands.push_back("ls -l " + shell_quote(probe.path));
@@ -361,10 +361,11 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     const std::uint16_t probe = 1;
     return *reinterpret_cast<const unsigned char*>(&probe) == 1 ? ELFDATA2LSB : ELFDATA2MSB;
   }();
-  if (id.byte_order != host_order || id.ident_version != EV_CURRENT ||
-      id.version != EV_CURRENT || (id.os_abi != ELFOSABI_SYSV && id.os_abi != ELFOSABI_GNU)) {
-    Finding finding = make_finding("mode.elf-ident", path + " has ELF identification fields this "
-                                                            "loader does not accept");
+  if (id.byte_order != host_order || id.ident_version != EV_CURRENT || id.version != EV_CURRENT ||
+      (id.os_abi != ELFOSABI_SYSV && id.os_abi != ELFOSABI_GNU)) {
+    Finding finding = make_finding("mode.elf-ident", path +
+                                                         " has ELF identification fields this "
+                                                         "loader does not accept");
     if (id.byte_order != host_order)
       finding.evidence.push_back(std::string("e_ident[EI_DATA] ") +
                                  (id.byte_order == ELFDATA2MSB ? "big-endian" : "little-endian") +
@@ -381,12 +382,12 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     return;
   }
   if (id.machine != elf::host_machine()) {
-    Finding finding = make_finding(
-        "mode.wrong-machine", path + " is built for " + elf::machine_name(id.machine) +
-                                  ", and this process is " +
-                                  elf::machine_name(elf::host_machine()));
-    finding.evidence.push_back("e_machine " + elf::machine_name(id.machine) +
-                               ", this process is " + elf::machine_name(elf::host_machine()));
+    Finding finding =
+        make_finding("mode.wrong-machine", path + " is built for " + elf::machine_name(id.machine) +
+                                               ", and this process is " +
+                                               elf::machine_name(elf::host_machine()));
+    finding.evidence.push_back("e_machine " + elf::machine_name(id.machine) + ", this process is " +
+                               elf::machine_name(elf::host_machine()));
     finding.evidence.push_back(
         "glibc's open_verify skips a file of another machine as if it were absent, so dlopen "
         "says 'No such file or directory' for a file that exists");
@@ -404,11 +405,10 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     finding.evidence.push_back("e_type ET_REL: the loader takes only ET_DYN and ET_EXEC");
     const BuildHints hints = build_hints(path);
     add_producer_evidence(finding, hints);
-    const bool pic = std::any_of(hints.producers.begin(), hints.producers.end(),
-                                 [](const std::string& p) {
-                                   return p.find("-fPIC") != std::string::npos ||
-                                          p.find("-fpic") != std::string::npos;
-                                 });
+    const bool pic =
+        std::any_of(hints.producers.begin(), hints.producers.end(), [](const std::string& p) {
+          return p.find("-fPIC") != std::string::npos || p.find("-fpic") != std::string::npos;
+        });
     if (!hints.producers.empty() && !pic) {
       finding.fix.summary = "recompile the object with -fPIC and link it as a shared object";
       finding.fix.commands.push_back(rebuild_command(hints, "-shared -fPIC", output));
@@ -423,9 +423,9 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     return;
   }
   if (id.type != ET_DYN && id.type != ET_EXEC) {
-    Finding finding = make_finding("mode.not-loadable-type",
-                                   path + " is an ELF file of type " + elf::type_name(id.type) +
-                                       ", which the loader cannot load");
+    Finding finding = make_finding("mode.not-loadable-type", path + " is an ELF file of type " +
+                                                                 elf::type_name(id.type) +
+                                                                 ", which the loader cannot load");
     finding.evidence.push_back("e_type " + elf::type_name(id.type) +
                                ": only ET_DYN and ET_EXEC can be loaded");
     finding.fix.summary = "point the host at the plugin's shared object";
@@ -446,9 +446,9 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     return;
   }
   if (id.type == ET_EXEC) {
-    Finding finding = make_finding(
-        "mode.executable",
-        path + " is a position-dependent executable (ET_EXEC), not a shared object");
+    Finding finding =
+        make_finding("mode.executable",
+                     path + " is a position-dependent executable (ET_EXEC), not a shared object");
     finding.evidence.push_back("e_type ET_EXEC: fixed load addresses, entry point " +
                                elf::hex(id.entry));
     if (image.has_interpreter())
@@ -461,9 +461,9 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     return;
   }
   if (image.is_pie()) {
-    Finding finding = make_finding(
-        "mode.pie-executable",
-        path + " is a position-independent executable (PIE), not a shared object");
+    Finding finding =
+        make_finding("mode.pie-executable",
+                     path + " is a position-independent executable (PIE), not a shared object");
     finding.evidence.push_back("e_type ET_DYN with DF_1_PIE (DT_FLAGS_1 " +
                                elf::hex(image.dynamic.flags_1) + ")");
     if (image.has_interpreter())
@@ -524,9 +524,8 @@ StageVerdict check_identity(Context& context) {
     return StageVerdict::Stop;
   }
   if (probe.open_errno != 0) {
-    Finding finding = make_finding("mode.unreadable",
-                                   "cannot read " + probe.path + ": " +
-                                       std::strerror(probe.open_errno));
+    Finding finding = make_finding(
+        "mode.unreadable", "cannot read " + probe.path + ": " + std::strerror(probe.open_errno));
     finding.fix.summary = "check the file and the device it is on";
     finding.fix.commands.push_back("ls -l " + shell_quote(probe.path));
     context.findings.push_back(std::move(finding));
@@ -535,8 +534,9 @@ StageVerdict check_identity(Context& context) {
   if (probe.size == 0) {
     Finding finding = make_finding("mode.empty-file", "the file is empty (0 bytes)");
     finding.evidence.push_back(probe.path + ": 0 bytes; the loader says 'file too short'");
-    finding.fix.summary = "rebuild or copy the plugin again: an empty file is what an interrupted "
-                          "build, copy or download leaves";
+    finding.fix.summary =
+        "rebuild or copy the plugin again: an empty file is what an interrupted "
+        "build, copy or download leaves";
     finding.fix.commands.push_back("ls -l " + shell_quote(probe.path));
     context.findings.push_back(std::move(finding));
     return StageVerdict::Stop;

@@ -9,8 +9,8 @@
 namespace dldoctor::elf {
 
 struct CompileUnit {
-  std::string source;     // DW_AT_name, made absolute against comp_dir when it is relative
-  std::string producer;   // DW_AT_producer, e.g. "GNU C++20 12.2.0 -mtune=generic -fPIC -g"
+  std::string source;    // DW_AT_name, made absolute against comp_dir when it is relative
+  std::string producer;  // DW_AT_producer, e.g. "GNU C++20 12.2.0 -mtune=generic -fPIC -g"
 };
 
 // Empty when the file has no DWARF (stripped or built without -g) or libdw cannot read it.

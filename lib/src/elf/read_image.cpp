@@ -122,8 +122,8 @@ class ImageReader {
     if (id.byte_order != ELFDATA2LSB && id.byte_order != ELFDATA2MSB)
       throw Failure("e_ident[EI_DATA] is " + std::to_string(id.byte_order) +
                     ", neither ELFDATA2LSB (1) nor ELFDATA2MSB (2)");
-    const std::uint64_t header_size = id.elf_class == ELFCLASS64 ? sizeof(Elf64_Ehdr)
-                                                                 : sizeof(Elf32_Ehdr);
+    const std::uint64_t header_size =
+        id.elf_class == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     if (file_size_ < header_size)
       throw Failure("file too short: the ELF header needs " + std::to_string(header_size) +
                     " bytes, the file has " + std::to_string(file_size_));
@@ -271,8 +271,8 @@ class ImageReader {
                                     std::uint64_t offset) {
     if (offset >= strings.size())
       throw Failure(tag_name(tag) + " name at " + hex(offset) +
-                    " is outside the dynamic string table (size " +
-                    std::to_string(strings.size()) + ")");
+                    " is outside the dynamic string table (size " + std::to_string(strings.size()) +
+                    ")");
     const std::size_t end = strings.find('\0', offset);
     if (end == std::string::npos)
       throw Failure(tag_name(tag) + " name at " + hex(offset) +

@@ -63,7 +63,8 @@ std::string render_text(const Explanation& explanation, TextStyle style) {
   out += "  checks:\n";
   for (std::size_t i = 0; i < explanation.checks.size(); ++i)
     out += "    " + std::to_string(i + 1) + ". " + explanation.checks[i] + "\n";
-  if (explanation.next_command) out += "  next: " + paint.dim("$ ") + *explanation.next_command + "\n";
+  if (explanation.next_command)
+    out += "  next: " + paint.dim("$ ") + *explanation.next_command + "\n";
   return out;
 }
 

@@ -1,0 +1,65 @@
+"""`meson install` into a staging directory gives a working command, headers, library and
+pkg-config file: a consumer program is compiled against the installed copy with pkg-config and
+run, and the installed command checks a file.
+
+Usage: check_install.py BUILD_DIR
+"""
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CONSUMER = r"""
+#include <dldoctor/dldoctor.hpp>
+#include <cstdio>
+int main() {
+  auto library = dldoctor::Library::open("/nonexistent/libplugin.so");
+  if (library.ok()) return 1;
+  std::printf("%s\n", library.report().findings.at(0).code.c_str());
+  return 0;
+}
+"""
+
+
+def main() -> int:
+    build = Path(sys.argv[1]).resolve()
+    with tempfile.TemporaryDirectory(prefix="dldoctor-install-") as stage:
+        subprocess.run(["meson", "install", "-C", str(build), "--no-rebuild", "--quiet",
+                        "--destdir", stage], check=True, stdout=subprocess.DEVNULL)
+        files = [p for p in Path(stage).rglob("*") if p.is_file() or p.is_symlink()]
+        def find(name):
+            hits = [p for p in files if p.name == name]
+            assert hits, f"{name} was not installed; installed: {[str(p) for p in files]}"
+            return hits[0]
+        command = find("dldoctor")
+        header = find("dldoctor.hpp")
+        pc = find("dldoctor.pc")
+        library = find("libdldoctor.so")
+        print(f"installed {command.relative_to(stage)}, {header.relative_to(stage)}, "
+              f"{pc.relative_to(stage)}, {library.relative_to(stage)}")
+
+        env = {**os.environ, "PKG_CONFIG_SYSROOT_DIR": stage,
+               "PKG_CONFIG_PATH": str(pc.parent), "LC_ALL": "C", "NO_COLOR": "1"}
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "dldoctor"], env=env,
+                               check=True, capture_output=True, text=True).stdout.split()
+        consumer = Path(stage) / "consumer.cpp"
+        consumer.write_text(CONSUMER, encoding="utf-8")
+        program = Path(stage) / "consumer"
+        subprocess.run(["c++", "-std=c++20", str(consumer), "-o", str(program), *flags],
+                       env=env, check=True)
+        run_env = {**env, "LD_LIBRARY_PATH": str(library.parent)}
+        out = subprocess.run([str(program)], env=run_env, check=True, capture_output=True,
+                             text=True).stdout.strip()
+        assert out == "path.not-found", f"the consumer printed {out!r}"
+        print(f"a program built with pkg-config against the installed copy runs: {out}")
+
+        checked = subprocess.run([str(command), "check", "/usr/bin/true"], env=run_env,
+                                 capture_output=True, text=True, check=False)
+        assert checked.returncode == 1 and "mode.pie-executable" in checked.stdout, checked
+        print("the installed command runs: dldoctor check /usr/bin/true -> mode.pie-executable")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
