@@ -91,7 +91,7 @@ def main() -> int:
             continue
         if args.check:
             stale += 1
-            print(f"gen_docs: {doc.relative_to(SOURCE_ROOT)} is stale; scripts/docs rewrites it:")
+            print(f"gen_docs: {doc.relative_to(SOURCE_ROOT)} is stale; scripts/gen_docs.py rewrites it:")
             sys.stdout.writelines(difflib.unified_diff(
                 current.splitlines(keepends=True), fresh.splitlines(keepends=True),
                 fromfile=f"{doc.name} (committed)", tofile=f"{doc.name} (fresh run)"))

@@ -50,7 +50,7 @@ const std::vector<KnownMessage>& known_messages() {
        "the file does not start with the ELF magic: a static archive (.a), a GNU ld script "
        "(libfoo.so for -lfoo), a text file, or a damaged file",
        {"head -c 64 FILE | od -c: !<arch> is an archive, /* GNU ld script */ a linker script",
-        "for a linker script, open the SONAME it names (libfoo.so.1)"}},
+        "for a linker script, open the shared object it names (usually libNAME.so.N)"}},
       {R"(file too short)",
        "file too short",
        {F::WrongBuildMode},
@@ -143,7 +143,8 @@ const std::vector<KnownMessage>& known_messages() {
        "a symbol the plugin needs (or the host asked for) is defined by no object in scope: not "
        "exported (hidden, static, C++-mangled), defined only by a library loaded RTLD_LOCAL or a "
        "host not linked with -rdynamic, or of another version",
-       {"nm -D --defined-only LIBRARY | grep NAME", "nm -C LIBRARY shows mangled C++ names",
+       {"nm -D --defined-only LIBRARY | grep NAME",
+        "nm -D LIBRARY shows C++ names mangled (_Z...); nm -DC demangles them",
         "the host's own symbols are visible to plugins only with -rdynamic"}},
       {R"(Inconsistency detected by ld\.so)",
        "Inconsistency detected by ld.so",
@@ -193,7 +194,7 @@ std::optional<Explanation> explain(std::string_view message) noexcept {
         if (lazy_binding)
           explanation.meaning =
               "with RTLD_LAZY the plugin loaded, and the first call of a function no loaded "
-              "object defines killed the process (exit status 127). " +
+              "object defines killed the process (exit status 127). Why no object defines it: " +
               explanation.meaning;
       }
       // The object to inspect: the requester for a missing version (the library it names is

@@ -99,7 +99,8 @@ ReadOutcome read_image_fd(int fd) noexcept;
 
 // Names for people: "ET_DYN", "x86-64 (62)", "AArch64 (183)", "ELFCLASS32".
 std::string type_name(std::uint16_t e_type);
-std::string machine_name(std::uint16_t e_machine);
+std::string machine_name(std::uint16_t e_machine);   // "AArch64 (183)", for evidence
+std::string machine_label(std::uint16_t e_machine);  // "AArch64", for prose
 std::string class_name(unsigned elf_class);
 std::string hex(std::uint64_t value);
 

@@ -34,7 +34,7 @@ struct Fix {
 
 struct Finding {
   Family family = Family::WrongBuildMode;
-  std::string code;  // "<area>.<what>", stable once published (docs/codes.md)
+  std::string code;  // "<area>.<what>", stable once published (docs/cli.md)
   Severity severity = Severity::Error;
   std::string summary;                // the cause in one sentence
   std::vector<std::string> evidence;  // what was read from the files, one fact per line

@@ -2,13 +2,14 @@
 // The checks run in the order of glibc's open_verify (elf/dl-load.c): file length, e_ident magic,
 // class, byte order, versions, OS ABI, then e_machine (a mismatch makes the candidate "not found",
 // ENOENT, which is why dlopen says "No such file or directory" for a file that exists), e_type
-// and e_phentsize; then those of _dl_map_object_from_fd and dl_open_worker: no executables,
-// no PIEs, no DF_1_NOOPEN, a PT_LOAD and a PT_DYNAMIC present.
+// and e_phentsize; then those of _dl_map_object_from_fd: a PT_LOAD and a PT_DYNAMIC present, no
+// executables, and for a dlopen request (__RTLD_DLOPEN) no PIE (DF_1_PIE) and no DF_1_NOOPEN.
 #include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -180,11 +181,22 @@ std::vector<ScriptInput> linker_script_inputs(std::string_view script_text) {
   return inputs;
 }
 
+// A GNU ld script: the comment ld's own scripts start with, or a GROUP or INPUT command (the name
+// followed by an opening parenthesis), as in every development .so that is a script.
 bool is_linker_script(std::string_view head) {
   if (!looks_like_text(head)) return false;
+  if (head.find("GNU ld script") != std::string_view::npos) return true;
   const std::string text = strip_comments(head);
-  return head.find("GNU ld script") != std::string_view::npos ||
-         text.find("GROUP") != std::string::npos || text.find("INPUT") != std::string::npos;
+  for (std::string_view command : {"GROUP", "INPUT"}) {
+    for (std::size_t at = text.find(command); at != std::string::npos;
+         at = text.find(command, at + 1)) {
+      const std::size_t next = text.find_first_not_of(" \t\r\n", at + command.size());
+      const bool starts_statement =
+          at == 0 || std::isspace(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == ';';
+      if (starts_statement && next != std::string::npos && text[next] == '(') return true;
+    }
+  }
+  return false;
 }
 
 void diagnose_linker_script(Context& context) {
@@ -319,6 +331,23 @@ void diagnose_non_regular(Context& context) {
     std::sort(libraries.begin(), libraries.end());
     for (std::size_t i = 0; i < libraries.size() && i < 5; ++i)
       finding.evidence.push_back("inside it: " + libraries[i]);
+    // Build systems keep a target's objects in a directory named after it (Meson: plugin.so.p/),
+    // where a shell's completion stops: the library is the file beside it.
+    std::string sibling = probe.path;
+    while (sibling.size() > 1 && sibling.ends_with("/")) sibling.pop_back();
+    for (std::string_view suffix : {".p", ".d", ".dir"}) {
+      if (sibling.ends_with(suffix)) {
+        sibling.resize(sibling.size() - suffix.size());
+        struct stat status;
+        if (::stat(sibling.c_str(), &status) == 0 && S_ISREG(status.st_mode)) {
+          finding.evidence.push_back("beside it: " + sibling + ", a regular file");
+          finding.fix.summary = "give the path of the file beside it: " + sibling;
+          finding.fix.commands.push_back("ls -l " + shell_quote(sibling));
+          context.findings.push_back(std::move(finding));
+          return;
+        }
+      }
+    }
     const std::string prefix = probe.path.ends_with("/") ? probe.path : probe.path + "/";
     finding.fix.summary =
         libraries.empty()
@@ -351,7 +380,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     finding.evidence.push_back("e_ident[EI_CLASS] " + elf::class_name(id.elf_class) +
                                ", this process is " + elf::class_name(elf::host_class()));
     finding.evidence.push_back("e_machine " + elf::machine_name(id.machine));
-    finding.fix.summary = "rebuild the plugin for " + elf::machine_name(elf::host_machine()) +
+    finding.fix.summary = "rebuild the plugin for " + elf::machine_label(elf::host_machine()) +
                           " with the host's compiler (or load it from a host of its own class)";
     finding.fix.commands.push_back(rebuild_command(build_hints(path), "-shared -fPIC", output));
     context.findings.push_back(std::move(finding));
@@ -391,7 +420,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     finding.evidence.push_back(
         "glibc's open_verify skips a file of another machine as if it were absent, so dlopen "
         "says 'No such file or directory' for a file that exists");
-    finding.fix.summary = "rebuild the plugin for " + elf::machine_name(elf::host_machine()) +
+    finding.fix.summary = "rebuild the plugin for " + elf::machine_label(elf::host_machine()) +
                           " with the native compiler (a cross-built plugin needs a host of its "
                           "own machine)";
     finding.fix.commands.push_back(rebuild_command(build_hints(path), "-shared -fPIC", output));
@@ -490,7 +519,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
         "mode.nodlopen", path + " was linked with -z nodlopen, which forbids dlopen of it");
     finding.evidence.push_back("DT_FLAGS_1 " + elf::hex(image.dynamic.flags_1) +
                                " has DF_1_NOOPEN (0x40)");
-    finding.fix.summary = "relink the plugin without -z nodlopen (-Wl,-z,nodlopen)";
+    finding.fix.summary = "relink the plugin without the -Wl,-z,nodlopen flag";
     finding.fix.commands.push_back(rebuild_command(build_hints(path), "-shared -fPIC", output));
     context.findings.push_back(std::move(finding));
     return;
@@ -532,7 +561,7 @@ StageVerdict check_identity(Context& context) {
     return StageVerdict::Stop;
   }
   if (probe.size == 0) {
-    Finding finding = make_finding("mode.empty-file", "the file is empty (0 bytes)");
+    Finding finding = make_finding("mode.empty-file", probe.path + ": the file is empty (0 bytes)");
     finding.evidence.push_back(probe.path + ": 0 bytes; the loader says 'file too short'");
     finding.fix.summary =
         "rebuild or copy the plugin again: an empty file is what an interrupted "

@@ -48,6 +48,11 @@ std::string machine_name(std::uint16_t e_machine) {
   return name != nullptr ? std::string(name) + " " + number : "machine " + number;
 }
 
+std::string machine_label(std::uint16_t e_machine) {
+  const std::string name = machine_name(e_machine);
+  return name.substr(0, name.rfind(" ("));
+}
+
 std::string class_name(unsigned elf_class) {
   switch (elf_class) {
     case ELFCLASS32: return "ELFCLASS32";
