@@ -1,5 +1,6 @@
 // The dldoctor command: a thin front end over the library. Exit status: 0 the file would load,
 // 1 findings of severity error, 2 dldoctor itself could not run (usage, unknown message).
+#include <pwd.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,8 @@ dldoctor::TextStyle terminal_style() {
 
 struct CheckOptions {
   std::string path;
+  std::string host;
+  std::string user;
   std::string mode = "now";
   bool json = false;
   bool load = false;
@@ -32,7 +35,10 @@ struct CheckOptions {
 
 int run_check(const CheckOptions& options) {
   const dldoctor::Mode mode = options.mode == "lazy" ? dldoctor::Mode::Lazy : dldoctor::Mode::Now;
-  dldoctor::Report report = dldoctor::diagnose(dldoctor::LoadRequest{options.path, mode});
+  dldoctor::LoadRequest request{options.path, mode};
+  if (!options.host.empty()) request.host = options.host;
+  if (!options.user.empty()) request.user = options.user;
+  dldoctor::Report report = dldoctor::diagnose(request);
   if (options.load) {
     report.load = dldoctor::cli::load_in_child(options.path, mode,
                                                std::chrono::seconds(options.timeout_seconds));
@@ -41,6 +47,32 @@ int run_check(const CheckOptions& options) {
   std::cout << (options.json ? dldoctor::render_json(report) + "\n"
                              : dldoctor::render_text(report, terminal_style()));
   return report.loads && !report.has_errors() ? kExitLoads : kExitFindings;
+}
+
+struct TreeOptions {
+  std::string path;
+  std::string host;
+  bool json = false;
+};
+
+// Exit status: 0 every library was found, 1 the loader would fail (a library missing, or a file
+// it cannot load).
+int run_tree(const TreeOptions& options) {
+  dldoctor::search::TreeRequest request;
+  request.path = options.path;
+  if (!options.host.empty()) request.host = options.host;
+  const dldoctor::search::Tree tree = dldoctor::search::resolve_tree(request);
+  std::cout << (options.json ? dldoctor::render_json(tree) + "\n"
+                             : dldoctor::render_text(tree, terminal_style()));
+  return tree.error ? kExitFindings : kExitLoads;
+}
+
+// --user: a name the user database knows, or a numeric UID (the kernel decides by numbers, so a
+// UID needs no entry).
+std::string known_user(const std::string& value) {
+  if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) return "";
+  if (::getpwnam(value.c_str()) != nullptr) return "";
+  return "no user named " + value + " (give a name that getent passwd lists, or a UID)";
 }
 
 int run_explain(const std::string& message, bool json) {
@@ -67,6 +99,12 @@ int main(int argc, char** argv) {
       "check", "Inspect a shared library as the loader would, without running it");
   check->add_option("PATH", check_options.path, "the file, as the host passes it to dlopen")
       ->required();
+  check->add_option("--host", check_options.host,
+                    "the program that dlopens PATH: its RPATH, RUNPATH and libraries count");
+  check
+      ->add_option("--user", check_options.user,
+                   "check permissions for this user (NAME or UID), not the current one")
+      ->check(CLI::Validator(known_user, "NAME|UID"));
   check->add_option("--mode", check_options.mode, "how the host calls dlopen: now or lazy")
       ->check(CLI::IsMember({"now", "lazy"}));
   check->add_flag("--json", check_options.json, "print one JSON object (docs/report.schema.json)");
@@ -76,6 +114,15 @@ int main(int argc, char** argv) {
       ->add_option("--timeout", check_options.timeout_seconds,
                    "seconds to wait for the child of --load")
       ->check(CLI::Range(1, 3600));
+
+  TreeOptions tree_options;
+  CLI::App* tree = app.add_subcommand(
+      "tree",
+      "Show where the loader finds each library the file needs, by which rule, and why not");
+  tree->add_option("PATH", tree_options.path, "the library or program")->required();
+  tree->add_option("--host", tree_options.host,
+                   "the program that dlopens PATH: its RPATH, RUNPATH and libraries count");
+  tree->add_flag("--json", tree_options.json, "print one JSON object");
 
   std::string message;
   bool explain_json = false;
@@ -92,5 +139,6 @@ int main(int argc, char** argv) {
     return status == 0 ? kExitLoads : kExitCannotRun;
   }
   if (check->parsed()) return run_check(check_options);
+  if (tree->parsed()) return run_tree(tree_options);
   return run_explain(message, explain_json);
 }

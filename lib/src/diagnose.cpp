@@ -13,13 +13,13 @@ namespace dldoctor {
 namespace {
 using Stage = StageVerdict (*)(Context&);
 
-constexpr std::array<Stage, 3> kStages{
-    check_path,         // 1 path & search       (bad-path)
-    check_permissions,  // 2 permissions         (missing-permission)
-    check_identity,     // 3 ELF identity        (wrong-build-mode)
-    // 4 dependencies (bad-path, per NEEDED entry), 5 versions (version-conflict),
-    // 6 symbols (unexported-symbol) and 7 signatures (signature-mismatch) join here, each in
-    // its own checks/<family>.cpp, in this order.
+constexpr std::array<Stage, 4> kStages{
+    check_path,          // 1 path & search       (bad-path)
+    check_permissions,   // 2 permissions         (missing-permission)
+    check_identity,      // 3 ELF identity        (wrong-build-mode)
+    check_dependencies,  // 4 dependencies        (bad-path, per DT_NEEDED entry)
+    // 5 versions (version-conflict), 6 symbols (unexported-symbol) and 7 signatures
+    // (signature-mismatch) join here, each in its own checks/<family>.cpp, in this order.
 };
 }  // namespace
 

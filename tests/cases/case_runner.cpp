@@ -15,9 +15,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "process.hpp"
@@ -44,13 +47,29 @@ Settings& settings() {
   return instance;
 }
 
+// "{dir}" in a manifest value is the case's build directory.
+std::string expand_case_dir(std::string text, const fs::path& dir) {
+  for (std::size_t at; (at = text.find("{dir}")) != std::string::npos;)
+    text.replace(at, 5, dir.string());
+  return text;
+}
+
 // What every case test runs with: no inherited library path, the C locale (the loader's
-// messages are translated otherwise), no colour.
-ProcessOptions case_environment(const fs::path& cwd) {
+// messages are translated otherwise), no colour; then the case's own environment ("env" of the
+// variant, or of the host), e.g. an LD_LIBRARY_PATH that shadows a library.
+ProcessOptions case_environment(const fs::path& cwd, const json* variant = nullptr,
+                                const fs::path& dir = settings().dir) {
   ProcessOptions options;
   options.cwd = cwd.string();
   options.set_environment = {{"LC_ALL", "C"}, {"NO_COLOR", "1"}};
   options.unset_environment = {"LD_LIBRARY_PATH", "LD_PRELOAD", "LD_DEBUG"};
+  const json& host = settings().manifest["host"];
+  const json* environment = variant != nullptr && variant->contains("env") ? &(*variant)["env"]
+                            : host.contains("env")                         ? &host["env"]
+                                                                           : nullptr;
+  if (environment != nullptr)
+    for (const auto& [name, value] : environment->items())
+      options.set_environment[name] = expand_case_dir(value.get<std::string>(), dir);
   return options;
 }
 
@@ -59,9 +78,63 @@ std::string host_symbol() {
 }
 std::string host_mode() { return settings().manifest["host"].value("mode", "now"); }
 
-ProcessResult try_load(const fs::path& cwd, const std::string& path) {
-  return run_process({settings().try_load, path, host_symbol(), host_mode()},
-                     case_environment(cwd));
+// ---- The user the host runs as (the missing-permission cases) ----
+// Root bypasses permission bits, so "host": {"uid": U, "gid": G} says who the host runs as: when
+// the tests run as root, every child that loads drops to U:G, and dldoctor checks for that user
+// (--user U). Without root there is no one to drop to; see permission_case_skip_reason.
+
+struct HostUser {
+  uid_t uid;
+  gid_t gid;
+};
+
+std::optional<HostUser> host_user() {
+  const json& host = settings().manifest["host"];
+  if (!host.contains("uid") || ::geteuid() != 0) return std::nullopt;
+  const uid_t uid = host["uid"].get<uid_t>();
+  return HostUser{uid, host.value("gid", static_cast<gid_t>(uid))};
+}
+
+ProcessOptions as_host_user(ProcessOptions options) {
+  if (const std::optional<HostUser> user = host_user()) {
+    options.uid = user->uid;
+    options.gid = user->gid;
+  }
+  return options;
+}
+
+std::vector<std::string> host_user_arguments() {
+  if (const std::optional<HostUser> user = host_user())
+    return {"--user", std::to_string(user->uid)};
+  return {};
+}
+
+// The directory the host runs in ("cwd" of the host, relative to the case's directory).
+fs::path host_cwd(const fs::path& dir = settings().dir) {
+  return (dir / settings().manifest["host"].value("cwd", ".")).lexically_normal();
+}
+
+// The host program: the case's own ("exe", relative to the case's directory), or try_load.
+std::string host_program(const fs::path& dir = settings().dir) {
+  const json& host = settings().manifest["host"];
+  return host.contains("exe") ? (dir / host["exe"].get<std::string>()).string()
+                              : settings().try_load;
+}
+
+ProcessResult try_load(const fs::path& cwd, const std::string& path, const json* variant = nullptr,
+                       const fs::path& dir = settings().dir) {
+  std::vector<std::string> argv{host_program(dir)};
+  if (variant != nullptr && variant->contains("host_args"))
+    for (const json& arg : (*variant)["host_args"]) argv.push_back(arg);
+  argv.insert(argv.end(), {path, host_symbol(), host_mode()});
+  return run_process(argv, as_host_user(case_environment(cwd, variant, dir)));
+}
+
+// dldoctor check is told about the host when the case's manifest says the host matters (its
+// RPATH/RUNPATH, its libraries): "host": {"dldoctor_host": true}.
+std::vector<std::string> host_arguments(const fs::path& dir = settings().dir) {
+  if (!settings().manifest["host"].value("dldoctor_host", false)) return {};
+  return {"--host", host_program(dir)};
 }
 
 std::string resolve_program(const std::string& name) {
@@ -81,13 +154,17 @@ std::string resolve_program(const std::string& name) {
   return name;
 }
 
-json check_json(const fs::path& cwd, const std::string& path, ProcessResult& result) {
-  result = run_process({settings().dldoctor, "check", "--json", path}, case_environment(cwd));
+json check_json(const fs::path& cwd, const std::string& path, ProcessResult& result,
+                const json* variant = nullptr, const fs::path& dir = settings().dir) {
+  std::vector<std::string> argv{settings().dldoctor, "check", "--json", path};
+  for (const std::string& arg : host_arguments(dir)) argv.push_back(arg);
+  for (const std::string& arg : host_user_arguments()) argv.push_back(arg);
+  result = run_process(argv, case_environment(cwd, variant, dir));
   try {
     return json::parse(result.out);
   } catch (const json::exception& error) {
-    ADD_FAILURE() << "dldoctor check --json " << path << " printed no JSON (" << error.what()
-                  << "):\n"
+    ADD_FAILURE() << "dldoctor check --json " << path << " in " << cwd << " printed no JSON ("
+                  << error.what() << "), " << result.describe() << ":\n"
                   << result.out << result.err;
     return json::object();
   }
@@ -102,7 +179,7 @@ void reproduce(const json& variant) {
     ASSERT_TRUE(fs::exists(settings().dir / path))
         << path << " must exist: the point of this case is a message about a file that is there";
   }
-  const ProcessResult result = try_load(settings().dir, path);
+  const ProcessResult result = try_load(host_cwd(), path, &variant);
   if (variant.value("loads", false)) {
     // A case whose broken variant loads: the wrong behaviour is in the file, shown by a tool.
     ASSERT_EQ(result.exit_status, 0) << result.describe() << "\n" << result.out << result.err;
@@ -112,7 +189,7 @@ void reproduce(const json& variant) {
     const json& confirm = variant["confirm"];
     std::vector<std::string> argv = confirm["command"];
     argv[0] = resolve_program(argv[0]);
-    const ProcessResult tool = run_process(argv, case_environment(settings().dir));
+    const ProcessResult tool = run_process(argv, as_host_user(case_environment(host_cwd())));
     EXPECT_EQ(tool.exit_status, 0) << tool.describe() << tool.err;
     EXPECT_TRUE(std::regex_search(tool.out, std::regex(confirm["output"].get<std::string>())))
         << confirm["command"].dump() << " printed:\n"
@@ -138,7 +215,7 @@ void diagnose_broken(const json& variant) {
   SCOPED_TRACE("broken variant " + path);
   const std::string severity = variant.value("severity", "error");
   ProcessResult result;
-  const json report = check_json(settings().dir, path, result);
+  const json report = check_json(host_cwd(), path, result, &variant);
   ASSERT_TRUE(report.is_object());
   EXPECT_EQ(result.exit_status, severity == "error" ? 1 : 0) << result.describe();
   EXPECT_EQ(report.value("loads", true), severity != "error");
@@ -158,17 +235,56 @@ void diagnose_broken(const json& variant) {
   EXPECT_FALSE((*match)["fix"]["summary"].get<std::string>().empty());
 
   // The text form, for people, says the same.
-  const ProcessResult text =
-      run_process({settings().dldoctor, "check", path}, case_environment(settings().dir));
+  std::vector<std::string> text_argv{settings().dldoctor, "check", path};
+  for (const std::string& arg : host_arguments()) text_argv.push_back(arg);
+  for (const std::string& arg : host_user_arguments()) text_argv.push_back(arg);
+  const ProcessResult text = run_process(text_argv, case_environment(host_cwd(), &variant));
   EXPECT_NE(text.out.find(variant["code"].get<std::string>()), std::string::npos) << text.out;
   EXPECT_NE(text.out.find((*match)["summary"].get<std::string>()), std::string::npos) << text.out;
 }
 
+// The candidates the real loader tries (LD_DEBUG=libs "trying file=" lines, after the host's own
+// start-up) must be the candidates of dldoctor's trace, in the same order.
+void compare_with_loader_trace(const json& variant) {
+  const std::string path = variant["path"];
+  ProcessOptions options = case_environment(host_cwd(), &variant);
+  options.set_environment["LD_DEBUG"] = "libs";
+  std::vector<std::string> argv{host_program()};
+  argv.insert(argv.end(), {path, host_symbol(), host_mode()});
+  const ProcessResult loaded = run_process(argv, options);
+  std::vector<std::string> real;
+  bool started = false;
+  std::istringstream lines(loaded.err);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("transferring control:") != std::string::npos) started = true;
+    const std::size_t at = line.find("trying file=");
+    if (started && at != std::string::npos) real.push_back(line.substr(at + 12));
+  }
+  std::vector<std::string> tree_argv{settings().dldoctor, "tree", "--json", path, "--host",
+                                     host_program()};
+  const ProcessResult tree_run = run_process(tree_argv, case_environment(host_cwd(), &variant));
+  json tree;
+  try {
+    tree = json::parse(tree_run.out);
+  } catch (const json::exception& error) {
+    FAIL() << "dldoctor tree --json printed no JSON: " << error.what() << "\n" << tree_run.out;
+  }
+  std::vector<std::string> modelled;
+  const std::size_t start = tree["dlopen_trace_start"];
+  for (std::size_t i = start; i < tree["trace"].size(); ++i)
+    for (const json& step : tree["trace"][i]["tried"])
+      if (step["rule"] != "direct") modelled.push_back(step["path"]);
+  EXPECT_EQ(modelled, real) << "dldoctor's search differs from LD_DEBUG=libs";
+  std::cout << "LD_DEBUG=libs tried " << real.size() << " files; dldoctor's trace has "
+            << modelled.size() << "\n";
+}
+
 void diagnose_fixed(const json& fixed) {
-  const std::string path = fixed["path"];
+  // What the fixed host really opens, when it builds the path itself (relative-to-cwd).
+  const std::string path = fixed.value("check_path", fixed["path"].get<std::string>());
   SCOPED_TRACE("fixed variant " + path);
   ProcessResult result;
-  const json report = check_json(settings().dir, path, result);
+  const json report = check_json(host_cwd(), path, result, &fixed);
   ASSERT_TRUE(report.is_object());
   EXPECT_EQ(result.exit_status, 0) << result.describe() << "\n" << report.dump(2);
   EXPECT_EQ(report.value("loads", false), true);
@@ -179,34 +295,347 @@ void diagnose_fixed(const json& fixed) {
 
 void load_fixed(const json& fixed) {
   const std::string path = fixed["path"];
-  const ProcessResult result = try_load(settings().dir, path);
+  const ProcessResult result = try_load(host_cwd(), path, &fixed);
   ASSERT_EQ(result.exit_status, 0) << result.describe() << "\n" << result.out << result.err;
   EXPECT_NE(result.out.find("() = " + std::to_string(fixed["value"].get<int>())), std::string::npos)
       << result.out;
 }
 
-void apply_dldoctor_fix(const json& apply, int value) {
-  const fs::path broken = settings().dir / apply["broken"].get<std::string>();
+// ---- Permission cases: a reachable copy, a real noexec mount, fixes applied as root ----
+
+// Copies a file or a directory tree keeping every mode bit: mkdir and fs::copy apply the umask,
+// and a world-writable directory is the point of a case.
+void copy_keeping_modes(const fs::path& from, const fs::path& to) {
+  const fs::file_status status = fs::symlink_status(from);
+  if (fs::is_symlink(status)) {
+    fs::copy_symlink(from, to);
+    return;
+  }
+  if (fs::is_directory(status)) {
+    fs::create_directory(to);
+    for (const fs::directory_entry& entry : fs::directory_iterator(from))
+      copy_keeping_modes(entry.path(), to / entry.path().filename());
+  } else {
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+  }
+  fs::permissions(to, status.permissions(), fs::perm_options::replace);
+}
+
+// A new directory under /tmp that every user can search (mkdtemp makes it 0700).
+fs::path searchable_temporary_directory(const char* prefix) {
+  std::string pattern = std::string("/tmp/") + prefix + "XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
+  fs::permissions(pattern, fs::perms(0755), fs::perm_options::replace);
+  return pattern;
+}
+
+// Removes a temporary directory when the test leaves its scope, also through a failed ASSERT.
+struct RemovedAtExit {
+  fs::path path;
+  ~RemovedAtExit() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+// The host user must reach the case's files and try_load wherever the build tree is (a clone
+// under /root is not searchable by nobody): both are copied, modes and all, into a fresh 0755
+// directory, which becomes the case's directory for every step. Returns it, to remove at the end.
+std::optional<fs::path> stage_for_host_user() {
+  if (!host_user()) return std::nullopt;
+  Settings& s = settings();
+  const fs::path staged = searchable_temporary_directory("dldoctor-case-");
+  copy_keeping_modes(s.dir, staged / "case");
+  fs::permissions(staged / "case", fs::perms(0755), fs::perm_options::replace);
+  fs::create_directory(staged / "bin");
+  fs::copy_file(s.try_load, staged / "bin" / "try_load");
+  s.dir = staged / "case";
+  s.try_load = (staged / "bin" / "try_load").string();
+  return staged;
+}
+
+// A variant with "noexec_mount": {"helper": H, "at": DIR, "copy": [FILES], "exec_tmpfs": [DIRS]}
+// runs inside the case's helper H (cases/common/in_noexec_mount.cpp): a private mount namespace
+// with a fresh tmpfs mounted noexec at DIR (in the case's directory) holding copies of FILES, and
+// fresh tmpfs mounts without noexec over DIRS (where a fix may install a file). Every run gets a
+// new mount; the machine's own mounts are never changed.
+std::vector<std::string> in_noexec_mount(const json& mount, const std::vector<std::string>& command,
+                                         bool as_host = false, const std::string& setup = "") {
+  const fs::path& dir = settings().dir;
+  std::vector<std::string> argv{(dir / mount["helper"].get<std::string>()).string()};
+  for (const json& file : mount.value("copy", json::array()))
+    argv.insert(argv.end(), {"--copy", (dir / file.get<std::string>()).string()});
+  for (const json& directory : mount.value("exec_tmpfs", json::array()))
+    argv.insert(argv.end(), {"--exec-tmpfs", directory.get<std::string>()});
+  if (!setup.empty()) argv.insert(argv.end(), {"--setup", setup});
+  if (const std::optional<HostUser> user = host_user(); user && as_host)
+    argv.insert(argv.end(), {"--as", std::to_string(user->uid) + ":" + std::to_string(user->gid)});
+  argv.insert(argv.end(), {(dir / mount["at"].get<std::string>()).string(), "--"});
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
+// Why a permission case cannot run here, for Meson's skip (exit 77): the bits cases need root,
+// to drop to the host user (without root, the files are the tester's own, and the owner bits
+// let them read); a noexec case needs a private mount namespace, which the helper tries.
+std::optional<std::string> permission_case_skip_reason() {
+  const json& manifest = settings().manifest;
+  if (!manifest["host"].contains("uid")) return std::nullopt;
+  bool only_noexec = true;
+  for (const json& variant : manifest["broken"])
+    only_noexec = only_noexec && variant.contains("noexec_mount");
+  if (::geteuid() != 0 && !only_noexec)
+    return "the test runs as uid " + std::to_string(::geteuid()) +
+           ", not root: it cannot drop to uid " +
+           std::to_string(manifest["host"]["uid"].get<int>()) +
+           " to load the plugin as someone who is not its owner";
+  for (const json& variant : manifest["broken"]) {
+    if (!variant.contains("noexec_mount")) continue;
+    const ProcessResult probe = run_process(in_noexec_mount(variant["noexec_mount"], {"/bin/true"}),
+                                            case_environment(settings().dir));
+    if (probe.exit_status == 77) return "no private noexec mount on this machine: " + probe.err;
+  }
+  return std::nullopt;
+}
+
+// The loader's message, from try_load's output, matches the variant's.
+void expect_loader_message(const ProcessResult& result, const json& variant) {
+  ASSERT_EQ(result.exit_status, 1)
+      << "try_load should fail in dlopen, but: " << result.describe() << "\n"
+      << result.out << result.err;
+  const std::string prefix = "dlopen failed: ";
+  ASSERT_EQ(result.out.rfind(prefix, 0), 0u) << result.out;
+  const std::string message =
+      result.out.substr(prefix.size(), result.out.find('\n') - prefix.size());
+  const std::string expected = variant["message"];
+  EXPECT_TRUE(std::regex_search(message, std::regex(expected)))
+      << "the loader said:  " << message << "\nthe case expects: " << expected;
+}
+
+json parse_report(const ProcessResult& result) {
+  try {
+    return json::parse(result.out);
+  } catch (const json::exception& error) {
+    ADD_FAILURE() << "dldoctor check --json printed no JSON (" << error.what() << "):\n"
+                  << result.out << result.err;
+    return json::object();
+  }
+}
+
+void reproduce_in_noexec_mount(const json& variant) {
+  const std::string path = variant["path"];
+  SCOPED_TRACE("broken variant " + path + " on a noexec mount");
+  const ProcessResult result =
+      run_process(in_noexec_mount(variant["noexec_mount"],
+                                  {settings().try_load, path, host_symbol(), host_mode()}, true),
+                  case_environment(settings().dir));
+  expect_loader_message(result, variant);
+}
+
+void diagnose_in_noexec_mount(const json& variant) {
+  const std::string path = variant["path"];
+  SCOPED_TRACE("broken variant " + path + " on a noexec mount");
+  std::vector<std::string> check{settings().dldoctor, "check", "--json", path};
+  for (const std::string& arg : host_user_arguments()) check.push_back(arg);
+  const ProcessResult result = run_process(in_noexec_mount(variant["noexec_mount"], check),
+                                           case_environment(settings().dir));
+  const json report = parse_report(result);
+  ASSERT_TRUE(report.is_object() && report.contains("findings")) << result.out << result.err;
+  EXPECT_EQ(result.exit_status, 1) << result.describe();
+  EXPECT_EQ(report.value("loads", true), false);
+  ASSERT_FALSE(report["findings"].empty()) << report.dump(2);
+  const json& finding = report["findings"][0];
+  EXPECT_EQ(finding["code"], variant["code"]) << report.dump(2);
+  EXPECT_EQ(finding["family"], settings().manifest["family"]);
+  bool found = false;
+  for (const json& line : finding["evidence"])
+    found = found || line.get<std::string>().find(variant["evidence"].get<std::string>()) !=
+                         std::string::npos;
+  EXPECT_TRUE(found) << "no evidence line contains " << variant["evidence"] << " in\n"
+                     << finding["evidence"].dump(2);
+  // The mount point is named: the one the helper made.
+  const std::string mount_point = (settings().dir / variant["noexec_mount"]["at"]).string();
+  EXPECT_NE(finding["summary"].get<std::string>().find(mount_point), std::string::npos)
+      << finding["summary"];
+}
+
+// The last word of a shell command, unquoted: the destination of dldoctor's `install SRC DEST`.
+std::string last_word(const std::string& command) {
+  std::string word = command.substr(command.find_last_of(' ') + 1);
+  if (word.size() >= 2 && word.front() == '\'' && word.back() == '\'')
+    word = word.substr(1, word.size() - 2);
+  return word;
+}
+
+// The noexec fix: dldoctor's commands, run as root inside a fresh namespace (on the exec tmpfs
+// mounts, never on the machine), then the file where they put it, loaded as the host user; and
+// dldoctor finds nothing wrong with it there.
+void apply_fix_in_noexec_mount(const json& apply, const json& fixed) {
+  const json* variant = nullptr;
+  for (const json& broken : settings().manifest["broken"])
+    if (broken["path"] == apply["broken"]) variant = &broken;
+  ASSERT_NE(variant, nullptr) << "apply_fix names no broken variant";
+  const json& mount = (*variant)["noexec_mount"];
+  std::vector<std::string> check{settings().dldoctor, "check", "--json", apply["broken"]};
+  for (const std::string& arg : host_user_arguments()) check.push_back(arg);
+  const json report =
+      parse_report(run_process(in_noexec_mount(mount, check), case_environment(settings().dir)));
+  ASSERT_TRUE(report.contains("findings") && !report["findings"].empty()) << report.dump(2);
+  const json& commands = report["findings"][0]["fix"]["commands"];
+  ASSERT_FALSE(commands.empty()) << "dldoctor gave no fix command to apply";
+  std::string setup;
+  for (const json& command : commands) {
+    setup += (setup.empty() ? "" : " && ") + command.get<std::string>();
+    std::cout << "applying dldoctor's fix: " << command.get<std::string>() << "\n";
+  }
+  const std::string destination = last_word(commands.back());
+  bool on_scratch = false;
+  for (const json& directory : mount.value("exec_tmpfs", json::array()))
+    on_scratch = on_scratch || destination.rfind(directory.get<std::string>() + "/", 0) == 0;
+  ASSERT_TRUE(on_scratch) << "the fix puts the plugin at " << destination
+                          << ", outside the test's scratch mounts: not run, to leave the machine "
+                             "alone";
+  const ProcessResult loaded = run_process(
+      in_noexec_mount(mount, {settings().try_load, destination, host_symbol(), host_mode()}, true,
+                      setup),
+      case_environment(settings().dir));
+  EXPECT_EQ(loaded.exit_status, 0) << loaded.describe() << "\n" << loaded.out << loaded.err;
+  EXPECT_NE(loaded.out.find("() = " + std::to_string(fixed["value"].get<int>())), std::string::npos)
+      << loaded.out;
+  std::vector<std::string> recheck{settings().dldoctor, "check", "--json", destination};
+  for (const std::string& arg : host_user_arguments()) recheck.push_back(arg);
+  const ProcessResult after =
+      run_process(in_noexec_mount(mount, recheck, false, setup), case_environment(settings().dir));
+  EXPECT_EQ(after.exit_status, 0) << after.out << after.err;
+  EXPECT_TRUE(parse_report(after).value("findings", json::array()).empty()) << after.out;
+}
+
+// A variant that popular advice calls broken but that loads ("no_finding": true, the
+// exec-bit-myth case): dldoctor must find nothing wrong with it, not even a warning.
+void diagnose_no_finding(const json& variant) {
+  const std::string path = variant["path"];
+  SCOPED_TRACE("variant " + path);
+  ProcessResult result;
+  const json report = check_json(host_cwd(), path, result, &variant);
+  EXPECT_EQ(result.exit_status, 0) << result.describe() << "\n" << report.dump(2);
+  EXPECT_EQ(report.value("loads", false), true);
+  EXPECT_TRUE(report.value("findings", json::array()).empty()) << report.dump(2);
+}
+
+// The fix of a permission case: the broken artifacts ("copy", files or directories of the case)
+// copied with their modes into a fresh 0755 directory, where they fail as in the case; dldoctor's
+// commands run as root (chmod of a root-owned file needs it); the result loads as the host user,
+// and dldoctor finds nothing left to fix.
+void apply_dldoctor_fix_as_host_user(const json& apply, const json& fixed) {
+  const fs::path work = searchable_temporary_directory("dldoctor-permission-fix-");
+  const RemovedAtExit removed{work};
+  for (const json& relative : apply["copy"])
+    copy_keeping_modes(settings().dir / relative.get<std::string>(),
+                       work / relative.get<std::string>());
+  const std::string broken = apply["broken"];
+  ProcessResult before;
+  const json report = check_json(work, broken, before, nullptr, work);
+  ASSERT_TRUE(report.contains("findings") && !report["findings"].empty())
+      << "the copy should be as broken as the case:\n"
+      << report.dump(2);
+  const bool blocking = report.value("loads", true) == false;
+  if (blocking) {
+    EXPECT_NE(try_load(work, broken, nullptr, work).exit_status, 0)
+        << "the broken copy loads before any fix";
+  }
+  for (const json& finding : report["findings"]) {
+    for (const json& command : finding["fix"]["commands"]) {
+      const ProcessResult ran = run_process({"/bin/sh", "-c", command.get<std::string>()},
+                                            case_environment(work, nullptr, work));
+      ASSERT_EQ(ran.exit_status, 0) << "dldoctor's fix command failed: " << command << "\n"
+                                    << ran.out << ran.err;
+      std::cout << "applied dldoctor's fix: " << command.get<std::string>() << "\n";
+    }
+  }
+  const ProcessResult loaded = try_load(work, broken, nullptr, work);
+  EXPECT_EQ(loaded.exit_status, 0) << loaded.describe() << "\n" << loaded.out << loaded.err;
+  EXPECT_NE(loaded.out.find("() = " + std::to_string(fixed["value"].get<int>())), std::string::npos)
+      << loaded.out;
+  ProcessResult after_run;
+  const json after = check_json(work, broken, after_run, nullptr, work);
+  EXPECT_EQ(after_run.exit_status, 0) << after.dump(2);
+  EXPECT_TRUE(after.value("findings", json::array()).empty()) << after.dump(2);
+}
+
+// The fix of a permission case, its own way (see above); false for the other cases.
+bool apply_permission_fix(const json& apply, const json& fixed) {
+  for (const json& variant : settings().manifest["broken"]) {
+    if (variant["path"] == apply["broken"] && variant.contains("noexec_mount")) {
+      apply_fix_in_noexec_mount(apply, fixed);
+      return true;
+    }
+  }
+  if (!host_user()) return false;
+  apply_dldoctor_fix_as_host_user(apply, fixed);
+  return true;
+}
+
+// Registers the tests of a variant that the permission cases run their own way: on a noexec
+// mount, or with no finding expected; false for the other variants.
+bool register_permission_variant(
+    const std::string& step, const json& variant,
+    const std::function<void(const std::string&, std::function<void()>)>& add) {
+  const std::string path = variant["path"];
+  if (variant.contains("noexec_mount")) {
+    if (step == "reproduces")
+      add("reproduces:" + path, [variant] { reproduce_in_noexec_mount(variant); });
+    if (step == "diagnoses")
+      add("diagnoses:" + path, [variant] { diagnose_in_noexec_mount(variant); });
+    return true;
+  }
+  if (variant.value("no_finding", false)) {
+    if (step == "reproduces") add("reproduces:" + path, [variant] { reproduce(variant); });
+    if (step == "diagnoses") add("diagnoses:" + path, [variant] { diagnose_no_finding(variant); });
+    return true;
+  }
+  return false;
+}
+
+// Copies the files the fix needs ("copy", relative to the case's directory; symbolic links stay
+// links) into a fresh directory with the same layout, asks dldoctor about the broken artifact
+// there, runs its fix commands, and loads the result.
+void apply_dldoctor_fix(const json& apply, const json& fixed) {
+  if (apply_permission_fix(apply, fixed)) return;  // the missing-permission cases' own way
   char pattern[] = "/tmp/dldoctor-fix-XXXXXX";
   ASSERT_NE(::mkdtemp(pattern), nullptr);
   const fs::path work = pattern;
-  const std::string copy = "./" + broken.filename().string();
-  fs::copy_file(broken, work / copy);
-
+  std::vector<std::string> copies = apply.contains("copy")
+                                        ? apply["copy"].get<std::vector<std::string>>()
+                                        : std::vector<std::string>{apply["broken"]};
+  if (settings().manifest["host"].contains("exe"))
+    copies.push_back(settings().manifest["host"]["exe"]);
+  for (const std::string& relative : copies) {
+    const fs::path from = settings().dir / relative;
+    const fs::path to = work / relative;
+    fs::create_directories(to.parent_path());
+    fs::copy(from, to, fs::copy_options::copy_symlinks | fs::copy_options::recursive);
+  }
+  const fs::path cwd = host_cwd(work);
+  fs::create_directories(cwd);
+  const std::string broken = apply["broken"];
   ProcessResult result;
-  const json report = check_json(work, copy, result);
-  ASSERT_TRUE(report.is_object() && !report["findings"].empty()) << report.dump(2);
+  const json report = check_json(cwd, broken, result, nullptr, work);
+  ASSERT_TRUE(report.is_object() && report.contains("findings") && !report["findings"].empty())
+      << report.dump(2);
   const json& commands = report["findings"][0]["fix"]["commands"];
   ASSERT_FALSE(commands.empty()) << "dldoctor gave no fix command to apply";
   for (const json& command : commands) {
-    const ProcessResult ran =
-        run_process({"/bin/sh", "-c", command.get<std::string>()}, case_environment(work));
+    const ProcessResult ran = run_process({"/bin/sh", "-c", command.get<std::string>()},
+                                          case_environment(cwd, nullptr, work));
     ASSERT_EQ(ran.exit_status, 0) << "dldoctor's fix command failed: " << command << "\n"
                                   << ran.out << ran.err;
+    std::cout << "applied dldoctor's fix: " << command.get<std::string>() << "\n";
   }
-  const ProcessResult loaded = try_load(work, "./" + apply["produces"].get<std::string>());
+  const std::string produced = apply.value("produces", broken);
+  const ProcessResult loaded = try_load(cwd, produced, nullptr, work);
   EXPECT_EQ(loaded.exit_status, 0) << loaded.describe() << "\n" << loaded.out;
-  EXPECT_NE(loaded.out.find("() = " + std::to_string(value)), std::string::npos) << loaded.out;
+  EXPECT_NE(loaded.out.find("() = " + std::to_string(fixed["value"].get<int>())), std::string::npos)
+      << loaded.out;
   fs::remove_all(work);
 }
 
@@ -227,8 +656,11 @@ void register_tests() {
   };
   for (const json& variant : manifest["broken"]) {
     const std::string path = variant["path"];
+    if (register_permission_variant(step, variant, add)) continue;
     if (step == "reproduces") add("reproduces:" + path, [variant] { reproduce(variant); });
     if (step == "diagnoses") add("diagnoses:" + path, [variant] { diagnose_broken(variant); });
+    if (step == "diagnoses" && manifest.value("trace", false))
+      add("trace-matches-loader:" + path, [variant] { compare_with_loader_trace(variant); });
   }
   const json& fixed = manifest["fixed"];
   if (step == "diagnoses")
@@ -237,9 +669,8 @@ void register_tests() {
     add("loads:" + fixed["path"].get<std::string>(), [fixed] { load_fixed(fixed); });
     if (manifest.contains("apply_fix")) {
       const json apply = manifest["apply_fix"];
-      const int value = fixed["value"];
       add("applies-dldoctor-fix:" + apply["broken"].get<std::string>(),
-          [apply, value] { apply_dldoctor_fix(apply, value); });
+          [apply, fixed] { apply_dldoctor_fix(apply, fixed); });
     }
   }
 }
@@ -278,19 +709,33 @@ int main(int argc, char** argv) {
     std::cerr << "case_runner: cannot read " << s.manifest_path << ": " << error.what() << "\n";
     return 2;
   }
-  // An artifact this machine could not build (no clang or lld) skips the case, loudly.
-  std::vector<std::string> paths;
-  for (const auto& variant : s.manifest["broken"]) paths.push_back(variant["path"]);
-  paths.push_back(s.manifest["fixed"]["path"]);
-  for (const std::string& path : paths) {
-    std::error_code error;
-    if (!fs::exists(s.dir / path, error)) {
-      std::cout << "SKIP " << s.manifest["id"].get<std::string>() << ": " << path
-                << " was not built on this machine (the foreign-target cases need clang++ and "
-                   "ld.lld; scripts/setup installs them)\n";
-      return 77;
+  // A case whose artifacts need tools this machine lacks ("requires": clang++ and ld.lld for
+  // the foreign-target cases) is skipped, loudly, and counted as skipped, never as passed.
+  if (s.manifest.contains("requires")) {
+    for (const json& tool : s.manifest["requires"]) {
+      if (resolve_program(tool.get<std::string>()).find('/') == std::string::npos) {
+        std::cout << "SKIP " << s.manifest["id"].get<std::string>() << ": "
+                  << tool.get<std::string>()
+                  << " is not installed, so the case's artifacts were not built (scripts/setup "
+                     "installs it)\n";
+        return 77;
+      }
     }
   }
+  // The missing-permission cases: skipped where they cannot run, else run on a reachable copy.
+  if (const std::optional<std::string> reason = permission_case_skip_reason()) {
+    std::cout << "SKIP " << s.manifest["id"].get<std::string>() << ": " << *reason << "\n";
+    return 77;
+  }
+  std::optional<fs::path> staged;
+  try {
+    staged = stage_for_host_user();
+  } catch (const std::exception& error) {
+    std::cerr << "case_runner: cannot copy the case for its host user: " << error.what() << "\n";
+    return 1;
+  }
   register_tests();
-  return RUN_ALL_TESTS();
+  const int status = RUN_ALL_TESTS();
+  if (staged) fs::remove_all(*staged);
+  return status;
 }

@@ -2,6 +2,8 @@
 // captured output, a time limit. Case tests load plugins only this way, never in the test process.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <map>
 #include <optional>
@@ -25,6 +27,10 @@ struct ProcessOptions {
   std::map<std::string, std::string> set_environment;  // added or replaced
   std::vector<std::string> unset_environment;
   std::chrono::seconds timeout{60};
+  // Run the child as this user and group with no supplementary groups (setgroups, setgid, then
+  // setuid, before the chdir): how a test running as root loads as an unprivileged user.
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
 };
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options);

@@ -2,7 +2,9 @@
 // without ever mapping or running the inspected code.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "dldoctor/report.hpp"
 
@@ -13,8 +15,18 @@ namespace dldoctor {
 enum class Mode { Now, Lazy };
 
 struct LoadRequest {
+  LoadRequest() = default;
+  // The common request; the other fields are set by name.
+  LoadRequest(std::string load_path, Mode load_mode = Mode::Now)  // NOLINT: implicit by design
+      : path(std::move(load_path)), mode(load_mode) {}
+
   std::string path;  // as the host passes it to dlopen
   Mode mode = Mode::Now;
+  // The program that calls dlopen: a bare name is searched with its RPATH and RUNPATH, and the
+  // libraries it has loaded already are not searched again. nullopt: a host that needs only libc.
+  std::optional<std::string> host;
+  // The user that will load the plugin, as a name or a numeric uid; nullopt: the current user.
+  std::optional<std::string> user;
 };
 
 // Runs the stages in the loader's order (path, permissions, identity, ...); a stage that finds

@@ -8,3 +8,4 @@
 #include "dldoctor/render.hpp"
 #include "dldoctor/report.hpp"
 #include "dldoctor/result.hpp"
+#include "dldoctor/search.hpp"

@@ -92,10 +92,14 @@ struct ReadError {
 
 using ReadOutcome = std::variant<Image, ReadError>;
 
+// What to read: the loader's view (the ELF header, program headers and dynamic segment, all the
+// search needs) or everything (sections and symbols too).
+enum class ReadParts { LoaderView, Everything };
+
 // Reads the file at path. Never throws; a malformed file yields a ReadError.
-ReadOutcome read_image(const std::string& path) noexcept;
+ReadOutcome read_image(const std::string& path, ReadParts parts = ReadParts::Everything) noexcept;
 // Reads an already open descriptor (not closed, not moved: reads use pread).
-ReadOutcome read_image_fd(int fd) noexcept;
+ReadOutcome read_image_fd(int fd, ReadParts parts = ReadParts::Everything) noexcept;
 
 // Names for people: "ET_DYN", "x86-64 (62)", "AArch64 (183)", "ELFCLASS32".
 std::string type_name(std::uint16_t e_type);

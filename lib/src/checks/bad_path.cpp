@@ -1,18 +1,28 @@
-// Stage 1, path (bad-path family): does the name the host passes lead to a file? This models the
-// part of glibc's _dl_map_object that opens a name containing a slash as given, relative to the
-// current directory. The search of a bare name (RPATH, LD_LIBRARY_PATH, RUNPATH, ld.so.cache,
-// default directories) is the search model's, and joins this stage with the bad-path issue.
+// The bad-path family: the loader looked somewhere other than where the user thinks.
+// Stage 1 (path) models the start of glibc's _dl_map_object for the name the host passes: a name
+// with a slash is opened as given, relative to the current directory; a bare name is searched
+// (search/loader_model.cpp), never in the current directory.
+// Stage 4 (dependencies) models _dl_map_object_deps: each DT_NEEDED entry searched with the
+// requester's RPATH/RUNPATH, and checks the files it chose: a copy shadowing another, a RUNPATH
+// that lets others choose the code.
 #include <dirent.h>
+#include <elf.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <memory>
+#include <set>
 
 #include "checks/stage.hpp"
+#include "dldoctor/render.hpp"
+#include "dldoctor/search.hpp"
 
 namespace dldoctor {
 namespace {
+
 std::string parent_of(const std::string& path) {
   const auto slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -23,6 +33,19 @@ std::string parent_of(const std::string& path) {
 std::string base_of(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool is_file(const std::string& path) {
+  struct stat status {};
+  return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode);
+}
+
+Finding bad_path_finding(std::string code, std::string summary) {
+  Finding finding;
+  finding.family = Family::BadPath;
+  finding.code = std::move(code);
+  finding.summary = std::move(summary);
+  return finding;
 }
 
 // Entries of the directory that share the name's stem ("libfoo" of "libfoo.so.2"): the usual
@@ -43,17 +66,33 @@ std::vector<std::string> similar_entries(const std::string& directory, const std
   return similar;
 }
 
-Finding not_found(const Context& context) {
-  const std::string& path = context.request.path;
-  Finding finding;
-  finding.family = Family::BadPath;
-  finding.code = "path.not-found";
-  finding.summary = path + " does not exist";
+std::string absolute(const std::string& path) {
+  std::error_code error;
+  const std::filesystem::path made = std::filesystem::absolute(path, error);
+  return error ? path : made.lexically_normal().string();
+}
+
+// "$ORIGIN" or "$ORIGIN/../lib": the RUNPATH entry that names `directory` from `requester`'s
+// own directory, so that the pair can be moved together.
+std::string origin_relative(const std::string& requester, const std::string& directory) {
+  const std::filesystem::path from = absolute(parent_of(requester));
+  const std::filesystem::path to = absolute(directory);
+  const std::filesystem::path relative = to.lexically_relative(from);
+  if (relative.empty() || relative == ".") return "$ORIGIN";
+  return "$ORIGIN/" + relative.string();
+}
+
+std::string set_runpath_command(const std::string& object, const std::string& entry,
+                                bool has_runpath) {
+  return std::string("patchelf ") + (has_runpath ? "--add-rpath " : "--set-rpath ") +
+         shell_quote(entry) + " " + shell_quote(object);
+}
+
+// ---- Stage 1: the name the host passes ----
+
+Finding not_found(const std::string& path) {
+  Finding finding = bad_path_finding("path.not-found", path + " does not exist");
   const std::string directory = parent_of(path);
-  if (path.find('/') == std::string::npos)
-    finding.evidence.push_back(
-        "the name has no slash: dlopen searches the library path for it and never the current "
-        "directory");
   std::vector<std::string> similar = similar_entries(directory, base_of(path));
   for (const std::string& entry : similar)
     finding.evidence.push_back("beside it in " + directory + ": " + entry);
@@ -64,32 +103,377 @@ Finding not_found(const Context& context) {
   finding.fix.commands.push_back("ls -l " + shell_quote(directory));
   return finding;
 }
+
+// dlopen("name.so"): the search failed. Say where it looked, and where the file really is when
+// it is in the current directory, the classic mistake.
+Finding bare_name_not_found(const Context& context, const search::Resolution& resolution) {
+  const std::string& name = context.request.path;
+  const bool in_cwd = is_file(name);
+  Finding finding = bad_path_finding(
+      in_cwd ? "path.bare-name" : "path.not-found",
+      in_cwd
+          ? "dlopen(\"" + name +
+                "\") searches the library path, never the current directory, where " + name + " is"
+          : name + " is not on the library search path");
+  finding.evidence.push_back("the loader: " + resolution.error);
+  for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
+  if (in_cwd) {
+    const std::string directory = absolute(".");
+    finding.fix.summary = "open it by a path (\"./" + name +
+                          "\", or one built from /proc/self/exe), or put its directory on the "
+                          "host's RUNPATH";
+    if (context.request.host)
+      finding.fix.commands.push_back("patchelf --add-rpath " + shell_quote(directory) + " " +
+                                     shell_quote(*context.request.host));
+  } else {
+    finding.fix.summary = "install the library, or open it by its full path";
+    finding.fix.commands.push_back("find / -xdev -name " + shell_quote(name + "*") +
+                                   " 2>/dev/null");
+  }
+  return finding;
+}
+
+// dlopen("plugins/p.so") started from another directory: relative paths count from the current
+// directory, not from the program.
+std::optional<Finding> relative_to_elsewhere(const Context& context) {
+  const std::string& path = context.request.path;
+  if (path.empty() || path[0] == '/' || !context.request.host) return std::nullopt;
+  const std::string host_directory = parent_of(absolute(*context.request.host));
+  const std::string beside_host = host_directory + "/" + path;
+  if (!is_file(beside_host)) return std::nullopt;
+  Finding finding = bad_path_finding(
+      "path.relative-to-cwd", path +
+                                  " is relative, so the loader looks for it from the current "
+                                  "directory, " +
+                                  absolute(".") + ", not from the host's");
+  finding.evidence.push_back("stat " + absolute(path) + ": " + std::strerror(ENOENT));
+  finding.evidence.push_back("it is at " + absolute(beside_host) +
+                             ", relative to the host's "
+                             "directory " +
+                             host_directory);
+  finding.fix.summary =
+      "build the path from the host's own location (the directory of /proc/self/exe, or "
+      "dladdr of a host function) instead of relying on the current directory";
+  finding.fix.commands.push_back("cd " + shell_quote(host_directory) + " && " +
+                                 shell_quote(absolute(*context.request.host)));
+  return finding;
+}
+
+Finding dangling_symlink(const FileProbe& probe) {
+  const std::string target = probe.symlink_target.value_or("?");
+  Finding finding =
+      bad_path_finding("path.dangling-symlink",
+                       probe.path + " is a symbolic link to " + target + ", which does not exist");
+  finding.evidence.push_back("readlink " + probe.path + ": " + target);
+  const std::string directory = parent_of(probe.path);
+  std::vector<std::string> similar = similar_entries(directory, base_of(probe.path));
+  similar.erase(std::remove_if(similar.begin(), similar.end(),
+                               [&](const std::string& entry) {
+                                 return !is_file(directory + "/" + entry) ||
+                                        entry == base_of(target);
+                               }),
+                similar.end());
+  for (const std::string& entry : similar)
+    finding.evidence.push_back("beside it in " + directory + ": " + entry);
+  if (!similar.empty()) {
+    // The newest version suffix sorts last.
+    const std::string replacement = similar.back();
+    finding.fix.summary = "point the link at the file that is there: " + replacement;
+    finding.fix.commands.push_back("ln -sfn " + shell_quote(replacement) + " " +
+                                   shell_quote(probe.path));
+  } else {
+    finding.fix.summary = "install the file the link names, or point the link at the real file";
+    finding.fix.commands.push_back("ls -l " + shell_quote(directory));
+  }
+  return finding;
+}
+
+// ---- Stage 4: dependencies ----
+
+search::TreeRequest tree_request(const Context& context) {
+  search::TreeRequest request;
+  request.path = context.file;
+  request.host = context.request.host;
+  return request;
+}
+
+// Whether node is the plugin or below it (the host's own libraries are not the plugin's fault).
+bool is_descendant(const search::Tree& tree, int node) {
+  for (int at = node; at >= 0; at = tree.nodes[static_cast<std::size_t>(at)].parent)
+    if (at == tree.plugin) return true;
+  return false;
+}
+
+std::string node_path(const search::Tree& tree, int index) {
+  if (index < 0) return "";
+  const search::Node& node = tree.nodes[static_cast<std::size_t>(index)];
+  return node.path.value_or(node.name);
+}
+
+// The RUNPATH directories of the objects above `node` that hold `name`: RUNPATH is not inherited,
+// so a library found there for the plugin is not found there for the plugin's dependencies.
+std::optional<std::pair<std::string, std::string>> runpath_of_ancestor_holding(
+    const search::Tree& tree, int node, const std::string& name) {
+  for (int ancestor = tree.nodes[static_cast<std::size_t>(node)].parent; ancestor >= 0;
+       ancestor = tree.nodes[static_cast<std::size_t>(ancestor)].parent) {
+    const std::string path = node_path(tree, ancestor);
+    elf::ReadOutcome outcome = elf::read_image(path, elf::ReadParts::LoaderView);
+    const auto* image = std::get_if<elf::Image>(&outcome);
+    if (image == nullptr || !image->dynamic.runpath) continue;
+    std::string list = *image->dynamic.runpath;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t end = list.find(':', start);
+      if (end == std::string::npos) end = list.size();
+      std::string entry = list.substr(start, end - start);
+      start = end + 1;
+      for (const char* token : {"$ORIGIN", "${ORIGIN}"})
+        if (entry.rfind(token, 0) == 0)
+          entry = parent_of(absolute(path)) + entry.substr(std::strlen(token));
+      if (!entry.empty() && is_file(entry + "/" + name)) return std::make_pair(path, entry);
+      if (end == list.size()) break;
+    }
+  }
+  return std::nullopt;
+}
+
+Finding missing_dependency(const search::Tree& tree, int node,
+                           const search::Resolution& resolution) {
+  const std::string& name = resolution.name;
+  const std::string requester = resolution.needed_by.empty() ? "the host" : resolution.needed_by;
+  elf::ReadOutcome requester_image =
+      elf::read_image(resolution.needed_by, elf::ReadParts::LoaderView);
+  const auto* image = std::get_if<elf::Image>(&requester_image);
+  const bool has_runpath = image != nullptr && image->dynamic.runpath.has_value();
+
+  // A dangling symbolic link among the candidates: the file was there once.
+  for (const search::SearchStep& step : resolution.steps) {
+    if (step.why.rfind("dangling symbolic link", 0) != 0) continue;
+    Finding finding =
+        bad_path_finding("path.dangling-symlink", name + " (needed by " + requester + ") is a " +
+                                                      step.why + " at " + step.path);
+    for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
+    const Finding link = dangling_symlink(probe_file(step.path));
+    finding.fix = link.fix;
+    return finding;
+  }
+
+  if (auto ancestor = runpath_of_ancestor_holding(tree, node, name)) {
+    const auto& [owner, directory] = *ancestor;
+    Finding finding = bad_path_finding("path.runpath-not-inherited",
+                                       name + " (needed by " + requester + ") is in " + directory +
+                                           ", on the RUNPATH of " + owner +
+                                           ", but a RUNPATH serves only its own object's requests");
+    finding.evidence.push_back("the loader: " + resolution.error);
+    for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
+    finding.evidence.push_back(directory + "/" + name + " exists");
+    finding.fix.summary = "give " + base_of(requester) + " its own RUNPATH naming that directory";
+    finding.fix.commands.push_back(set_runpath_command(
+        resolution.needed_by, origin_relative(resolution.needed_by, directory), has_runpath));
+    return finding;
+  }
+
+  Finding finding = bad_path_finding(
+      "path.missing-dependency", name + " (needed by " + requester + ") is not on the search path");
+  finding.evidence.push_back("the loader: " + resolution.error);
+  for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
+  const std::string beside = parent_of(resolution.needed_by) + "/" + name;
+  if (!resolution.needed_by.empty() && is_file(beside)) {
+    finding.evidence.push_back(beside + " exists, beside " + base_of(requester) +
+                               ", which has no RUNPATH naming its own directory");
+    finding.fix.summary =
+        "give " + base_of(requester) + " a RUNPATH of $ORIGIN (its own directory)";
+    finding.fix.commands.push_back(
+        set_runpath_command(resolution.needed_by, "$ORIGIN", has_runpath));
+  } else {
+    finding.fix.summary = "install the library that provides " + name +
+                          ", or give the requester a RUNPATH naming its directory";
+    finding.fix.commands.push_back("find / -xdev -name " + shell_quote(name + "*") +
+                                   " 2>/dev/null");
+  }
+  return finding;
+}
+
+// Names a requester needs (undefined, not weak) that `library` does not define.
+std::vector<std::string> unmet_symbols(const elf::Image& requester, const elf::Image& library) {
+  std::set<std::string> defined;
+  for (const elf::Symbol& symbol : library.dynamic_symbols)
+    if (symbol.defined() && symbol.binding != STB_LOCAL) defined.insert(symbol.name);
+  std::vector<std::string> unmet;
+  for (const elf::Symbol& symbol : requester.dynamic_symbols)
+    if (!symbol.defined() && symbol.binding == STB_GLOBAL && symbol.type != STT_TLS &&
+        !symbol.name.empty())
+      if (defined.count(symbol.name) == 0 && unmet.size() < 1000) unmet.push_back(symbol.name);
+  return unmet;
+}
+
+// A library found by an earlier rule (LD_LIBRARY_PATH, say) while a later rule would have found
+// another copy: the first wins, and when it lacks what the requester needs, the load fails with
+// "undefined symbol" though the "right" copy is on disk.
+std::optional<Finding> shadowed(const search::Resolution& resolution) {
+  if (!resolution.path || resolution.needed_by.empty()) return std::nullopt;
+  const search::Rule chosen_rule = resolution.rule;
+  if (chosen_rule != search::Rule::LdLibraryPath && chosen_rule != search::Rule::Rpath)
+    return std::nullopt;
+  // The later candidates: the requester's RUNPATH, then the system.
+  elf::ReadOutcome requester_outcome = elf::read_image(resolution.needed_by);
+  const auto* requester = std::get_if<elf::Image>(&requester_outcome);
+  if (requester == nullptr || !requester->dynamic.runpath) return std::nullopt;
+  std::string list = *requester->dynamic.runpath;
+  std::optional<std::string> other;
+  for (std::size_t start = 0; start <= list.size() && !other;) {
+    std::size_t end = list.find(':', start);
+    if (end == std::string::npos) end = list.size();
+    std::string entry = list.substr(start, end - start);
+    start = end + 1;
+    for (const char* token : {"$ORIGIN", "${ORIGIN}"})
+      if (entry.rfind(token, 0) == 0)
+        entry = parent_of(absolute(resolution.needed_by)) + entry.substr(std::strlen(token));
+    const std::string candidate = entry + "/" + resolution.name;
+    if (is_file(candidate) && absolute(candidate) != absolute(*resolution.path)) other = candidate;
+    if (end == list.size()) break;
+  }
+  if (!other) return std::nullopt;
+  elf::ReadOutcome chosen_outcome = elf::read_image(*resolution.path);
+  elf::ReadOutcome other_outcome = elf::read_image(*other);
+  const auto* chosen = std::get_if<elf::Image>(&chosen_outcome);
+  const auto* alternative = std::get_if<elf::Image>(&other_outcome);
+  if (chosen == nullptr || alternative == nullptr) return std::nullopt;
+  const std::vector<std::string> missing_in_chosen = unmet_symbols(*requester, *chosen);
+  const std::vector<std::string> missing_in_other = unmet_symbols(*requester, *alternative);
+  std::vector<std::string> lost;  // needed, absent from the chosen copy, present in the other
+  for (const std::string& name : missing_in_chosen)
+    if (std::find(missing_in_other.begin(), missing_in_other.end(), name) == missing_in_other.end())
+      lost.push_back(name);
+  Finding finding = bad_path_finding("path.shadowed-dependency",
+                                     resolution.name + " (needed by " + resolution.needed_by +
+                                         ") is taken from " + *resolution.path + " [" +
+                                         std::string(search::to_string(chosen_rule)) +
+                                         "], which shadows " + *other + " [runpath]");
+  finding.severity = lost.empty() ? Severity::Warning : Severity::Error;
+  finding.evidence.push_back("chosen: " + *resolution.path + " by " +
+                             std::string(search::to_string(chosen_rule)) +
+                             ", which the loader searches before RUNPATH");
+  finding.evidence.push_back("shadowed: " + *other + " on the RUNPATH of " +
+                             base_of(resolution.needed_by));
+  for (std::size_t i = 0; i < lost.size() && i < 5; ++i)
+    finding.evidence.push_back(lost[i] + ": needed by " + base_of(resolution.needed_by) +
+                               ", defined by the shadowed copy only");
+  finding.fix.summary =
+      chosen_rule == search::Rule::LdLibraryPath
+          ? "drop the directory holding the older copy from LD_LIBRARY_PATH, or remove that copy"
+          : "remove the older copy, or the RPATH entry that names it";
+  if (chosen_rule == search::Rule::LdLibraryPath)
+    finding.fix.commands.push_back("unset LD_LIBRARY_PATH");
+  return finding;
+}
+
+// RUNPATH or RPATH entries that let others choose the code: empty ("" is the current directory),
+// ".", relative ones (relative to wherever the host was started), and directories that users
+// other than the owner can write.
+std::optional<Finding> insecure_runpath(const std::string& path, const elf::Image& image) {
+  const std::optional<std::string>& list =
+      image.dynamic.runpath ? image.dynamic.runpath : image.dynamic.rpath;
+  if (!list) return std::nullopt;
+  const char* tag = image.dynamic.runpath ? "RUNPATH" : "RPATH";
+  std::vector<std::string> reasons;
+  std::vector<std::string> kept;
+  std::size_t start = 0;
+  while (start <= list->size()) {
+    std::size_t end = list->find(':', start);
+    if (end == std::string::npos) end = list->size();
+    const std::string entry = list->substr(start, end - start);
+    start = end + 1;
+    std::string expanded = entry;
+    for (const char* token : {"$ORIGIN", "${ORIGIN}"})
+      if (expanded.rfind(token, 0) == 0)
+        expanded = parent_of(absolute(path)) + expanded.substr(std::strlen(token));
+    struct stat status {};
+    if (entry.empty()) {
+      reasons.push_back("an empty entry, which the loader reads as the current directory");
+    } else if (entry == "." || entry == "./") {
+      reasons.push_back("\".\", the current directory of whoever starts the host");
+    } else if (entry[0] != '/' && entry[0] != '$') {
+      reasons.push_back("\"" + entry + "\", relative to the current directory of the host");
+    } else if (::stat(expanded.c_str(), &status) == 0 && S_ISDIR(status.st_mode) &&
+               (status.st_mode & (S_IWOTH | S_IWGRP)) != 0 && (status.st_mode & S_ISVTX) == 0) {
+      reasons.push_back("\"" + entry + "\" (" + expanded +
+                        "), a directory that users other than "
+                        "its owner can write");
+    } else {
+      kept.push_back(entry);
+    }
+    if (end == list->size()) break;
+  }
+  if (reasons.empty()) return std::nullopt;
+  Finding finding = bad_path_finding("path.insecure-runpath",
+                                     path + "'s " + tag + " lets others choose the code it loads");
+  finding.severity = Severity::Warning;
+  finding.evidence.push_back(std::string(tag) + ": " + *list);
+  for (const std::string& reason : reasons) finding.evidence.push_back("entry " + reason);
+  std::string cleaned;
+  for (const std::string& entry : kept) cleaned += (cleaned.empty() ? "" : ":") + entry;
+  finding.fix.summary = kept.empty() ? "remove the " + std::string(tag)
+                                     : "keep only the absolute and $ORIGIN entries";
+  finding.fix.commands.push_back(kept.empty() ? "patchelf --remove-rpath " + shell_quote(path)
+                                              : "patchelf --set-rpath " + shell_quote(cleaned) +
+                                                    " " + shell_quote(path));
+  return finding;
+}
+
 }  // namespace
 
 StageVerdict check_path(Context& context) {
-  context.probe = probe_file(context.request.path);
+  const std::string& path = context.request.path;
+  context.file = path;
+  if (!path.empty() && path.find('/') == std::string::npos) {
+    // A bare name: the loader searches for it as the host's request.
+    search::TreeRequest request;
+    request.path = path;
+    request.host = context.request.host;
+    const search::Tree tree = search::resolve_tree(request);
+    const search::Node& plugin = tree.nodes[static_cast<std::size_t>(
+        std::min<int>(tree.plugin, static_cast<int>(tree.nodes.size()) - 1))];
+    if (request.host && tree.nodes.size() > 1 && plugin.path) {
+      context.file = *plugin.path;
+    } else if (!request.host) {
+      const search::Resolution resolution =
+          search::resolve_name(path, search::Environment::from_process());
+      if (resolution.path) {
+        context.file = *resolution.path;
+      } else {
+        context.findings.push_back(bare_name_not_found(context, resolution));
+        return StageVerdict::Stop;
+      }
+    } else {
+      const int index = plugin.resolution;
+      search::Resolution resolution;
+      if (index >= 0) resolution = tree.trace[static_cast<std::size_t>(index)];
+      if (resolution.error.empty()) resolution.error = tree.error.value_or("not found");
+      context.findings.push_back(bare_name_not_found(context, resolution));
+      return StageVerdict::Stop;
+    }
+  }
+
+  context.probe = probe_file(context.file);
   const FileProbe& probe = context.probe;
   if (probe.kind == FileKind::DanglingSymlink) {
-    Finding finding;
-    finding.family = Family::BadPath;
-    finding.code = "path.dangling-symlink";
-    const std::string target = probe.symlink_target.value_or("?");
-    finding.summary = probe.path + " is a symbolic link to " + target + ", which does not exist";
-    finding.evidence.push_back("readlink " + probe.path + ": " + target);
-    finding.fix.summary = "point the link at the real file, or install the file it names";
-    finding.fix.commands.push_back("ls -l " + shell_quote(probe.path));
-    context.findings.push_back(std::move(finding));
+    context.findings.push_back(dangling_symlink(probe));
     return StageVerdict::Stop;
   }
   if (probe.kind != FileKind::Missing) return StageVerdict::Continue;
   switch (probe.stat_errno) {
-    case ENOENT: context.findings.push_back(not_found(context)); return StageVerdict::Stop;
+    case ENOENT:
+      if (auto relative = relative_to_elsewhere(context))
+        context.findings.push_back(std::move(*relative));
+      else
+        context.findings.push_back(not_found(context.file));
+      return StageVerdict::Stop;
     case EACCES: return StageVerdict::Continue;  // a directory that cannot be searched: stage 2
     default: {
-      Finding finding;
-      finding.family = Family::BadPath;
-      finding.code = probe.stat_errno == ENOTDIR ? "path.not-a-directory" : "path.unreachable";
-      finding.summary = "cannot reach " + probe.path + ": " + std::strerror(probe.stat_errno);
+      Finding finding = bad_path_finding(
+          probe.stat_errno == ENOTDIR ? "path.not-a-directory" : "path.unreachable",
+          "cannot reach " + probe.path + ": " + std::strerror(probe.stat_errno));
       finding.evidence.push_back("stat " + probe.path + ": " + std::strerror(probe.stat_errno));
       finding.fix.summary = "give a path whose every component but the last is a directory";
       finding.fix.commands.push_back("namei -l " + shell_quote(probe.path));
@@ -97,6 +481,28 @@ StageVerdict check_path(Context& context) {
       return StageVerdict::Stop;
     }
   }
+}
+
+StageVerdict check_dependencies(Context& context) {
+  if (!context.image) return StageVerdict::Continue;
+  if (auto warning = insecure_runpath(context.file, *context.image))
+    context.findings.push_back(std::move(*warning));
+  const search::Tree tree = search::resolve_tree(tree_request(context));
+  bool blocked = false;
+  for (std::size_t i = 0; i < tree.nodes.size(); ++i) {
+    const search::Node& node = tree.nodes[i];
+    if (node.resolution < 0 || static_cast<int>(i) == tree.plugin) continue;
+    if (context.request.host && !is_descendant(tree, static_cast<int>(i))) continue;
+    const search::Resolution& resolution = tree.trace[static_cast<std::size_t>(node.resolution)];
+    if (!node.path) {
+      context.findings.push_back(missing_dependency(tree, static_cast<int>(i), resolution));
+      blocked = true;
+    } else if (auto shadow = shadowed(resolution)) {
+      blocked |= shadow->severity == Severity::Error;
+      context.findings.push_back(std::move(*shadow));
+    }
+  }
+  return blocked ? StageVerdict::Stop : StageVerdict::Continue;
 }
 
 }  // namespace dldoctor

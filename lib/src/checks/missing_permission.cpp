@@ -1,102 +1,557 @@
-// Stage 2, permissions (missing-permission family): the loader opens the file O_RDONLY (glibc
-// open_verify), which needs search permission on every directory above it and read permission on
-// the file, for the user the process runs as. This stage names the component that fails for the
-// current user; other users, ACLs, noexec mounts and writable-by-others warnings come with the
-// missing-permission issue.
+// Stage 2, permissions (missing-permission family). The loader opens the file O_RDONLY (glibc
+// open_verify), which needs search (x) permission on every directory the kernel's path walk
+// looks a name up in and read (r) permission on the file, for the user the host runs as; then
+// it maps the file's segments, an executable one with PROT_EXEC (_dl_map_segments), which the
+// kernel refuses with EPERM on a file system mounted noexec, for every user, root included.
+// The execute bit of the file itself is never consulted: mmap(PROT_EXEC) does not need it.
+//
+// The rules are the kernel's (checks/access_rules.cpp), made for the current process or for the
+// user given with --user; for the current process the kernel is also asked (faccessat), and its
+// answer wins where the two disagree (a security module, a capability).
+#include <elf.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <variant>
 
+#include "checks/access_rules.hpp"
+#include "checks/mounts.hpp"
+#include "checks/path_walk.hpp"
 #include "checks/stage.hpp"
 
 namespace dldoctor {
 namespace {
+
 std::string octal_mode(mode_t mode) {
   char buffer[8];
   std::snprintf(buffer, sizeof buffer, "%04o", static_cast<unsigned>(mode & 07777));
   return buffer;
 }
 
-// Which permission class (u, g or o) the current user falls in for a file: the kernel checks
-// only that one (owner first, then group, then others).
-char permission_class(const struct stat& status) {
-  if (status.st_uid == ::geteuid()) return 'u';
-  if (status.st_gid == ::getegid()) return 'g';
-  gid_t groups[256];
-  const int count = ::getgroups(256, groups);
-  for (int i = 0; i < count; ++i)
-    if (groups[i] == status.st_gid) return 'g';
-  return 'o';
+std::string hex_offset(std::uint64_t value) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "0x%llx", static_cast<unsigned long long>(value));
+  return buffer;
 }
 
-std::string facts(const std::string& path, const struct stat& status) {
-  return path + ": mode " + octal_mode(status.st_mode) + ", owner uid " +
-         std::to_string(status.st_uid) + ", group gid " + std::to_string(status.st_gid);
+std::string owner_and_group(const FileFacts& facts) {
+  const std::string owner = user_name(facts.owner);
+  const std::string group = group_name(facts.group);
+  return "owner " + (owner.empty() ? "" : owner + " ") + "(uid " + std::to_string(facts.owner) +
+         "), group " + (group.empty() ? "" : group + " ") + "(gid " + std::to_string(facts.group) +
+         ")";
 }
 
-// The first directory on the path that the current user cannot search.
-bool find_unsearchable_directory(const std::string& path, std::string& directory,
-                                 struct stat& status) {
-  std::string prefix = path[0] == '/' ? "/" : ".";
-  std::size_t position = path[0] == '/' ? 1 : 0;
-  while (true) {
-    if (::stat(prefix.c_str(), &status) == 0 && S_ISDIR(status.st_mode) &&
-        ::access(prefix.c_str(), X_OK) != 0) {
-      directory = prefix;
-      return true;
+// "./private: mode 0700 (drwx------), owner root (uid 0), group root (gid 0)", and the ACL.
+std::string facts_line(const std::string& shown, const FileFacts& facts) {
+  std::string line = shown + ": mode " + octal_mode(facts.mode) + " (" + mode_string(facts.mode) +
+                     "), " + owner_and_group(facts);
+  if (!facts.acl.empty()) line += ", ACL " + acl_string(facts.acl);
+  return line;
+}
+
+std::string group_label(gid_t gid) {
+  const std::string name = group_name(gid);
+  return name.empty() ? "gid " + std::to_string(gid) : name;
+}
+
+char wanted_letter(unsigned wanted) {
+  return wanted == kSearch ? 'x' : wanted == kRead ? 'r' : 'w';
+}
+
+std::string acl_user_label(unsigned id) {
+  const std::string name = user_name(id);
+  return name.empty() ? std::to_string(id) : name;
+}
+std::string acl_group_label(unsigned id) {
+  const std::string name = group_name(id);
+  return name.empty() ? std::to_string(id) : name;
+}
+
+std::string acl_entry_text(const AclEntry& entry, const FileFacts& facts) {
+  switch (entry.tag) {
+    case AclEntry::Tag::User:
+      return "user:" + acl_user_label(entry.id) + ":" + permission_string(entry.perms);
+    case AclEntry::Tag::GroupObj:
+      return "group::" + permission_string(entry.perms) + " (group " + group_label(facts.group) +
+             ")";
+    case AclEntry::Tag::Group:
+      return "group:" + acl_group_label(entry.id) + ":" + permission_string(entry.perms);
+    default: return permission_string(entry.perms);
+  }
+}
+
+// Why the kernel says no, in the terms of the class or ACL entry that decided.
+std::string refusal_reason(const AccessDecision& decision, const UserIdentity& user,
+                           const FileFacts& facts, unsigned wanted) {
+  const std::string who = user_label(user);
+  const std::string lacks = std::string(" (no ") + wanted_letter(wanted) + ")";
+  const std::string bits = permission_string(decision.class_perms);
+  if (decision.acl_entry) {
+    std::string reason = "the ACL decides for " + who + ": its entry " +
+                         acl_entry_text(*decision.acl_entry, facts);
+    if ((decision.class_perms & wanted) != wanted) return reason + lacks;
+    return reason + " is limited by mask::" + permission_string(decision.mask.value_or(7)) +
+           lacks;
+  }
+  switch (decision.deciding) {
+    case PermissionClass::Owner: return who + " owns it: the owner bits decide, u=" + bits + lacks;
+    case PermissionClass::OwningGroup:
+      return who + " is not its owner but is in its group " + group_label(facts.group) +
+             ": the group bits decide, g=" + bits + lacks;
+    default:
+      return who + " is neither its owner nor in its group " + group_label(facts.group) +
+             ": the others bits decide, o=" + bits + lacks;
+  }
+}
+
+// The command that grants `wanted` to exactly the class or ACL entry that decided.
+std::string grant_command(const AccessDecision& decision, const std::string& shown,
+                          unsigned wanted) {
+  const std::string target = " " + shell_quote(shown);
+  const std::string letter(1, wanted_letter(wanted));
+  if (decision.acl_entry) {
+    // chmod g+r on a file with an ACL changes the mask, not the entry: setfacl says what it means.
+    const AclEntry& entry = *decision.acl_entry;
+    std::string specs;
+    if ((entry.perms & wanted) != wanted) {
+      const std::string perms = permission_string(entry.perms | wanted);
+      if (entry.tag == AclEntry::Tag::User)
+        specs = "u:" + acl_user_label(entry.id) + ":" + perms;
+      else if (entry.tag == AclEntry::Tag::GroupObj)
+        specs = "g::" + perms;
+      else
+        specs = "g:" + acl_group_label(entry.id) + ":" + perms;
     }
-    const std::size_t slash = path.find('/', position);
-    if (slash == std::string::npos) return false;
-    prefix = path.substr(0, slash == 0 ? 1 : slash);
-    position = slash + 1;
+    if (decision.mask && (*decision.mask & wanted) != wanted)
+      specs += (specs.empty() ? "" : ",") + ("m::" + permission_string(*decision.mask | wanted));
+    return "setfacl -m " + specs + target;
+  }
+  switch (decision.deciding) {
+    case PermissionClass::Owner: return "chmod u+" + letter + target;
+    case PermissionClass::OwningGroup: return "chmod g+" + letter + target;
+    default: return "chmod o+" + letter + target;
+  }
+}
+
+std::string class_words(const AccessDecision& decision, const FileFacts& facts,
+                        const UserIdentity& user) {
+  if (decision.acl_entry) return user_label(user) + "'s ACL entry";
+  switch (decision.deciding) {
+    case PermissionClass::Owner: return "its owner";
+    case PermissionClass::OwningGroup: return "its group " + group_label(facts.group);
+    default: return "others";
+  }
+}
+
+std::string subject(const std::string& shown, std::string_view needed_by) {
+  if (needed_by.empty()) return shown;
+  return shown + " (needed by " + std::string(needed_by) + ")";
+}
+
+std::string checked_for(const UserIdentity& user) {
+  return (user.is_current_process ? "checked for this process: " : "checked for ") +
+         describe_credentials(user);
+}
+
+// A library found by searching that cannot be opened is passed over, not reported.
+void add_search_skip_note(Finding& finding, std::string_view needed_by) {
+  if (needed_by.empty()) return;
+  finding.evidence.push_back(
+      "the loader passes over a candidate it cannot open (open_path in elf/dl-load.c treats "
+      "EACCES like ENOENT) and searches on: unless it finds another copy, dlopen says \"cannot "
+      "open shared object file: No such file or directory\" for a file that is there");
+}
+
+Finding permission_finding(std::string code, std::string summary) {
+  Finding finding;
+  finding.family = Family::MissingPermission;
+  finding.code = std::move(code);
+  finding.summary = std::move(summary);
+  return finding;
+}
+
+// For the current process the kernel has the last word: the rules cannot see a security module
+// (AppArmor, SELinux) or a capability. faccessat(AT_EACCESS) asks it with the effective ids.
+std::optional<bool> kernel_allows(const UserIdentity& user, const std::string& path, int how) {
+  if (!user.is_current_process) return std::nullopt;
+  return ::faccessat(AT_FDCWD, path.c_str(), how, AT_EACCESS) == 0;
+}
+
+Finding unsearchable(const SearchedDirectory& directory, const FileFacts& facts,
+                     const AccessDecision& decision, const UserIdentity& user,
+                     const std::string& path_shown, std::string_view needed_by, bool by_kernel) {
+  Finding finding = permission_finding(
+      "permission.unsearchable-directory",
+      "the directory " + directory.shown + " cannot be searched by " + describe_user(user) +
+          ", so " + subject(path_shown, needed_by) + " cannot be reached");
+  finding.evidence.push_back(checked_for(user));
+  finding.evidence.push_back(facts_line(directory.shown, facts));
+  if (by_kernel) {
+    finding.evidence.push_back(
+        "the mode bits and ACL allow search, but the kernel refuses it (EACCES): a security "
+        "module (AppArmor, SELinux) or a missing capability decides");
+    finding.fix.summary = "find what refuses the search: the security module's log says";
+    finding.fix.commands.push_back("namei -l " + shell_quote(path_shown));
+  } else {
+    finding.evidence.push_back(refusal_reason(decision, user, facts, kSearch));
+    finding.fix.summary = "give " + class_words(decision, facts, user) +
+                          " search (x) permission on " + directory.shown +
+                          "; read (r) on a directory only lists it and is not needed";
+    finding.fix.commands.push_back(grant_command(decision, directory.shown, kSearch));
+  }
+  add_search_skip_note(finding, needed_by);
+  return finding;
+}
+
+Finding unreadable(const std::string& shown, const FileFacts& facts,
+                   const AccessDecision& decision, const UserIdentity& user,
+                   std::string_view needed_by, bool by_kernel) {
+  Finding finding =
+      permission_finding("permission.unreadable-file", subject(shown, needed_by) +
+                                                           " cannot be opened for reading by " +
+                                                           describe_user(user));
+  finding.evidence.push_back(checked_for(user));
+  finding.evidence.push_back(facts_line(shown, facts));
+  if (by_kernel) {
+    finding.evidence.push_back(
+        "the mode bits and ACL allow reading, but the kernel refuses it (EACCES): a security "
+        "module (AppArmor, SELinux) decides");
+    finding.fix.summary = "find what refuses the open: the security module's log says";
+    finding.fix.commands.push_back("ls -lZ " + shell_quote(shown));
+  } else {
+    finding.evidence.push_back(refusal_reason(decision, user, facts, kRead));
+    finding.fix.summary = "give " + class_words(decision, facts, user) +
+                          " read (r) permission on " + shown +
+                          "; the execute bit (x) is not needed to load it";
+    finding.fix.commands.push_back(grant_command(decision, shown, kRead));
+  }
+  add_search_skip_note(finding, needed_by);
+  return finding;
+}
+
+// dldoctor's own process could not look further: say so instead of guessing.
+Finding not_inspectable(const PathWalk& walk, const UserIdentity& user) {
+  Finding finding = permission_finding(
+      "permission.not-inspectable",
+      "dldoctor cannot look up " + walk.failed_at + " itself, so it cannot tell whether " +
+          describe_user(user) + " can");
+  finding.severity = Severity::Warning;
+  finding.evidence.push_back("lstat " + walk.failed_at + ": " + std::strerror(walk.error));
+  finding.evidence.push_back("dldoctor runs as " + describe_credentials(current_user()));
+  finding.fix.summary = "run dldoctor as root (or as that user) to check this path for that user";
+  return finding;
+}
+
+// The loader maps segments only for an ELF file it has accepted (open_verify,
+// _dl_map_object_from_fd: this class and machine, ET_DYN), and asks for PROT_EXEC only for a
+// PT_LOAD with PF_X. For a file it would refuse earlier, noexec is not what the host will see.
+std::optional<elf::ProgramHeader> executable_segment(const std::string& path) {
+  const elf::ReadOutcome outcome = elf::read_image(path);
+  const auto* image = std::get_if<elf::Image>(&outcome);
+  if (image == nullptr) return std::nullopt;
+  if (image->identity.elf_class != elf::host_class() ||
+      image->identity.machine != elf::host_machine() || image->identity.type != ET_DYN)
+    return std::nullopt;
+  for (const elf::ProgramHeader& header : image->program_headers)
+    if (header.type == PT_LOAD && (header.flags & PF_X) != 0) return header;
+  return std::nullopt;
+}
+
+// Where the file could go instead: a conventional library directory on a mount without noexec.
+std::optional<std::string> executable_library_directory() {
+  for (const char* candidate : {"/usr/local/lib", "/usr/lib", "/opt"}) {
+    struct stat status;
+    struct statvfs file_system;
+    if (::stat(candidate, &status) == 0 && S_ISDIR(status.st_mode) &&
+        ::statvfs(candidate, &file_system) == 0 && (file_system.f_flag & ST_NOEXEC) == 0)
+      return candidate;
+  }
+  return std::nullopt;
+}
+
+std::string base_name(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::optional<Finding> noexec_mount(const PathWalk& walk, const std::string& shown,
+                                    std::string_view needed_by) {
+  struct statvfs file_system;
+  if (::statvfs(walk.target.c_str(), &file_system) != 0 ||
+      (file_system.f_flag & ST_NOEXEC) == 0)
+    return std::nullopt;
+  const std::optional<elf::ProgramHeader> segment = executable_segment(walk.target);
+  if (!segment) return std::nullopt;
+  const std::optional<MountEntry> mount = mount_containing(walk.target, read_mountinfo());
+  const std::string where = mount ? mount->mount_point : "its file system";
+  Finding finding = permission_finding(
+      "permission.noexec-mount",
+      subject(shown, needed_by) + " is on a file system mounted noexec (" + where +
+          "): the kernel refuses to map its code, for every user, root included");
+  finding.evidence.push_back("statvfs " + shown + ": ST_NOEXEC is set");
+  if (mount)
+    finding.evidence.push_back("mount point " + mount->mount_point + ": " + mount->fs_type + " " +
+                               mount->source + ", options " + mount->options +
+                               " (/proc/self/mountinfo)");
+  finding.evidence.push_back("PT_LOAD at offset " + hex_offset(segment->offset) +
+                             " is executable (PF_X): the loader maps it with PROT_EXEC "
+                             "(_dl_map_segments), which mmap refuses on a noexec mount (EPERM): "
+                             "\"failed to map segment from shared object\"");
+  const std::optional<std::string> destination = executable_library_directory();
+  const std::string name = base_name(walk.target);
+  if (destination) {
+    finding.fix.summary = "move " + name + " to a file system mounted without noexec, such as " +
+                          *destination + ", and load it from there" +
+                          (needed_by.empty() ? "" : " (where the loader's search finds it)") +
+                          "; remounting " + where +
+                          " with exec works too, but undoes a deliberate hardening";
+    finding.fix.commands.push_back("install -m 0644 " + shell_quote(shown) + " " +
+                                   shell_quote(*destination + "/" + name));
+  } else {
+    finding.fix.summary =
+        "move " + name + " to a file system mounted without noexec (findmnt lists the mounts)";
+    finding.fix.commands.push_back("findmnt -o TARGET,OPTIONS");
+  }
+  return finding;
+}
+
+// The directories whose writers can replace what the path leads to: those the walk searched,
+// and for a relative path also the ones above the current directory (renaming any of them
+// swaps everything below).
+std::vector<SearchedDirectory> directories_above(const PathWalk& walk) {
+  std::vector<SearchedDirectory> directories;
+  if (!walk.searched.empty() && walk.searched.front().physical != "/") {
+    std::vector<SearchedDirectory> ancestors;
+    std::string directory = walk.searched.front().physical;
+    while (directory != "/") {
+      directory = parent_directory(directory);
+      ancestors.push_back({directory, directory});
+    }
+    directories.assign(ancestors.rbegin(), ancestors.rend());
+  }
+  for (const SearchedDirectory& directory : walk.searched) {
+    bool seen = false;
+    for (const SearchedDirectory& known : directories) seen = seen || known.physical == directory.physical;
+    if (!seen) directories.push_back(directory);
+  }
+  return directories;
+}
+
+UserIdentity user_for(const Context& context, std::string& error) {
+  if (!context.request.user) return current_user();
+  auto resolved = resolve_user(*context.request.user);
+  if (auto* message = std::get_if<std::string>(&resolved)) {
+    error = *message;
+    return {};
+  }
+  return std::get<UserIdentity>(std::move(resolved));
+}
+
+// ---- Dependencies: an interim resolution ----
+
+// INTERIM, for the bad-path family's dependency stage and search model (lib/src/search/) to
+// replace: resolves the plugin's DT_NEEDED names ONLY against the plugin's own DT_RUNPATH (or
+// DT_RPATH when it has no RUNPATH), $ORIGIN expanded, and checks every library found there with
+// check_access and check_writable_by_others. The real search also tries LD_LIBRARY_PATH,
+// ld.so.cache and the default directories, and the RPATHs of the objects that loaded this one;
+// until it exists, a dependency found only there is not checked here.
+void check_dependencies_on_own_runpath(Context& context, const std::string& plugin,
+                                       const UserIdentity& user) {
+  struct stat status;
+  if (::stat(plugin.c_str(), &status) != 0 || !S_ISREG(status.st_mode)) return;
+  const elf::ReadOutcome outcome = elf::read_image(plugin);
+  const auto* image = std::get_if<elf::Image>(&outcome);
+  if (image == nullptr || image->identity.elf_class != elf::host_class() ||
+      image->identity.machine != elf::host_machine() || image->identity.type != ET_DYN)
+    return;  // the loader stops before the dependencies; the identity stage says why
+  const bool runpath = image->dynamic.runpath.has_value();
+  const std::optional<std::string>& list = runpath ? image->dynamic.runpath : image->dynamic.rpath;
+  if (!list) return;
+  // glibc _dl_new_object: $ORIGIN is the directory of the name the object was opened by, made
+  // absolute with the current directory; symbolic links are not resolved.
+  const std::size_t slash = plugin.rfind('/');
+  std::string origin = slash == std::string::npos ? "" : slash == 0 ? "/" : plugin.substr(0, slash);
+  if (origin.empty() || origin[0] != '/') {
+    std::error_code error;
+    const std::string cwd = std::filesystem::current_path(error).string();
+    if (error) return;
+    origin = origin.empty() ? cwd : cwd + "/" + origin;
+  }
+  // "./p.so" gives "/dir/.": the same directory, shown without the dot.
+  for (std::size_t dot = origin.find("/./"); dot != std::string::npos; dot = origin.find("/./"))
+    origin.erase(dot, 2);
+  if (origin.size() > 2 && origin.ends_with("/.")) origin.resize(origin.size() - 2);
+  std::vector<std::string> directories;
+  std::size_t start = 0;
+  while (start <= list->size()) {
+    const std::size_t colon = list->find(':', start);
+    std::string entry = list->substr(start, colon == std::string::npos ? std::string::npos
+                                                                       : colon - start);
+    for (const std::string token : {"${ORIGIN}", "$ORIGIN"}) {
+      for (std::size_t at = entry.find(token); at != std::string::npos; at = entry.find(token))
+        entry.replace(at, token.size(), origin);
+    }
+    if (!entry.empty() && entry.find('$') == std::string::npos) directories.push_back(entry);
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  const std::string how = runpath ? "RUNPATH " : "RPATH ";
+  for (const std::string& needed : image->dynamic.needed) {
+    if (needed.find('/') != std::string::npos) continue;
+    std::optional<Finding> refused;
+    for (const std::string& directory : directories) {
+      const std::string candidate = directory + "/" + needed;
+      struct stat candidate_status;
+      if (::stat(candidate.c_str(), &candidate_status) != 0 && errno != EACCES) continue;
+      std::optional<Finding> finding = check_access(candidate, user, plugin);
+      if (finding) {
+        finding->evidence.insert(finding->evidence.begin(),
+                                 "DT_NEEDED " + needed + " of " + plugin + ": found in " +
+                                     directory + " through its " + how + *list);
+      }
+      if (finding && finding->code != "permission.noexec-mount") {
+        if (!refused) refused = std::move(finding);
+        continue;  // open_path passes over it: a later directory may hold a readable copy
+      }
+      if (finding) context.findings.push_back(std::move(*finding));
+      if (std::optional<Finding> warning = check_writable_by_others(candidate, plugin))
+        context.findings.push_back(std::move(*warning));
+      refused.reset();
+      break;
+    }
+    if (refused) context.findings.push_back(std::move(*refused));
   }
 }
 }  // namespace
 
+std::optional<Finding> check_access(const std::string& path, const UserIdentity& user,
+                                    std::string_view needed_by) noexcept {
+  try {
+    const PathWalk walk = walk_path(path);
+    if (walk.error != 0 && walk.error != EACCES) return std::nullopt;  // a bad-path matter
+    const std::string path_shown = walk.error == 0 ? walk.target_shown : path;
+    for (const SearchedDirectory& directory : walk.searched) {
+      int error = 0;
+      const std::optional<FileFacts> facts = read_file_facts(directory.physical, error);
+      if (!facts) continue;
+      const AccessDecision decision = decide_access(*facts, user, kSearch);
+      const std::optional<bool> kernel = kernel_allows(user, directory.physical, X_OK);
+      if (kernel.value_or(decision.granted)) continue;
+      return unsearchable(directory, *facts, decision, user, path_shown, needed_by,
+                          decision.granted);
+    }
+    if (walk.error == EACCES) {
+      // Every rule allowed the walk, yet lstat was refused: dldoctor's own process may not look.
+      if (!user.is_current_process) return not_inspectable(walk, user);
+      int error = 0;
+      const std::string parent = parent_directory(walk.failed_at);
+      const std::optional<FileFacts> facts = read_file_facts(parent, error);
+      if (!facts) return not_inspectable(walk, user);
+      return unsearchable({parent, parent}, *facts, decide_access(*facts, user, kSearch), user,
+                          path, needed_by, true);
+    }
+    int error = 0;
+    const std::optional<FileFacts> facts = read_file_facts(walk.target, error);
+    if (!facts) return std::nullopt;
+    const AccessDecision decision = decide_access(*facts, user, kRead);
+    if (!kernel_allows(user, walk.target, R_OK).value_or(decision.granted))
+      return unreadable(walk.target_shown, *facts, decision, user, needed_by, decision.granted);
+    if (S_ISREG(facts->mode)) {
+      std::optional<Finding> finding = noexec_mount(walk, walk.target_shown, needed_by);
+      if (finding) finding->evidence.insert(finding->evidence.begin(), checked_for(user));
+      return finding;
+    }
+    return std::nullopt;
+  } catch (...) {
+    return std::nullopt;  // allocation failure: nothing found is better than a guess
+  }
+}
+
+std::optional<Finding> check_writable_by_others(const std::string& path,
+                                                std::string_view needed_by) noexcept {
+  try {
+    const PathWalk walk = walk_path(path);
+    if (walk.error != 0) return std::nullopt;
+    Finding finding = permission_finding("permission.writable-by-others", "");
+    finding.severity = Severity::Warning;
+    std::string first_shown;
+    std::string chmods_for_target;
+    auto inspect = [&](const std::string& physical, const std::string& shown, bool is_target) {
+      int error = 0;
+      const std::optional<FileFacts> facts = read_file_facts(physical, error);
+      if (!facts) return;
+      // Sticky (/tmp): only an entry's owner, the directory's owner and root may rename or
+      // remove it (fs/namei.c may_delete), so its other writers cannot replace the plugin.
+      if (!is_target && (facts->mode & S_ISVTX) != 0) return;
+      const std::vector<OtherWriter> writers = other_writers(*facts);
+      if (writers.empty()) return;
+      if (first_shown.empty()) first_shown = shown;
+      std::string who;
+      std::string chmod_removes;
+      std::string setfacl_specs;
+      for (const OtherWriter& writer : writers) {
+        who += (who.empty() ? "" : " and ") + writer.who;
+        if (writer.by_setfacl)
+          setfacl_specs += (setfacl_specs.empty() ? "" : ",") + writer.remove;
+        else
+          chmod_removes += writer.remove.substr(0, 1);
+      }
+      finding.evidence.push_back(facts_line(shown, *facts) + ": writable by " + who +
+                                 (is_target ? ", who can rewrite it"
+                                            : ", who can replace the names in it"));
+      if (!chmod_removes.empty())
+        finding.fix.commands.push_back("chmod " + chmod_removes + "-w " + shell_quote(shown));
+      if (!setfacl_specs.empty())
+        finding.fix.commands.push_back("setfacl -m " + setfacl_specs + " " + shell_quote(shown));
+    };
+    for (const SearchedDirectory& directory : directories_above(walk))
+      inspect(directory.physical, directory.shown, false);
+    inspect(walk.target, walk.target_shown, true);
+    if (finding.evidence.empty()) return std::nullopt;
+    const std::string target = subject(walk.target_shown, needed_by);
+    finding.summary =
+        first_shown == walk.target_shown
+            ? target + " can be written by users other than its owner and root: whoever can "
+                       "write it chooses the code the host runs"
+            : first_shown + ", a directory above " + target +
+                  ", can be written by users other than its owner and root: they can replace "
+                  "the file, and whoever can write it chooses the code the host runs";
+    finding.fix.summary = "take write permission away from everyone but the owner";
+    return finding;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
 StageVerdict check_permissions(Context& context) {
-  const FileProbe& probe = context.probe;
-  const std::string& path = probe.path;
-  if (probe.kind == FileKind::Missing && probe.stat_errno == EACCES) {
-    Finding finding;
-    finding.family = Family::MissingPermission;
-    finding.code = "permission.unsearchable-directory";
-    std::string directory;
-    struct stat status;
-    if (find_unsearchable_directory(path, directory, status)) {
-      finding.summary = "the directory " + directory + " cannot be searched by this user, so " +
-                        path + " cannot be reached";
-      finding.evidence.push_back(facts(directory, status));
-      finding.fix.summary = "give search (x) permission on " + directory;
-      finding.fix.commands.push_back("chmod " + std::string(1, permission_class(status)) + "+x " +
-                                     shell_quote(directory));
-    } else {
-      finding.summary = path + " cannot be reached: " + std::strerror(EACCES);
-      finding.fix.summary = "give search (x) permission on every directory above the file";
-      finding.fix.commands.push_back("namei -l " + shell_quote(path));
-    }
+  std::string unknown_user;
+  const UserIdentity user = user_for(context, unknown_user);
+  if (!unknown_user.empty()) {
+    Finding finding = permission_finding(
+        "permission.unknown-user",
+        "cannot check for user " + context.request.user.value_or("") + ": " + unknown_user);
+    finding.fix.summary = "give a user name from the user database (getent passwd) or a UID";
+    finding.fix.commands.push_back("getent passwd " + shell_quote(*context.request.user));
     context.findings.push_back(std::move(finding));
     return StageVerdict::Stop;
   }
-  if (probe.kind == FileKind::Regular &&
-      (probe.open_errno == EACCES || probe.open_errno == EPERM)) {
-    struct stat status;
-    Finding finding;
-    finding.family = Family::MissingPermission;
-    finding.code = "permission.unreadable-file";
-    finding.summary = path + " cannot be opened for reading by this user";
-    finding.evidence.push_back("open " + path + " O_RDONLY: " + std::strerror(probe.open_errno));
-    if (::stat(path.c_str(), &status) == 0) {
-      finding.evidence.push_back(facts(path, status));
-      finding.fix.commands.push_back("chmod " + std::string(1, permission_class(status)) + "+r " +
-                                     shell_quote(path));
-    }
-    finding.fix.summary = "give read (r) permission on the file; execute (x) is not needed";
-    context.findings.push_back(std::move(finding));
-    return StageVerdict::Stop;
+  // What the loader opens: the path as given, or where the path stage's search found it.
+  const std::string& path = context.file.empty() ? context.request.path : context.file;
+  if (std::optional<Finding> finding = check_access(path, user, "")) {
+    const bool blocking = finding->severity == Severity::Error;
+    context.findings.push_back(std::move(*finding));
+    if (blocking) return StageVerdict::Stop;
   }
+  if (std::optional<Finding> warning = check_writable_by_others(path, ""))
+    context.findings.push_back(std::move(*warning));
+  check_dependencies_on_own_runpath(context, path, user);
   return StageVerdict::Continue;
 }
 

@@ -17,6 +17,7 @@ struct Context {
   explicit Context(const LoadRequest& load_request) : request(load_request) {}
 
   const LoadRequest& request;
+  std::string file;                 // what the loader opens: the path, or where the search found it
   FileProbe probe;                  // filled by the path stage
   std::optional<elf::Image> image;  // filled by the identity stage when the file is ELF
   std::vector<Finding> findings;
@@ -25,9 +26,10 @@ struct Context {
 enum class StageVerdict { Continue, Stop };
 
 // The stages, in the order the loader runs the steps they model (diagnose.cpp runs them).
-StageVerdict check_path(Context& context);         // checks/bad_path.cpp
-StageVerdict check_permissions(Context& context);  // checks/missing_permission.cpp
-StageVerdict check_identity(Context& context);     // checks/wrong_build_mode.cpp
+StageVerdict check_path(Context& context);          // checks/bad_path.cpp
+StageVerdict check_permissions(Context& context);   // checks/missing_permission.cpp
+StageVerdict check_identity(Context& context);      // checks/wrong_build_mode.cpp
+StageVerdict check_dependencies(Context& context);  // checks/bad_path.cpp
 
 // Shared by stages that print commands: a path quoted for a POSIX shell when it needs to be.
 std::string shell_quote(const std::string& word);

@@ -84,7 +84,8 @@ std::size_t entry_size(Elf* elf, Elf_Type type) { return gelf_fsize(elf, type, 1
 
 class ImageReader {
  public:
-  ImageReader(int fd, std::uint64_t file_size) : fd_(fd), file_size_(file_size) {
+  ImageReader(int fd, std::uint64_t file_size, ReadParts parts)
+      : fd_(fd), file_size_(file_size), parts_(parts) {
     image_.file_size = file_size;
   }
 
@@ -96,7 +97,7 @@ class ImageReader {
     read_elf_header();
     read_program_headers();
     read_dynamic_segment();
-    read_sections();
+    if (parts_ == ReadParts::Everything) read_sections();
     return std::move(image_);
   }
 
@@ -447,6 +448,7 @@ class ImageReader {
 
   int fd_;
   std::uint64_t file_size_;
+  ReadParts parts_;
   ElfHandle elf_;
   Image image_;
   std::uint64_t phoff_ = 0;
@@ -459,14 +461,14 @@ class ImageReader {
 
 }  // namespace
 
-ReadOutcome read_image_fd(int fd) noexcept {
+ReadOutcome read_image_fd(int fd, ReadParts parts) noexcept {
   try {
     ensure_libelf_initialised();
     struct stat status;
     if (::fstat(fd, &status) != 0)
       return ReadError{std::string("cannot stat the file: ") + std::strerror(errno)};
     if (!S_ISREG(status.st_mode)) return ReadError{"not a regular file"};
-    ImageReader reader(fd, static_cast<std::uint64_t>(status.st_size));
+    ImageReader reader(fd, static_cast<std::uint64_t>(status.st_size), parts);
     return reader.read();
   } catch (const Failure& failure) {
     return ReadError{failure.message()};
@@ -477,11 +479,11 @@ ReadOutcome read_image_fd(int fd) noexcept {
   }
 }
 
-ReadOutcome read_image(const std::string& path) noexcept {
+ReadOutcome read_image(const std::string& path, ReadParts parts) noexcept {
   // O_NONBLOCK: a FIFO given by mistake must not block the open; it is refused by fstat below.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return ReadError{"cannot open " + path + ": " + std::strerror(errno)};
-  ReadOutcome outcome = read_image_fd(fd);
+  ReadOutcome outcome = read_image_fd(fd, parts);
   ::close(fd);
   return outcome;
 }

@@ -1,0 +1,2 @@
+// The library the plugin needs, beside it.
+extern "C" int dep_value() { return 40; }

@@ -1,0 +1,720 @@
+// A model of one process's loader: glibc 2.36's _dl_map_object (elf/dl-load.c) for each name,
+// and _dl_map_object_deps' breadth-first walk over DT_NEEDED (elf/dl-deps.c). Each function below
+// names the glibc step it models. Files are opened O_RDONLY and read, never mapped or run.
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "dldoctor/elf.hpp"
+#include "dldoctor/search.hpp"
+#include "search/ld_so_cache.hpp"
+#include "search/platform.hpp"
+
+namespace dldoctor::search {
+
+std::string_view to_string(Rule rule) noexcept {
+  switch (rule) {
+    case Rule::Direct: return "direct";
+    case Rule::AlreadyLoaded: return "already loaded";
+    case Rule::Rpath: return "rpath";
+    case Rule::LdLibraryPath: return "LD_LIBRARY_PATH";
+    case Rule::Runpath: return "runpath";
+    case Rule::LdSoCache: return "ld.so.cache";
+    case Rule::DefaultPath: return "default path";
+  }
+  return "?";
+}
+
+std::string_view to_string(Outcome outcome) noexcept {
+  switch (outcome) {
+    case Outcome::Found: return "found";
+    case Outcome::NotFound: return "not found";
+    case Outcome::PermissionDenied: return "permission denied";
+    case Outcome::WrongClass: return "wrong ELF class";
+    case Outcome::WrongMachine: return "wrong machine";
+    case Outcome::Fatal: return "not loadable";
+    case Outcome::OtherError: return "error";
+  }
+  return "?";
+}
+
+Environment Environment::from_process() {
+  Environment environment;
+  if (const char* value = std::getenv("LD_LIBRARY_PATH"); value != nullptr)
+    environment.ld_library_path = value;
+  return environment;
+}
+
+std::vector<std::string> system_directories() {
+  std::vector<std::string> directories;
+  for (const std::string& directory : system_directory_list())
+    directories.push_back(directory.size() > 1 ? directory.substr(0, directory.size() - 1)
+                                               : directory);
+  return directories;
+}
+
+std::vector<std::string> hwcap_subdirectories() { return hwcap_subdirectory_list(); }
+
+namespace {
+
+// A loaded object of the modelled process (struct link_map, the parts the search reads).
+struct LoadedObject {
+  std::string name;                // l_name: the path it was opened by
+  std::vector<std::string> names;  // l_libname: every name it answers to
+  std::optional<std::string> soname;
+  std::string origin;  // $ORIGIN: the directory of l_name, made absolute, not normalised
+  std::vector<std::string> rpath_directories;    // expanded, each ending in '/'
+  std::vector<std::string> runpath_directories;  // expanded, each ending in '/'
+  bool has_runpath = false;
+  std::uint64_t flags_1 = 0;
+  std::vector<std::string> needed;
+  int loader = -1;  // l_loader: the object whose request loaded it
+  bool is_main = false;
+  dev_t device = 0;
+  ino_t inode = 0;
+  bool has_file_id = false;
+  int node = -1;
+};
+
+enum class DirectoryStatus : unsigned char { Unknown, Nonexisting, Existing };
+
+// What open_verify concluded of one candidate file.
+struct Candidate {
+  Outcome outcome = Outcome::NotFound;
+  std::string why;
+  int error_number = ENOENT;
+  std::optional<elf::Image> image;
+  dev_t device = 0;
+  ino_t inode = 0;
+};
+
+std::string strip_trailing_slashes(std::string directory) {
+  while (directory.size() > 1 && directory.back() == '/') directory.pop_back();
+  return directory;
+}
+
+class Process {
+ public:
+  explicit Process(Environment environment)
+      : environment_(std::move(environment)), subdirectories_(hwcap_subdirectory_list()) {
+    if (subdirectories_.empty() || !subdirectories_.back().empty()) subdirectories_.push_back("");
+    if (environment_.cwd.empty()) {
+      char buffer[4096];
+      if (::getcwd(buffer, sizeof buffer) != nullptr) environment_.cwd = buffer;
+    }
+  }
+
+  Tree run(const TreeRequest& request) {
+    add_interpreter();
+    if (request.host) {
+      // AT_SECURE: the kernel marks a set-user-ID or set-group-ID program run by another user,
+      // and the loader then drops LD_LIBRARY_PATH and untrusted $ORIGIN expansions.
+      struct stat host_status {};
+      if (::stat(on_disk(*request.host).c_str(), &host_status) == 0 &&
+          (((host_status.st_mode & S_ISUID) != 0 && host_status.st_uid != ::getuid()) ||
+           ((host_status.st_mode & S_ISGID) != 0 && host_status.st_gid != ::getgid())))
+        environment_.secure = true;
+      const int host = load_main(*request.host);
+      if (host >= 0) walk_dependencies(host);
+      if (tree_.error) return std::move(tree_);
+      // The host's dlopen: the caller's map is the host, which is also l_loader of the plugin.
+      tree_.dlopen_trace_start = tree_.trace.size();
+      // dlopen stops at the first library it cannot load; ld.so --list goes on (trace mode).
+      stop_at_first_error_ = true;
+      const int plugin = request_object(request.path, host, /*parent=*/objects_[host].node);
+      tree_.plugin = plugin >= 0 ? objects_[plugin].node : static_cast<int>(tree_.nodes.size()) - 1;
+      if (plugin >= 0) walk_dependencies(plugin);
+    } else {
+      const int root = load_main(request.path);
+      tree_.plugin = 0;
+      if (root >= 0) walk_dependencies(root);
+    }
+    return std::move(tree_);
+  }
+
+  Resolution search_only(std::string_view name) {
+    Resolution resolution;
+    resolution.name = std::string(name);
+    search(resolution, -1);
+    return resolution;
+  }
+
+ private:
+  // ---- Files ----
+
+  std::string on_disk(const std::string& path) const {
+    if (!path.empty() && path[0] == '/') return path;
+    return environment_.cwd + "/" + path;
+  }
+
+  // open_verify: open O_RDONLY, then the ELF identity checks that decide whether the search goes
+  // on (another class or machine: skipped) or the load fails here (not ELF, wrong type...).
+  Candidate open_verify(const std::string& path) const {
+    Candidate candidate;
+    const std::string file = on_disk(path);
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+      candidate.error_number = errno;
+      candidate.outcome = errno == ENOENT || errno == ENOTDIR ? Outcome::NotFound
+                          : errno == EACCES                   ? Outcome::PermissionDenied
+                                                              : Outcome::OtherError;
+      candidate.why = std::strerror(errno);
+      // A name that is there as a link to nothing: say so, it explains the "not found".
+      struct stat link {};
+      if (candidate.outcome == Outcome::NotFound && ::lstat(file.c_str(), &link) == 0 &&
+          S_ISLNK(link.st_mode)) {
+        char target[4096];
+        const ssize_t length = ::readlink(file.c_str(), target, sizeof target - 1);
+        candidate.why =
+            "dangling symbolic link to " +
+            (length > 0 ? std::string(target, static_cast<std::size_t>(length)) : std::string("?"));
+      }
+      return candidate;
+    }
+    struct stat status {};
+    if (::fstat(fd, &status) == 0) {
+      candidate.device = status.st_dev;
+      candidate.inode = status.st_ino;
+    }
+    if (S_ISDIR(status.st_mode)) {
+      ::close(fd);
+      candidate.outcome = Outcome::Fatal;
+      candidate.error_number = EISDIR;
+      candidate.why = "cannot read file data: Is a directory";
+      return candidate;
+    }
+    elf::ReadOutcome outcome = S_ISREG(status.st_mode)
+                                   ? elf::read_image_fd(fd, elf::ReadParts::LoaderView)
+                                   : elf::ReadOutcome(elf::ReadError{"not a regular file"});
+    ::close(fd);
+    if (const auto* error = std::get_if<elf::ReadError>(&outcome)) {
+      candidate.outcome = Outcome::Fatal;
+      candidate.why =
+          error->message.rfind("not an ELF file", 0) == 0 ? "invalid ELF header" : error->message;
+      return candidate;
+    }
+    elf::Image& image = std::get<elf::Image>(outcome);
+    if (image.identity.elf_class != elf::host_class()) {
+      candidate.outcome = Outcome::WrongClass;
+      candidate.why = "wrong ELF class: " + elf::class_name(image.identity.elf_class);
+      return candidate;
+    }
+    if (image.identity.machine != elf::host_machine()) {
+      candidate.outcome = Outcome::WrongMachine;
+      candidate.why = "built for " + elf::machine_name(image.identity.machine);
+      return candidate;
+    }
+    if (image.identity.type != ET_DYN && image.identity.type != ET_EXEC) {
+      candidate.outcome = Outcome::Fatal;
+      candidate.why = "only ET_DYN and ET_EXEC can be loaded";
+      return candidate;
+    }
+    candidate.outcome = Outcome::Found;
+    candidate.image = std::move(image);
+    return candidate;
+  }
+
+  // ---- Dynamic string tokens and path lists (_dl_dst_substitute, fillin_rpath) ----
+
+  // Expands $ORIGIN, $LIB and $PLATFORM (and their ${} forms). nullopt when the element must be
+  // dropped: $ORIGIN of an object whose origin is unknown, or in secure mode for the program's
+  // own RPATH/RUNPATH unless it expands into a system directory (glibc's trusted directories).
+  std::optional<std::string> expand_tokens(const std::string& text, const LoadedObject& owner,
+                                           std::vector<std::string>* notes) const {
+    std::string out;
+    bool used_origin = false;
+    for (std::size_t i = 0; i < text.size();) {
+      if (text[i] != '$') {
+        out += text[i++];
+        continue;
+      }
+      auto token = [&](std::string_view name) -> std::size_t {
+        if (text.compare(i + 1, name.size(), name) == 0) {
+          const std::size_t end = i + 1 + name.size();
+          if (end == text.size() ||
+              !(std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_'))
+            return name.size() + 1;
+        }
+        const std::string braced = "{" + std::string(name) + "}";
+        if (text.compare(i + 1, braced.size(), braced) == 0) return braced.size() + 1;
+        return 0;
+      };
+      if (std::size_t length = token("ORIGIN"); length != 0) {
+        if (owner.origin.empty()) return std::nullopt;
+        out += owner.origin;
+        used_origin = true;
+        i += length;
+      } else if (std::size_t lib = token("LIB"); lib != 0) {
+        out += dst_lib();
+        i += lib;
+      } else if (std::size_t platform = token("PLATFORM"); platform != 0) {
+        out += dst_platform();
+        i += platform;
+      } else {
+        out += text[i++];
+      }
+    }
+    if (used_origin && environment_.secure && owner.is_main) {
+      const std::string directory = strip_trailing_slashes(out) + "/";
+      bool trusted = false;
+      for (const std::string& system : system_directory_list()) trusted |= directory == system;
+      if (!trusted) {
+        if (notes != nullptr)
+          notes->push_back("secure mode (setuid host): " + text + " of " + owner.name +
+                           " dropped: $ORIGIN may only name a system directory");
+        return std::nullopt;
+      }
+    }
+    return out;
+  }
+
+  // fillin_rpath: split on the separators, expand tokens, "" means the current directory, drop
+  // trailing slashes, add one, and keep each directory once.
+  std::vector<std::string> directory_list(const std::string& text, std::string_view separators,
+                                          const LoadedObject& owner,
+                                          std::vector<std::string>* notes) const {
+    std::vector<std::string> directories;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      std::size_t end = text.find_first_of(separators, start);
+      if (end == std::string::npos) end = text.size();
+      std::string element = text.substr(start, end - start);
+      start = end + 1;
+      std::optional<std::string> expanded = element.find('$') != std::string::npos
+                                                ? expand_tokens(element, owner, notes)
+                                                : std::optional<std::string>(element);
+      if (expanded) {
+        std::string directory = expanded->empty() ? "./" : strip_trailing_slashes(*expanded) + "/";
+        if (directory == "//") directory = "/";
+        if (std::find(directories.begin(), directories.end(), directory) == directories.end())
+          directories.push_back(directory);
+      }
+      if (end == text.size()) break;
+    }
+    return directories;
+  }
+
+  // ---- Objects ----
+
+  void add_interpreter() {
+    LoadedObject rtld;
+    rtld.name = interpreter_path();
+    if (rtld.name.empty()) return;
+    const Candidate candidate = open_verify(rtld.name);
+    if (candidate.outcome != Outcome::Found) return;
+    rtld.names.push_back(rtld.name);
+    if (candidate.image->dynamic.soname) {
+      rtld.soname = candidate.image->dynamic.soname;
+      rtld.names.push_back(*rtld.soname);
+    }
+    rtld.device = candidate.device;
+    rtld.inode = candidate.inode;
+    rtld.has_file_id = true;
+    objects_.push_back(std::move(rtld));
+  }
+
+  int add_object(const std::string& requested, const std::string& path, const Candidate& found,
+                 int loader, bool is_main, std::vector<std::string>* notes) {
+    LoadedObject object;
+    object.name = path;
+    object.names.push_back(requested);
+    object.loader = loader;
+    object.is_main = is_main;
+    object.device = found.device;
+    object.inode = found.inode;
+    object.has_file_id = true;
+    const elf::DynamicInfo& dynamic = found.image->dynamic;
+    object.soname = dynamic.soname;
+    object.needed = dynamic.needed;
+    object.flags_1 = dynamic.flags_1;
+    // _dl_new_object: the origin is the directory of the name it was opened by, made absolute
+    // with the current directory, never normalised or resolved through symbolic links. The
+    // program's is that of /proc/self/exe (_dl_get_origin): its real path.
+    std::string absolute = path[0] == '/' ? path : environment_.cwd + "/" + path;
+    if (is_main) {
+      char real[PATH_MAX];
+      if (::realpath(on_disk(path).c_str(), real) != nullptr) absolute = real;
+    }
+    const std::size_t slash = absolute.rfind('/');
+    object.origin = slash == 0 ? "/" : absolute.substr(0, slash);
+    object.has_runpath = dynamic.runpath.has_value();
+    if (dynamic.rpath)
+      object.rpath_directories = directory_list(*dynamic.rpath, ":", object, notes);
+    if (dynamic.runpath)
+      object.runpath_directories = directory_list(*dynamic.runpath, ":", object, notes);
+    objects_.push_back(std::move(object));
+    return static_cast<int>(objects_.size()) - 1;
+  }
+
+  // _dl_name_match_p, and the SONAME check of _dl_map_object's loop over loaded objects.
+  int find_loaded(const std::string& name) const {
+    for (std::size_t i = 0; i < objects_.size(); ++i) {
+      const LoadedObject& object = objects_[i];
+      if (object.name == name) return static_cast<int>(i);
+      for (const std::string& alias : object.names)
+        if (alias == name) return static_cast<int>(i);
+      if (object.soname && *object.soname == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  // _dl_map_object_from_fd: a file that is already loaded under another name (same device and
+  // inode) is that object, which gains the new name.
+  int find_same_file(const Candidate& candidate) const {
+    for (std::size_t i = 0; i < objects_.size(); ++i)
+      if (objects_[i].has_file_id && objects_[i].device == candidate.device &&
+          objects_[i].inode == candidate.inode)
+        return static_cast<int>(i);
+    return -1;
+  }
+
+  int add_node(const std::string& name, int parent) {
+    Node node;
+    node.name = name;
+    node.parent = parent;
+    tree_.nodes.push_back(std::move(node));
+    const int index = static_cast<int>(tree_.nodes.size()) - 1;
+    if (parent >= 0) tree_.nodes[static_cast<std::size_t>(parent)].children.push_back(index);
+    return index;
+  }
+
+  int load_main(const std::string& path) {
+    const int node = add_node(path, -1);
+    Resolution resolution;
+    resolution.name = path;
+    resolution.steps.push_back({path, Rule::Direct, "", Outcome::NotFound, ""});
+    Candidate candidate = open_verify(path);
+    resolution.steps.back().outcome = candidate.outcome;
+    resolution.steps.back().why = candidate.outcome == Outcome::Found ? "" : candidate.why;
+    Node& entry = tree_.nodes[static_cast<std::size_t>(node)];
+    entry.rule = Rule::Direct;
+    if (candidate.outcome != Outcome::Found) {
+      resolution.error = path + ": " + failure_message(candidate);
+      if (!tree_.error) tree_.error = resolution.error;
+      tree_.trace.push_back(std::move(resolution));
+      entry.resolution = static_cast<int>(tree_.trace.size()) - 1;
+      return -1;
+    }
+    resolution.path = path;
+    resolution.rule = Rule::Direct;
+    const int object = add_object(path, path, candidate, -1, true, &resolution.notes);
+    objects_[static_cast<std::size_t>(object)].node = node;
+    entry.path = path;
+    entry.soname = objects_[static_cast<std::size_t>(object)].soname;
+    tree_.trace.push_back(std::move(resolution));
+    entry.resolution = static_cast<int>(tree_.trace.size()) - 1;
+    return object;
+  }
+
+  static std::string failure_message(const Candidate& candidate) {
+    switch (candidate.outcome) {
+      case Outcome::WrongClass: return candidate.why;
+      case Outcome::Fatal: return candidate.why;
+      default:
+        return std::string("cannot open shared object file: ") +
+               std::strerror(candidate.outcome == Outcome::WrongMachine ? ENOENT
+                                                                        : candidate.error_number);
+    }
+  }
+
+  // _dl_map_object_deps: breadth first, each object's DT_NEEDED in order.
+  void walk_dependencies(int first) {
+    std::vector<int> queue{first};
+    for (std::size_t next = 0; next < queue.size(); ++next) {
+      const int requester = queue[next];
+      const std::vector<std::string> needed = objects_[static_cast<std::size_t>(requester)].needed;
+      const int parent = objects_[static_cast<std::size_t>(requester)].node;
+      for (const std::string& name : needed) {
+        if (stop_at_first_error_ && tree_.error) return;
+        const std::size_t before = objects_.size();
+        const int object = request_object(name, requester, parent);
+        if (object >= 0 && static_cast<std::size_t>(object) >= before) queue.push_back(object);
+      }
+    }
+  }
+
+  // _dl_map_object: the already-loaded check, then the search (or the direct open of a name with
+  // a slash), then the same-file check. Returns the object, or -1 when it was not found.
+  int request_object(const std::string& raw_name, int requester, int parent) {
+    const int node = add_node(raw_name, parent);
+    const int loaded = find_loaded(raw_name);
+    if (loaded >= 0) {
+      Node& entry = tree_.nodes[static_cast<std::size_t>(node)];
+      entry.rule = Rule::AlreadyLoaded;
+      entry.path = objects_[static_cast<std::size_t>(loaded)].name;
+      entry.soname = objects_[static_cast<std::size_t>(loaded)].soname;
+      entry.repeated = true;
+      return loaded;
+    }
+    Resolution resolution;
+    resolution.name = raw_name;
+    resolution.needed_by =
+        requester >= 0 ? objects_[static_cast<std::size_t>(requester)].name : std::string();
+    std::string name = raw_name;
+    if (name.find('$') != std::string::npos && requester >= 0) {
+      if (auto expanded =
+              expand_tokens(name, objects_[static_cast<std::size_t>(requester)], nullptr))
+        name = *expanded;
+    }
+    Candidate found;
+    std::string found_path;
+    if (name.find('/') != std::string::npos) {
+      found = open_verify(name);
+      resolution.steps.push_back({name, Rule::Direct, "", found.outcome,
+                                  found.outcome == Outcome::Found ? "" : found.why});
+      if (found.outcome == Outcome::Found) {
+        found_path = name;
+        resolution.rule = Rule::Direct;
+      } else {
+        resolution.error = name + ": " + failure_message(found);
+      }
+    } else {
+      found = search(resolution, requester);
+      if (resolution.path) found_path = *resolution.path;
+    }
+
+    Node& entry = tree_.nodes[static_cast<std::size_t>(node)];
+    entry.rule = resolution.rule;
+    entry.rule_owner = resolution.rule_owner;
+    int object = -1;
+    if (!found_path.empty()) {
+      resolution.path = found_path;
+      object = find_same_file(found);
+      if (object >= 0) {
+        objects_[static_cast<std::size_t>(object)].names.push_back(raw_name);
+        entry.repeated = true;
+      } else {
+        object = add_object(raw_name, found_path, found, requester, false, &resolution.notes);
+        objects_[static_cast<std::size_t>(object)].node = node;
+      }
+      entry.path = objects_[static_cast<std::size_t>(object)].name;
+      entry.soname = objects_[static_cast<std::size_t>(object)].soname;
+    } else if (!tree_.error) {
+      tree_.error = resolution.error;
+    }
+    tree_.trace.push_back(std::move(resolution));
+    entry.resolution = static_cast<int>(tree_.trace.size()) - 1;
+    return object;
+  }
+
+  // open_path: each directory of a list, each hwcaps subdirectory inside it, skipping the ones
+  // already known not to exist; a failed open makes the loader stat the directory to learn that.
+  bool search_directories(Resolution& resolution, const std::vector<std::string>& directories,
+                          Rule rule, const std::string& owner, Candidate& found,
+                          bool& found_other_class, int& last_errno) {
+    for (const std::string& directory : directories) {
+      std::vector<DirectoryStatus>& status = directory_status_[directory];
+      status.resize(subdirectories_.size(), DirectoryStatus::Unknown);
+      for (std::size_t i = 0; i < subdirectories_.size(); ++i) {
+        if (status[i] == DirectoryStatus::Nonexisting) continue;
+        const std::string path = directory + subdirectories_[i] + resolution.name;
+        Candidate candidate = open_verify(path);
+        resolution.steps.push_back({path, rule, owner, candidate.outcome,
+                                    candidate.outcome == Outcome::Found ? "" : candidate.why});
+        if (status[i] == DirectoryStatus::Unknown) {
+          if (candidate.outcome == Outcome::Found) {
+            status[i] = DirectoryStatus::Existing;
+          } else {
+            const std::string dir_path =
+                on_disk(strip_trailing_slashes(directory + subdirectories_[i]));
+            struct stat dir_status {};
+            status[i] = ::stat(dir_path.c_str(), &dir_status) != 0 || !S_ISDIR(dir_status.st_mode)
+                            ? DirectoryStatus::Nonexisting
+                            : DirectoryStatus::Existing;
+          }
+        }
+        switch (candidate.outcome) {
+          case Outcome::Found:
+            found = std::move(candidate);
+            resolution.path = path;
+            resolution.rule = rule;
+            resolution.rule_owner = owner;
+            return true;
+          case Outcome::WrongClass:
+            found_other_class = true;
+            last_errno = ENOENT;
+            break;
+          case Outcome::WrongMachine:
+          case Outcome::NotFound:
+          case Outcome::PermissionDenied: last_errno = candidate.error_number; break;
+          case Outcome::Fatal:
+            // open_verify signals the error itself: the whole load fails on this file.
+            resolution.error = path + ": " + candidate.why;
+            found = std::move(candidate);
+            return true;
+          case Outcome::OtherError:
+            // open_path gives up on anything but ENOENT and EACCES.
+            last_errno = candidate.error_number;
+            resolution.notes.push_back("the search stopped at " + path + ": " + candidate.why);
+            return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  // _dl_map_object's search for a name without a slash, in glibc's order.
+  Candidate search(Resolution& resolution, int requester) {
+    Candidate found;
+    bool other_class = false;
+    int last_errno = ENOENT;
+    const LoadedObject* loader =
+        requester >= 0 ? &objects_[static_cast<std::size_t>(requester)] : nullptr;
+    auto finished = [&] { return resolution.path.has_value() || !resolution.error.empty(); };
+
+    // 1. DT_RPATH of the requester, then of its loader and on up, then of the program; only
+    //    while the requester has no DT_RUNPATH.
+    if (loader != nullptr && loader->has_runpath) {
+      bool any_rpath = false;
+      for (int l = requester; l >= 0; l = objects_[static_cast<std::size_t>(l)].loader)
+        any_rpath |= !objects_[static_cast<std::size_t>(l)].rpath_directories.empty();
+      if (any_rpath)
+        resolution.notes.push_back("RPATH ignored: " + loader->name +
+                                   " has RUNPATH, which turns off every RPATH for its requests");
+    } else {
+      bool did_main = false;
+      for (int l = requester; l >= 0 && !finished();
+           l = objects_[static_cast<std::size_t>(l)].loader) {
+        const LoadedObject& object = objects_[static_cast<std::size_t>(l)];
+        if (object.rpath_directories.empty()) continue;
+        search_directories(resolution, object.rpath_directories, Rule::Rpath, object.name, found,
+                           other_class, last_errno);
+        did_main |= object.is_main;
+      }
+      if (!finished() && !did_main) {
+        for (std::size_t i = 0; i < objects_.size(); ++i) {
+          const LoadedObject& object = objects_[i];
+          if (!object.is_main || static_cast<int>(i) == requester) continue;
+          if (!object.rpath_directories.empty())
+            search_directories(resolution, object.rpath_directories, Rule::Rpath, object.name,
+                               found, other_class, last_errno);
+        }
+      }
+    }
+    // 2. LD_LIBRARY_PATH (dropped by the loader in secure mode).
+    if (!finished() && environment_.ld_library_path) {
+      if (environment_.secure) {
+        resolution.notes.push_back("LD_LIBRARY_PATH ignored: secure mode (setuid or setgid host)");
+      } else {
+        const LoadedObject* main = main_object();
+        LoadedObject none;
+        const std::vector<std::string> directories = directory_list(
+            *environment_.ld_library_path, ":;", main != nullptr ? *main : none, &resolution.notes);
+        search_directories(resolution, directories, Rule::LdLibraryPath, "", found, other_class,
+                           last_errno);
+      }
+    }
+    // 3. DT_RUNPATH of the requester only: never of the objects that loaded it.
+    if (!finished() && loader != nullptr && !loader->runpath_directories.empty())
+      search_directories(resolution, loader->runpath_directories, Rule::Runpath, loader->name,
+                         found, other_class, last_errno);
+    if (!finished() && loader != nullptr && loader->runpath_directories.empty()) {
+      for (int l = loader->loader; l >= 0; l = objects_[static_cast<std::size_t>(l)].loader)
+        if (!objects_[static_cast<std::size_t>(l)].runpath_directories.empty()) {
+          resolution.notes.push_back("RUNPATH of " + objects_[static_cast<std::size_t>(l)].name +
+                                     " not used: RUNPATH serves only the object's own requests");
+          break;
+        }
+    }
+    // 4. /etc/ld.so.cache, unless the requester (or the program) has DF_1_NODEFLIB and the
+    //    cached file lies in a system directory.
+    const LoadedObject* flags_owner = loader != nullptr ? loader : main_object();
+    const bool nodeflib = flags_owner != nullptr && (flags_owner->flags_1 & DF_1_NODEFLIB) != 0;
+    if (!finished()) {
+      const auto cache = cached_ld_so_cache(environment_.ld_so_cache);
+      if (std::optional<std::string> cached = cache->lookup(resolution.name)) {
+        bool skip = false;
+        if (nodeflib) {
+          const std::string directory = cached->substr(0, cached->rfind('/') + 1);
+          for (const std::string& system : system_directory_list()) skip |= directory == system;
+          if (skip)
+            resolution.notes.push_back("ld.so.cache entry " + *cached +
+                                       " skipped: DF_1_NODEFLIB forbids system directories");
+        }
+        if (!skip) {
+          Candidate candidate = open_verify(*cached);
+          resolution.steps.push_back({*cached, Rule::LdSoCache, "", candidate.outcome,
+                                      candidate.outcome == Outcome::Found ? "" : candidate.why});
+          if (candidate.outcome == Outcome::Found) {
+            found = std::move(candidate);
+            resolution.path = *cached;
+            resolution.rule = Rule::LdSoCache;
+          } else if (candidate.outcome == Outcome::Fatal) {
+            resolution.error = *cached + ": " + candidate.why;
+          } else {
+            if (candidate.outcome == Outcome::WrongClass) other_class = true;
+            last_errno = candidate.error_number;
+          }
+        }
+      }
+    }
+    // 5. The default directories, unless DF_1_NODEFLIB.
+    if (!finished()) {
+      if (nodeflib)
+        resolution.notes.push_back("default directories skipped: DF_1_NODEFLIB");
+      else
+        search_directories(resolution, system_directory_list(), Rule::DefaultPath, "", found,
+                           other_class, last_errno);
+    }
+    if (!finished()) {
+      if (other_class)
+        resolution.error =
+            resolution.name + ": wrong ELF class: " +
+            elf::class_name(elf::host_class() == ELFCLASS64 ? ELFCLASS32 : ELFCLASS64);
+      else
+        resolution.error =
+            resolution.name + ": cannot open shared object file: " + std::strerror(last_errno);
+    }
+    return found;
+  }
+
+  const LoadedObject* main_object() const {
+    for (const LoadedObject& object : objects_)
+      if (object.is_main) return &object;
+    return nullptr;
+  }
+
+  Environment environment_;
+  bool stop_at_first_error_ = false;
+  std::vector<std::string> subdirectories_;
+  std::vector<LoadedObject> objects_;
+  std::map<std::string, std::vector<DirectoryStatus>> directory_status_;
+  Tree tree_;
+};
+
+}  // namespace
+
+Tree resolve_tree(const TreeRequest& request) noexcept {
+  try {
+    Process process(request.environment);
+    return process.run(request);
+  } catch (...) {
+    Tree tree;
+    tree.error = "dldoctor ran out of memory while resolving the dependency tree";
+    return tree;
+  }
+}
+
+Resolution resolve_name(std::string_view name, const Environment& environment) noexcept {
+  try {
+    Process process(environment);
+    return process.search_only(name);
+  } catch (...) {
+    Resolution resolution;
+    resolution.name = std::string(name);
+    resolution.error = "dldoctor ran out of memory while searching";
+    return resolution;
+  }
+}
+
+}  // namespace dldoctor::search

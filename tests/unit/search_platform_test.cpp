@@ -1,0 +1,163 @@
+// The search model's facts about this machine's loader agree with what the loader says of itself
+// (`ld.so --help`) and with ldconfig's reading of /etc/ld.so.cache (`ldconfig -p`).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "dldoctor/search.hpp"
+#include "search/ld_so_cache.hpp"
+#include "search/platform.hpp"
+
+namespace dldoctor::search {
+namespace {
+
+std::string output_of(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  std::string out;
+  if (!pipe) return out;
+  char buffer[4096];
+  while (std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe.get()))
+    out.append(buffer, got);
+  return out;
+}
+
+const char* kLoader = "/lib64/ld-linux-x86-64.so.2";
+
+TEST(LoaderFacts, SystemDirectoriesAreThoseLdSoReports) {
+  if (::access(kLoader, X_OK) != 0) GTEST_SKIP() << kLoader << " is not this machine's loader";
+  const std::string help = output_of(std::string(kLoader) + " --help");
+  std::vector<std::string> reported;
+  std::istringstream lines(help);
+  const std::regex system_dir(R"(^\s+(\S+) \(system search path\)$)");
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch match;
+    if (std::regex_match(line, match, system_dir)) reported.push_back(match[1]);
+  }
+  ASSERT_FALSE(reported.empty()) << help;
+  EXPECT_EQ(system_directories(), reported);
+}
+
+TEST(LoaderFacts, HwcapsSubdirectoriesAreThoseLdSoSearches) {
+  if (::access(kLoader, X_OK) != 0) GTEST_SKIP() << kLoader << " is not this machine's loader";
+  const std::string help = output_of(std::string(kLoader) + " --help");
+  // "Subdirectories of glibc-hwcaps directories, in priority order:" then "  x86-64-v3
+  // (supported, searched)" lines; only the searched ones count.
+  std::vector<std::string> searched;
+  bool in_section = false;
+  std::istringstream lines(help);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("Subdirectories of glibc-hwcaps", 0) == 0) {
+      in_section = true;
+      continue;
+    }
+    if (in_section && (line.empty() || line[0] != ' ')) break;
+    if (in_section && line.find("searched") != std::string::npos) {
+      std::istringstream words(line);
+      std::string name;
+      words >> name;
+      searched.push_back("glibc-hwcaps/" + name + "/");
+    }
+  }
+  std::vector<std::string> modelled;
+  for (const std::string& subdirectory : hwcap_subdirectories())
+    if (subdirectory.rfind("glibc-hwcaps/", 0) == 0) modelled.push_back(subdirectory);
+  EXPECT_EQ(modelled, searched) << help;
+  ASSERT_FALSE(hwcap_subdirectories().empty());
+  EXPECT_EQ(hwcap_subdirectories().back(), "") << "the directory itself is tried last";
+}
+
+TEST(LdSoCacheFile, EveryEntryLdconfigListsIsReadWithTheSamePath) {
+  const std::string listing = output_of("/sbin/ldconfig -p 2>/dev/null");
+  if (listing.empty()) GTEST_SKIP() << "ldconfig -p printed nothing";
+  const LdSoCache cache = LdSoCache::load("/etc/ld.so.cache");
+  ASSERT_TRUE(cache.error().empty()) << cache.error();
+  // "\tlibz.so.1 (libc6,x86-64) => /lib/x86_64-linux-gnu/libz.so.1"
+  const std::regex entry(R"(^\s+(\S+) \(libc6,x86-64[^)]*\) => (\S+)$)");
+  std::istringstream lines(listing);
+  std::size_t compared = 0;
+  std::map<std::string, std::string> first_path;
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch match;
+    if (!std::regex_match(line, match, entry)) continue;
+    first_path.emplace(match[1], match[2]);
+  }
+  for (const auto& [key, path] : first_path) {
+    EXPECT_EQ(cache.lookup(key), path) << key;
+    ++compared;
+  }
+  EXPECT_GT(compared, 10u);
+  std::cout << compared << " names looked up in /etc/ld.so.cache agree with ldconfig -p\n";
+}
+
+TEST(LdSoCacheFile, OldFormatIsRead) {
+  // "ld.so-1.7.0", nlibs, then {flags, key, value} with offsets from the end of the entries.
+  std::string file = "ld.so-1.7.0";
+  file.push_back('\0');
+  auto put32 = [&](std::uint32_t value) { file.append(reinterpret_cast<char*>(&value), 4); };
+  put32(1);
+  const std::string strings = std::string("libold.so.1") + '\0' + "/opt/old/libold.so.1" + '\0';
+  put32(0x0303);
+  put32(0);
+  put32(12);
+  file += strings;
+  char path[] = "/tmp/dldoctor-cache-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, file.data(), file.size()), static_cast<ssize_t>(file.size()));
+  ::close(fd);
+  const LdSoCache cache = LdSoCache::load(path);
+  ::unlink(path);
+  EXPECT_EQ(cache.lookup("libold.so.1"), "/opt/old/libold.so.1");
+  EXPECT_FALSE(cache.lookup("libnew.so.1"));
+}
+
+TEST(LdSoCacheFile, GarbageIsAnEmptyCacheWithAReason) {
+  char path[] = "/tmp/dldoctor-cache-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "garbage", 7), 7);
+  ::close(fd);
+  const LdSoCache cache = LdSoCache::load(path);
+  ::unlink(path);
+  EXPECT_TRUE(cache.entries().empty());
+  EXPECT_FALSE(cache.error().empty());
+}
+
+TEST(ResolveTree, ProgramDependenciesComeFromTheCacheAndLibcOnce) {
+  if (::access("/usr/bin/ls", R_OK) != 0) GTEST_SKIP() << "/usr/bin/ls is not readable";
+  TreeRequest request;
+  request.path = "/usr/bin/ls";
+  request.environment.ld_library_path.reset();
+  const Tree tree = resolve_tree(request);
+  EXPECT_FALSE(tree.error) << *tree.error;
+  int libc_found = 0;
+  for (const Node& node : tree.nodes) {
+    if (node.name != "libc.so.6") continue;
+    if (!node.repeated) {
+      ++libc_found;
+      EXPECT_EQ(node.rule, Rule::LdSoCache);
+    } else {
+      EXPECT_EQ(node.rule, Rule::AlreadyLoaded);
+    }
+  }
+  EXPECT_EQ(libc_found, 1) << "libc.so.6 is searched for once, then already loaded";
+}
+
+TEST(ResolveName, MissingNameTriesEverySystemDirectoryAndSaysSo) {
+  Environment environment;
+  const Resolution resolution = resolve_name("libdldoctor-no-such-library.so.7", environment);
+  EXPECT_FALSE(resolution.path);
+  EXPECT_EQ(resolution.error,
+            "libdldoctor-no-such-library.so.7: cannot open shared object file: No such file or "
+            "directory");
+  EXPECT_EQ(resolution.steps.size(), system_directories().size() * hwcap_subdirectories().size());
+}
+
+}  // namespace
+}  // namespace dldoctor::search
