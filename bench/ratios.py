@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Pair bench_open's raw and checked benchmarks, print checked/raw ratios of medians, and write
-docs/benchmarks.md. Run by scripts/bench; standard library only.
+"""Turn bench_open's results (and process_times.py's) into ratios against their baselines, print
+the table and write docs/benchmarks.md. Run by scripts/bench; standard library only.
 
-Usage: ratios.py RESULTS.json BENCHMARKS.md
+Usage: ratios.py RESULTS.json BENCHMARKS.md [--processes PROCESSES.json]
 
-A name with a "raw" component ("BM_Open/raw/now") pairs with the same name with "checked" in
-its place. The ratio compares medians of the repetitions' CPU time, inside one run: absolute
-times move from machine to machine and run to run, ratios much less.
+In bench_open, a name with a "raw" component ("BM_Open/raw/now") is a baseline; the same name
+with "checked", "resolve_tree" or "diagnose" in its place is measured against it. Each ratio
+compares medians of the repetitions' CPU time, inside one run: absolute times move from machine
+to machine and run to run, ratios much less. The process comparisons (dldoctor tree against
+ld.so --list and libtree) come with their targets in PROCESSES.json and compare median wall
+times of interleaved rounds.
 """
 
 import argparse
@@ -17,12 +20,21 @@ import platform
 import statistics
 import sys
 
-# Benchmark family (first name component) -> (what it measures, target for checked / raw).
+BASELINE_SIDE = "raw"
+
+# (family, measured side) -> (what it measures, baseline label, measured label, target ratio,
+# inclusive or not). A None target: reported, not judged.
 TARGETS = {
-    "BM_Open": ("fresh load", 1.02),
-    "BM_OpenLoaded": ("already loaded", 1.15),
-    "BM_Lookup": ("lookup hit", 1.05),
+    ("BM_Open", "checked"): ("fresh load", "`dlopen`+`dlclose`", "`Library::open`", 1.02),
+    ("BM_OpenLoaded", "checked"):
+    ("already loaded", "`dlopen`+`dlclose`", "`Library::open`", 1.15),
+    ("BM_Lookup", "checked"): ("lookup hit", "`dlsym`", "`Library::lookup`", 1.05),
+    ("BM_FailedOpen", "resolve_tree"):
+    ("explain a failing load", "failing `dlopen`+`dlerror`", "`search::resolve_tree`", 0.25),
+    ("BM_FailedOpen", "diagnose"):
+    ("diagnose a failing load", "failing `dlopen`+`dlerror`", "`dldoctor::diagnose`", None),
 }
+MEASURED_SIDES = {side for _, side in TARGETS}
 
 # Process CPU time (user + system, so the loader's mmap and page faults count) rather than real
 # time: on a busy machine, time spent preempted inflates real time and its spread, not CPU time.
@@ -32,11 +44,11 @@ NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
 def side_and_key(name):
-    """("raw" | "checked" | None, the name with that component replaced by "*")."""
+    """(the baseline or measured component | None, the name with that component as "*")."""
     parts = name.split("/")
     for i, part in enumerate(parts):
-        if part in ("raw", "checked"):
-            return part, "/".join(parts[:i] + ["*"] + parts[i + 1 :])
+        if part == BASELINE_SIDE or part in MEASURED_SIDES:
+            return part, "/".join(parts[:i] + ["*"] + parts[i + 1:])
     return None, name
 
 
@@ -63,16 +75,6 @@ def medians(benchmarks):
     return {name: result[name] for name in sorted(result, key=order.__getitem__)}
 
 
-def pairs(median_by_name):
-    """Rows (key, raw ns, checked ns), in the order of the medians given."""
-    by_key = {}
-    for name, ns in median_by_name.items():
-        side, key = side_and_key(name)
-        if side is not None:
-            by_key.setdefault(key, {})[side] = ns
-    return [(key, sides.get("raw"), sides.get("checked")) for key, sides in by_key.items()]
-
-
 def format_ns(ns):
     if ns is None:
         return "n/a"
@@ -82,32 +84,85 @@ def format_ns(ns):
     return f"{ns:.1f} ns"
 
 
+def in_process_rows(median_by_name):
+    """Comparisons (dicts) for bench_open: each measured run against the raw run of its key, in
+    the order the runs were registered."""
+    baselines, rows = {}, []
+    for name, ns in median_by_name.items():
+        side, key = side_and_key(name)
+        if side == BASELINE_SIDE:
+            baselines[key] = (name, ns)
+    for name, ns in median_by_name.items():
+        side, key = side_and_key(name)
+        if side is None or side == BASELINE_SIDE:
+            continue
+        label, baseline_label, measured_label, target = TARGETS.get(
+            (key.split("/")[0], side), ("unclassified", "raw", side, None))
+        baseline_name, baseline_ns = baselines.get(key, (key.replace("*", BASELINE_SIDE), None))
+        rows.append({
+            "benchmark": f"{label} (`{name}`)",
+            "baseline": f"{baseline_label} {format_ns(baseline_ns)}",
+            "measured": f"{measured_label} {format_ns(ns)}",
+            "baseline_ns": baseline_ns,
+            "measured_ns": ns,
+            "op": "<=",
+            "target": target,
+            "what": f"{name} / {baseline_name}",
+            "invalid": [],
+        })
+    return rows
+
+
+def process_rows(processes):
+    """Comparisons (dicts) from process_times.py's JSON: median wall times."""
+    rows = []
+    target_file = os.path.basename(processes["library"])
+    for comparison in processes["comparisons"]:
+        baseline = processes["commands"][comparison["baseline"]]
+        measured = processes["commands"][comparison["measured"]]
+        rows.append({
+            "benchmark": f"dependency tree of `{target_file}`, as processes",
+            "baseline": f"`{comparison['baseline']}` {format_ns(baseline['median_wall_ns'])}",
+            "measured": f"`{comparison['measured']}` {format_ns(measured['median_wall_ns'])}",
+            "baseline_ns": baseline["median_wall_ns"],
+            "measured_ns": measured["median_wall_ns"],
+            "op": comparison["op"],
+            "target": comparison["target"],
+            "what": f"{comparison['measured']} / {comparison['baseline']}",
+            "invalid": processes.get("invalid", []),
+        })
+    return rows
+
+
 def evaluate(rows):
     """Table rows (as strings) and the list of missed targets (as sentences)."""
     table, missed = [], []
-    for key, raw, checked in rows:
-        label, target = TARGETS.get(key.split("/")[0], ("unclassified", None))
-        if raw is None or checked is None or raw <= 0:
+    for row in rows:
+        baseline, measured, target, op = (row["baseline_ns"], row["measured_ns"], row["target"],
+                                          row["op"])
+        if baseline is None or measured is None or baseline <= 0:
             ratio_text, verdict = "n/a", "NO DATA"
-            missed.append(f"{key} ({label}): a side is missing or failed, no ratio")
+            missed.append(f"{row['what']}: a side is missing or failed, no ratio")
         else:
-            ratio = checked / raw
+            ratio = measured / baseline
             ratio_text = f"{ratio:.3f}"
-            if target is None:
+            if row["invalid"]:
+                verdict = "INVALID"
+                missed.append(f"{row['what']}: not the same work: " + "; ".join(row["invalid"]))
+            elif target is None:
                 verdict = "no target"
-            elif ratio <= target:
+            elif ratio <= target if op == "<=" else ratio < target:
                 verdict = "met"
             else:
                 verdict = "MISSED"
-                missed.append(f"{key} ({label}): checked/raw = {ratio:.3f} > {target:.2f}")
-        target_text = f"<= {target:.2f}" if target is not None else "-"
-        table.append(
-            [key, format_ns(raw), format_ns(checked), ratio_text, target_text, verdict])
+                missed.append(f"{row['what']} = {ratio:.3f}, target {op} {target:.2f}")
+        target_text = f"{op} {target:.2f}" if target is not None else "-"
+        table.append([row["benchmark"], row["baseline"], row["measured"], ratio_text, target_text,
+                      verdict])
     return table, missed
 
 
-def markdown_table(table):
-    header = ["benchmark", "raw median", "checked median", "ratio", "target", "verdict"]
+def markdown_table(header, table):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in table]
     return "\n".join(lines)
@@ -118,7 +173,33 @@ def repetitions(benchmarks):
     return max(counts) if counts else 0
 
 
-def document(table_text, missed, context, benchmarks):
+def process_section(processes):
+    if processes is None:
+        return ("The process comparisons were not run (`bench/process_times.py`, run by "
+                "`scripts/bench`).\n")
+    rows = []
+    for name, command in processes["commands"].items():
+        argv = " ".join(command["argv"])
+        rows.append([f"`{name}`", f"`{argv}`", format_ns(command["median_wall_ns"]),
+                     format_ns(command["median_cpu_ns"])])
+    table = markdown_table(["command", "as run", "wall median", "CPU median"], rows)
+    return f"""The tree resolved is that of `{processes['library']}` ({processes['library_objects']}
+objects in `ld.so --list`), the dldoctor binary of the benchmark's build unless
+`BENCH_TREE_LIBRARY` names another file: it is built with the benchmark, so every machine has it,
+and its tree is a real one (its own library through RUNPATH, the rest through `ld.so.cache`).
+Before timing, `bench/process_times.py` checks that every command succeeds and that
+`dldoctor tree --json` names the same libraries at the same paths as `ld.so --list`.
+{processes['rounds']} rounds, each running every command once in an order rotated from round to
+round; each run timed with `time.perf_counter_ns` around `subprocess.run` (output to
+`/dev/null`), so a time includes starting the process. Two floors are timed with them:
+`/bin/true` (starting any process from the driver) and `dldoctor --version` (dldoctor's own
+start-up, the part of every dldoctor command that is not its work).
+
+{table}
+"""
+
+
+def document(table_text, missed, context, benchmarks, processes):
     cpus = len(os.sched_getaffinity(0))  # what `nproc` prints
     machine = platform.machine()  # what `uname -m` prints
     mhz = f" at {context['mhz_per_cpu']} MHz" if "mhz_per_cpu" in context else ""
@@ -128,45 +209,68 @@ def document(table_text, missed, context, benchmarks):
     return f"""# Benchmarks
 
 Generated by `scripts/bench` (do not edit by hand). A success through dldoctor must cost what the
-raw loader call costs (DESIGN.md, Benchmarks); `bench/bench_open.cpp` measures each checked call
-against the raw one it wraps, on the tiny plugin `bench/fixture.cpp`:
+raw loader call costs, and explaining a failure must be cheap beside the failure (DESIGN.md,
+Benchmarks). `bench/bench_open.cpp` measures, in one process:
 
-- **fresh load** (`BM_Open`): `dlopen` + `dlclose` with `RTLD_NOW` and `RTLD_LAZY`, nothing else
-  holding the plugin, so every iteration maps, relocates and unmaps it; against
-  `Library::open` + destruction;
+- **fresh load** (`BM_Open`): `dlopen` + `dlclose` with `RTLD_NOW` and `RTLD_LAZY` of the tiny
+  plugin `bench/fixture.cpp`, nothing else holding it, so every iteration maps, relocates and
+  unmaps it; against `Library::open` + destruction;
 - **already loaded** (`BM_OpenLoaded`): the same while a handle is held for the whole benchmark,
   so only the reference count moves;
-- **lookup hit** (`BM_Lookup`): `dlsym` against `Library::lookup<int()>` on one open handle.
+- **lookup hit** (`BM_Lookup`): `dlsym` against `Library::lookup<int()>` on one open handle;
+- **a failing load** (`BM_FailedOpen`): `dlopen` + `dlerror` of `bench/missing_dep.cpp`, a
+  plugin that needs `libbench_gone.so`, which is on no search path (it is built in
+  `bench/gone/`), so the load fails with `libbench_gone.so: cannot open shared object file`;
+  against `search::resolve_tree` of the same plugin (no host: the model of `ld.so --list`) and
+  against `dldoctor::diagnose` of it. Each benchmark checks first that the load fails with that
+  message and that the tree and the diagnosis blame `libbench_gone.so`. In a process that
+  repeats the failing `dlopen`, glibc remembers which system directories do not exist and
+  tries only the ones that do; this baseline is that warm path.
 
-Each time is the median CPU time (user + system) of {repetitions(benchmarks)} repetitions,
-interleaved in random order; the ratio is checked / raw inside this one run (absolute times are
-noisy, ratios much less).
+Each in-process time is the median CPU time (user + system) of {repetitions(benchmarks)}
+repetitions, interleaved in random order; the ratio is measured / baseline inside this one run
+(absolute times are noisy, ratios much less). The process rows compare median wall times, see
+below.
 
 Machine: {cpus} CPUs (`nproc`), `{machine}` (`uname -m`){mhz}. Run of {date}. Google Benchmark
 reports its own library build as `{context.get("library_build_type", "unknown")}`.
 
-Reproduce: `scripts/bench` (environment: `BENCH_REPETITIONS`, default 10; `BENCH_MIN_TIME`).
+Reproduce: `scripts/bench` (environment: `BENCH_REPETITIONS`, default 10; `BENCH_MIN_TIME`;
+`BENCH_ROUNDS`, default 30, the process rounds; `BENCH_TREE_LIBRARY`; `BENCH_BUILD_DIR`).
 
 {table_text}
 
 {summary}
-"""
+
+## The processes
+
+{process_section(processes)}"""
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", help="bench_open --benchmark_out JSON")
     parser.add_argument("output", help="Markdown page to write (docs/benchmarks.md)")
+    parser.add_argument("--processes", help="process_times.py --out JSON")
     args = parser.parse_args()
 
     with open(args.results, encoding="utf-8") as f:
         results = json.load(f)
     benchmarks = results.get("benchmarks", [])
-    table, missed = evaluate(pairs(medians(benchmarks)))
-    if not table:
-        sys.exit(f"{args.results}: no raw/checked pairs found")
+    processes = None
+    if args.processes:
+        with open(args.processes, encoding="utf-8") as f:
+            processes = json.load(f)
 
-    table_text = markdown_table(table)
+    rows = in_process_rows(medians(benchmarks))
+    if processes is not None:
+        rows += process_rows(processes)
+    if not rows:
+        sys.exit(f"{args.results}: no baseline/measured pairs found")
+    table, missed = evaluate(rows)
+
+    header = ["benchmark", "baseline", "measured", "ratio", "target", "verdict"]
+    table_text = markdown_table(header, table)
     print(table_text)
     print()
     if missed:
@@ -176,7 +280,7 @@ def main():
         print("All targets met.")
 
     with open(args.output, "w", encoding="utf-8") as f:
-        f.write(document(table_text, missed, results.get("context", {}), benchmarks))
+        f.write(document(table_text, missed, results.get("context", {}), benchmarks, processes))
     print(f"wrote {args.output}")
 
 

@@ -33,8 +33,7 @@ constexpr int kSkipped = 77;
 constexpr int kSetupError = 125;
 
 [[noreturn]] void fail(int status, const std::string& what) {
-  std::fprintf(stderr, "in-noexec-mount: %s%s\n", status == kSkipped ? "SKIP: " : "",
-               what.c_str());
+  std::fprintf(stderr, "in-noexec-mount: %s%s\n", status == kSkipped ? "SKIP: " : "", what.c_str());
   std::exit(status);
 }
 

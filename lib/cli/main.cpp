@@ -26,6 +26,7 @@ dldoctor::TextStyle terminal_style() {
 struct CheckOptions {
   std::string path;
   std::string host;
+  std::vector<std::string> symbols;
   std::string user;
   std::string mode = "now";
   bool json = false;
@@ -38,6 +39,7 @@ int run_check(const CheckOptions& options) {
   dldoctor::LoadRequest request{options.path, mode};
   if (!options.host.empty()) request.host = options.host;
   if (!options.user.empty()) request.user = options.user;
+  request.symbols = options.symbols;
   dldoctor::Report report = dldoctor::diagnose(request);
   if (options.load) {
     report.load = dldoctor::cli::load_in_child(options.path, mode,
@@ -99,6 +101,8 @@ int main(int argc, char** argv) {
       "check", "Inspect a shared library as the loader would, without running it");
   check->add_option("PATH", check_options.path, "the file, as the host passes it to dlopen")
       ->required();
+  check->add_option("--symbol", check_options.symbols,
+                    "a name the host looks up with dlsym (repeatable)");
   check->add_option("--host", check_options.host,
                     "the program that dlopens PATH: its RPATH, RUNPATH and libraries count");
   check

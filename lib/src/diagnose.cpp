@@ -5,6 +5,7 @@
 // blocking error stops the ones after it, as the loader would stop there.
 #include "dldoctor/diagnose.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "checks/stage.hpp"
@@ -13,13 +14,14 @@ namespace dldoctor {
 namespace {
 using Stage = StageVerdict (*)(Context&);
 
-constexpr std::array<Stage, 4> kStages{
+constexpr std::array<Stage, 5> kStages{
     check_path,          // 1 path & search       (bad-path)
     check_permissions,   // 2 permissions         (missing-permission)
     check_identity,      // 3 ELF identity        (wrong-build-mode)
     check_dependencies,  // 4 dependencies        (bad-path, per DT_NEEDED entry)
-    // 5 versions (version-conflict), 6 symbols (unexported-symbol) and 7 signatures
-    // (signature-mismatch) join here, each in its own checks/<family>.cpp, in this order.
+    // 5 versions (version-conflict) joins here, in checks/version_conflict.cpp
+    check_symbols,  // 6 symbols             (unexported-symbol: relocation and dlsym)
+    // 7 signatures (signature-mismatch) joins here, in checks/signature_mismatch.cpp
 };
 }  // namespace
 
@@ -54,7 +56,9 @@ Report diagnose(const LoadRequest& request) noexcept {
     finding.summary = "dldoctor ran out of memory while inspecting the file";
     report.findings.push_back(std::move(finding));
   }
-  report.loads = !report.has_errors();
+  report.loads = std::none_of(report.findings.begin(), report.findings.end(), [](const Finding& f) {
+    return f.severity == Severity::Error && f.stops_load;
+  });
   return report;
 }
 

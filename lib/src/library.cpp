@@ -1,8 +1,11 @@
 #include "dldoctor/library.hpp"
 
 #include <dlfcn.h>
+#include <link.h>
 
 #include <utility>
+
+#include "checks/symbol_rules.hpp"
 
 namespace dldoctor {
 namespace {
@@ -54,6 +57,30 @@ Library& Library::operator=(Library&& other) noexcept {
 
 Library::~Library() {
   if (handle_ != nullptr) ::dlclose(handle_);
+}
+
+Report Library::explain_lookup(const char* name) const noexcept {
+  Report report;
+  try {
+    link_map* map = nullptr;
+    if (handle_ == nullptr || ::dlinfo(handle_, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr) {
+      report.findings.push_back(explain_failed_lookup(name, "no loaded object").findings.front());
+      return report;
+    }
+    report.path = map->l_name;
+    elf::ReadOutcome outcome = elf::read_image(report.path);
+    if (const auto* image = std::get_if<elf::Image>(&outcome)) {
+      if (find_exported(*image, name) == nullptr)
+        report.findings.push_back(lookup_failure(report.path, *image, name));
+    } else {
+      Finding finding = explain_failed_lookup(name, nullptr).findings.front();
+      finding.evidence.push_back("cannot read " + report.path + ": " +
+                                 std::get<elf::ReadError>(outcome).message);
+      report.findings.push_back(std::move(finding));
+    }
+  } catch (...) {
+  }
+  return report;
 }
 
 Result<void*> Library::lookup_null(const char* name) const noexcept {

@@ -114,27 +114,48 @@ fs::path host_cwd(const fs::path& dir = settings().dir) {
   return (dir / settings().manifest["host"].value("cwd", ".")).lexically_normal();
 }
 
-// The host program: the case's own ("exe", relative to the case's directory), or try_load.
-std::string host_program(const fs::path& dir = settings().dir) {
+// The host program: the variant's ("host_exe") or the case's own ("exe"), relative to the case's
+// directory, or try_load.
+std::string host_program(const fs::path& dir = settings().dir, const json* variant = nullptr) {
   const json& host = settings().manifest["host"];
+  if (variant != nullptr && variant->contains("host_exe"))
+    return (dir / (*variant)["host_exe"].get<std::string>()).string();
   return host.contains("exe") ? (dir / host["exe"].get<std::string>()).string()
                               : settings().try_load;
 }
 
+// The name the host looks up: the variant's ("symbol", e.g. the right spelling of a typo) or
+// the host's.
+std::string variant_symbol(const json* variant) {
+  if (variant != nullptr && variant->contains("symbol")) return (*variant)["symbol"];
+  return host_symbol();
+}
+
 ProcessResult try_load(const fs::path& cwd, const std::string& path, const json* variant = nullptr,
                        const fs::path& dir = settings().dir) {
-  std::vector<std::string> argv{host_program(dir)};
+  std::vector<std::string> argv{host_program(dir, variant)};
   if (variant != nullptr && variant->contains("host_args"))
     for (const json& arg : (*variant)["host_args"]) argv.push_back(arg);
-  argv.insert(argv.end(), {path, host_symbol(), host_mode()});
+  argv.insert(argv.end(), {path, variant_symbol(variant), host_mode()});
   return run_process(argv, as_host_user(case_environment(cwd, variant, dir)));
 }
 
 // dldoctor check is told about the host when the case's manifest says the host matters (its
-// RPATH/RUNPATH, its libraries): "host": {"dldoctor_host": true}.
-std::vector<std::string> host_arguments(const fs::path& dir = settings().dir) {
-  if (!settings().manifest["host"].value("dldoctor_host", false)) return {};
-  return {"--host", host_program(dir)};
+// RPATH/RUNPATH, its libraries, its symbols): "host": {"dldoctor_host": true}; about the mode the
+// host opens with; and, with "check_symbol": true, about the name it looks up.
+std::vector<std::string> host_arguments(const fs::path& dir = settings().dir,
+                                        const json* variant = nullptr) {
+  const json& host = settings().manifest["host"];
+  std::vector<std::string> arguments{"--mode", host_mode()};
+  if (host.value("dldoctor_host", false)) {
+    arguments.push_back("--host");
+    arguments.push_back(host_program(dir, variant));
+  }
+  if (host.value("check_symbol", false)) {
+    arguments.push_back("--symbol");
+    arguments.push_back(variant_symbol(variant));
+  }
+  return arguments;
 }
 
 std::string resolve_program(const std::string& name) {
@@ -157,7 +178,7 @@ std::string resolve_program(const std::string& name) {
 json check_json(const fs::path& cwd, const std::string& path, ProcessResult& result,
                 const json* variant = nullptr, const fs::path& dir = settings().dir) {
   std::vector<std::string> argv{settings().dldoctor, "check", "--json", path};
-  for (const std::string& arg : host_arguments(dir)) argv.push_back(arg);
+  for (const std::string& arg : host_arguments(dir, variant)) argv.push_back(arg);
   for (const std::string& arg : host_user_arguments()) argv.push_back(arg);
   result = run_process(argv, case_environment(cwd, variant, dir));
   try {
@@ -196,13 +217,26 @@ void reproduce(const json& variant) {
         << tool.out;
     return;
   }
-  ASSERT_EQ(result.exit_status, 1)
-      << "try_load should fail in dlopen, but: " << result.describe() << "\n"
-      << result.out << result.err;
-  const std::string prefix = "dlopen failed: ";
-  ASSERT_EQ(result.out.rfind(prefix, 0), 0u) << result.out;
-  std::string message = result.out.substr(prefix.size());
-  message = message.substr(0, message.find('\n'));
+  // Where the host fails: in dlopen (exit 1), in dlsym (exit 2), or at the call, killed by the
+  // loader's lazy binding (exit 127, the message on standard error).
+  const std::string fails_at = variant.value("fails_at", "dlopen");
+  std::string message;
+  if (fails_at == "call") {
+    ASSERT_EQ(result.exit_status, variant.value("exit_status", 127))
+        << "the first call should end the host, but: " << result.describe() << "\n"
+        << result.out << result.err;
+    EXPECT_EQ(result.out.find("() = "), std::string::npos) << "the call returned: " << result.out;
+    message = result.err.substr(0, result.err.find('\n'));
+  } else {
+    const bool in_dlsym = fails_at == "dlsym";
+    ASSERT_EQ(result.exit_status, in_dlsym ? 2 : 1)
+        << "try_load should fail in " << fails_at << ", but: " << result.describe() << "\n"
+        << result.out << result.err;
+    const std::string prefix = in_dlsym ? "dlsym failed: " : "dlopen failed: ";
+    ASSERT_EQ(result.out.rfind(prefix, 0), 0u) << result.out;
+    message = result.out.substr(prefix.size());
+    message = message.substr(0, message.find('\n'));
+  }
   const std::string expected = variant["message"];
   EXPECT_TRUE(std::regex_search(message, std::regex(expected)))
       << "the loader said:  " << message << "\nthe case expects: " << expected;
@@ -218,7 +252,9 @@ void diagnose_broken(const json& variant) {
   const json report = check_json(host_cwd(), path, result, &variant);
   ASSERT_TRUE(report.is_object());
   EXPECT_EQ(result.exit_status, severity == "error" ? 1 : 0) << result.describe();
-  EXPECT_EQ(report.value("loads", true), severity != "error");
+  // A name dlsym cannot find is an error that leaves the load itself intact.
+  const bool load_fails = severity == "error" && variant.value("fails_at", "dlopen") != "dlsym";
+  EXPECT_EQ(report.value("loads", true), !load_fails);
   const json* match = nullptr;
   for (const json& finding : report["findings"])
     if (finding["code"] == variant["code"]) match = &finding;
@@ -236,7 +272,7 @@ void diagnose_broken(const json& variant) {
 
   // The text form, for people, says the same.
   std::vector<std::string> text_argv{settings().dldoctor, "check", path};
-  for (const std::string& arg : host_arguments()) text_argv.push_back(arg);
+  for (const std::string& arg : host_arguments(settings().dir, &variant)) text_argv.push_back(arg);
   for (const std::string& arg : host_user_arguments()) text_argv.push_back(arg);
   const ProcessResult text = run_process(text_argv, case_environment(host_cwd(), &variant));
   EXPECT_NE(text.out.find(variant["code"].get<std::string>()), std::string::npos) << text.out;

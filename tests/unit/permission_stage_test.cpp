@@ -65,8 +65,9 @@ class PermissionStage : public ::testing::Test {
   }
 
   static bool has_evidence(const Finding& finding, const std::string& text) {
-    return std::any_of(finding.evidence.begin(), finding.evidence.end(),
-                       [&](const std::string& line) { return line.find(text) != std::string::npos; });
+    return std::any_of(
+        finding.evidence.begin(), finding.evidence.end(),
+        [&](const std::string& line) { return line.find(text) != std::string::npos; });
   }
 
   static std::string dump(const Report& report) {
@@ -85,9 +86,10 @@ class PermissionStage : public ::testing::Test {
 #define REQUIRE_SYSTEM_LIBRARY(path) \
   if ((path).empty()) GTEST_SKIP() << kSystemLibrary << " is not on this system"
 
-#define REQUIRE_ROOT()                                                                           \
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root: only root can give files to other users " \
-                                        "or drop to them"
+#define REQUIRE_ROOT()                                                   \
+  if (::geteuid() != 0)                                                  \
+  GTEST_SKIP() << "needs root: only root can give files to other users " \
+                  "or drop to them"
 
 // Runs `body` in a forked child and returns what it returned: for what must not happen in the
 // test process (dropping privileges, entering a mount namespace).
@@ -166,7 +168,8 @@ TEST_F(PermissionStage, AGroupMemberIsToldToGiveTheGroupRead) {
 TEST_F(PermissionStage, RootReadsAFileOfMode0000) {
   const std::string path = library_copy("libm-0000.so.6", 0000);
   REQUIRE_SYSTEM_LIBRARY(path);
-  EXPECT_EQ(find(diagnose_for(path, "root"), "permission.unreadable-file"), nullptr);
+  const Report report = diagnose_for(path, "root");
+  EXPECT_EQ(find(report, "permission.unreadable-file"), nullptr) << dump(report);
 }
 
 // ---- the directories above it ----
@@ -240,8 +243,9 @@ TEST_F(PermissionStage, TheCurrentProcessIsCheckedWithItsOwnCredentials) {
     return finding.code + "\n" + finding.summary + "\n" + finding.fix.commands.at(0);
   });
   EXPECT_EQ(answer, "permission.unsearchable-directory\nthe directory " +
-                        (dir_ / "private").string() + " cannot be searched by nobody (uid 65534), so " +
-                        path + " cannot be reached\nchmod o+x " + (dir_ / "private").string());
+                        (dir_ / "private").string() +
+                        " cannot be searched by nobody (uid 65534), so " + path +
+                        " cannot be reached\nchmod o+x " + (dir_ / "private").string());
 }
 
 // ---- ACLs (acl(5)) ----
@@ -262,7 +266,8 @@ bool set_access_acl(const std::string& path, const std::vector<RawAclEntry>& ent
   return ::setxattr(path.c_str(), "system.posix_acl_access", value.data(), value.size(), 0) == 0;
 }
 constexpr std::uint32_t kNoId = static_cast<std::uint32_t>(-1);
-constexpr std::uint16_t kUserObj = 0x01, kUser = 0x02, kGroupObj = 0x04, kMask = 0x10, kOther = 0x20;
+constexpr std::uint16_t kUserObj = 0x01, kUser = 0x02, kGroupObj = 0x04, kMask = 0x10,
+                        kOther = 0x20;
 
 TEST_F(PermissionStage, AnAclEntryThatRefusesTheUserIsNamedAndFixedWithSetfacl) {
   const std::string path = library_copy("libm-acl.so.6", 0644);
@@ -302,8 +307,10 @@ TEST_F(PermissionStage, AnAclMaskThatRefusesIsWhatTheFixRaises) {
                              {kMask, 0, kNoId},
                              {kOther, 0, kNoId}}))
     GTEST_SKIP() << "no POSIX ACLs on the file system of " << path;
-  const Finding* finding = find(diagnose_for(path, "65534"), "permission.unreadable-file");
-  ASSERT_NE(finding, nullptr);
+  const Report report = diagnose_for(path, "65534");
+  const Finding* finding = find(report, "permission.unreadable-file");
+  ASSERT_NE(finding, nullptr) << dump(report);
+  EXPECT_TRUE(has_evidence(*finding, "is limited by mask::--- (no r)")) << dump(report);
   EXPECT_EQ(finding->fix.commands, std::vector<std::string>{"setfacl -m m::r-- " + path});
 }
 
@@ -332,8 +339,9 @@ TEST_F(PermissionStage, AStickyDirectoryLikeTmpIsNotAWarning) {
 TEST_F(PermissionStage, AWorldWritablePluginIsAWarningWhateverTheUser) {
   const std::string path = library_copy("libm-0666.so.6", 0666);
   REQUIRE_SYSTEM_LIBRARY(path);
-  const Finding* finding = find(diagnose_for(path, nullptr), "permission.writable-by-others");
-  ASSERT_NE(finding, nullptr);
+  const Report report = diagnose_for(path, nullptr);
+  const Finding* finding = find(report, "permission.writable-by-others");
+  ASSERT_NE(finding, nullptr) << dump(report);
   EXPECT_EQ(finding->fix.commands, std::vector<std::string>{"chmod o-w " + path});
 }
 

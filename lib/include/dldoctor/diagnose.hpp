@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "dldoctor/report.hpp"
 
@@ -25,6 +26,9 @@ struct LoadRequest {
   // The program that calls dlopen: a bare name is searched with its RPATH and RUNPATH, and the
   // libraries it has loaded already are not searched again. nullopt: a host that needs only libc.
   std::optional<std::string> host;
+  // The names the host will look up with dlsym: each must be exported by the plugin or its
+  // dependencies.
+  std::vector<std::string> symbols;
   // The user that will load the plugin, as a name or a numeric uid; nullopt: the current user.
   std::optional<std::string> user;
 };

@@ -63,6 +63,7 @@ struct Symbol {
   bool version_hidden = false;  // the @ (non-default) form
 
   bool defined() const noexcept { return section_index != 0; }
+  std::string file;  // .symtab only: the STT_FILE symbol this one follows ("" for the linker's)
 };
 
 // A problem that does not stop the loader (it only reads the program headers and the dynamic
@@ -78,6 +79,12 @@ struct Image {
   DynamicInfo dynamic;
   std::vector<Symbol> dynamic_symbols;              // .dynsym
   std::optional<std::vector<Symbol>> symbol_table;  // .symtab; nullopt when stripped
+  // The version nodes this file defines (.gnu.version_d), without the base entry: a version
+  // script's names ("PLUGIN_1.0"), "GLIBC_2.34"...
+  std::vector<std::string> version_definitions;
+  // The .dynsym names that PLT relocations (.rela.plt, R_*_JUMP_SLOT) reference: with RTLD_LAZY
+  // the loader binds these at their first call, not at dlopen.
+  std::vector<std::string> lazily_bound;
   std::vector<Warning> warnings;
 
   bool is_pie() const noexcept;           // ET_DYN with DF_1_PIE

@@ -41,6 +41,12 @@ class Library {
     return static_cast<T*>(nullptr);
   }
 
+  // Why name cannot be looked up: reads the loaded file (never the process's memory) and says
+  // whether the symbol is static, hidden, local to a version script, exported only under its C++
+  // name, or absent (with the nearest names). Costs a read of the file, so lookup() leaves it to
+  // the caller.
+  Report explain_lookup(const char* name) const noexcept;
+
   void* native_handle() const noexcept { return handle_; }
 
  private:

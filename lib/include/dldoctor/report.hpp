@@ -39,6 +39,9 @@ struct Finding {
   std::string summary;                // the cause in one sentence
   std::vector<std::string> evidence;  // what was read from the files, one fact per line
   Fix fix;
+  // False for an error that comes after a successful load: a dlsym of a name the plugin does not
+  // export fails, but dlopen does not. Decides Report::loads; not part of the JSON.
+  bool stops_load = true;
 };
 
 // The outcome of a real load done on request (--load), always in a child process.
@@ -51,7 +54,7 @@ struct LoadAttempt {
 
 struct Report {
   std::string path;
-  bool loads = true;  // static verdict: no finding of severity error (or the real load's result)
+  bool loads = true;  // static verdict: no error that stops the load (or the real load's result)
   std::vector<Finding> findings;
   std::optional<LoadAttempt> load;  // present only when a real load was asked for
 

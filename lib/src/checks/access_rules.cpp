@@ -43,8 +43,8 @@ std::vector<AclEntry> read_acl(const std::string& path) {
         value.tag = tag == ACL_USER ? AclEntry::Tag::User : AclEntry::Tag::Group;
         void* qualifier = ::acl_get_qualifier(entry);
         if (qualifier == nullptr) continue;
-        value.id = tag == ACL_USER ? *static_cast<uid_t*>(qualifier)
-                                   : *static_cast<gid_t*>(qualifier);
+        value.id =
+            tag == ACL_USER ? *static_cast<uid_t*>(qualifier) : *static_cast<gid_t*>(qualifier);
         ::acl_free(qualifier);
         break;
       }
@@ -161,9 +161,8 @@ AccessDecision decide_access(const FileFacts& facts, const UserIdentity& user,
       }
     }
     if (first_match != nullptr) {
-      decision.deciding = first_match->tag == AclEntry::Tag::GroupObj
-                              ? PermissionClass::OwningGroup
-                              : PermissionClass::NamedGroup;
+      decision.deciding = first_match->tag == AclEntry::Tag::GroupObj ? PermissionClass::OwningGroup
+                                                                      : PermissionClass::NamedGroup;
       masked(*first_match);
       decision.granted = false;
       return decision;
@@ -184,8 +183,7 @@ std::vector<OtherWriter> other_writers(const FileFacts& facts) {
   if (facts.acl.empty()) {
     if ((facts.mode & S_IWGRP) != 0 && !group_is_owner_and_root_only(facts.group, facts.owner)) {
       const std::string name = group_name(facts.group);
-      writers.push_back({"group " + (name.empty() ? std::to_string(facts.group) : name) +
-                             " (g+w)",
+      writers.push_back({"group " + (name.empty() ? std::to_string(facts.group) : name) + " (g+w)",
                          "g-w", false});
     }
   } else {
@@ -221,8 +219,8 @@ std::string permission_string(unsigned perms) {
 }
 
 std::string mode_string(mode_t mode) {
-  std::string text = "?" + permission_string((mode >> 6) & 7) +
-                     permission_string((mode >> 3) & 7) + permission_string(mode & 7);
+  std::string text = "?" + permission_string((mode >> 6) & 7) + permission_string((mode >> 3) & 7) +
+                     permission_string(mode & 7);
   if (S_ISREG(mode)) text[0] = '-';
   if (S_ISDIR(mode)) text[0] = 'd';
   if (S_ISLNK(mode)) text[0] = 'l';

@@ -51,10 +51,10 @@ enum class PermissionClass { Root, Owner, NamedUser, OwningGroup, NamedGroup, Ot
 struct AccessDecision {
   bool granted = false;
   PermissionClass deciding = PermissionClass::Other;
-  unsigned class_perms = 0;            // the deciding class's or entry's own bits
-  std::optional<unsigned> mask;        // the ACL mask, when it limited the entry
-  std::optional<AclEntry> acl_entry;   // the ACL entry that decided, when an ACL did
-  std::vector<gid_t> matched_groups;   // the user's groups that have an entry (or own the file)
+  unsigned class_perms = 0;           // the deciding class's or entry's own bits
+  std::optional<unsigned> mask;       // the ACL mask, when it limited the entry
+  std::optional<AclEntry> acl_entry;  // the ACL entry that decided, when an ACL did
+  std::vector<gid_t> matched_groups;  // the user's groups that have an entry (or own the file)
 };
 
 // The kernel's decision for `wanted` (kRead, kWrite, kSearch, or a combination). Root (uid 0) has

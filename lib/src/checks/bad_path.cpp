@@ -487,7 +487,8 @@ StageVerdict check_dependencies(Context& context) {
   if (!context.image) return StageVerdict::Continue;
   if (auto warning = insecure_runpath(context.file, *context.image))
     context.findings.push_back(std::move(*warning));
-  const search::Tree tree = search::resolve_tree(tree_request(context));
+  context.tree = search::resolve_tree(tree_request(context));
+  const search::Tree& tree = *context.tree;
   bool blocked = false;
   for (std::size_t i = 0; i < tree.nodes.size(); ++i) {
     const search::Node& node = tree.nodes[i];

@@ -94,11 +94,10 @@ std::string refusal_reason(const AccessDecision& decision, const UserIdentity& u
   const std::string lacks = std::string(" (no ") + wanted_letter(wanted) + ")";
   const std::string bits = permission_string(decision.class_perms);
   if (decision.acl_entry) {
-    std::string reason = "the ACL decides for " + who + ": its entry " +
-                         acl_entry_text(*decision.acl_entry, facts);
+    std::string reason =
+        "the ACL decides for " + who + ": its entry " + acl_entry_text(*decision.acl_entry, facts);
     if ((decision.class_perms & wanted) != wanted) return reason + lacks;
-    return reason + " is limited by mask::" + permission_string(decision.mask.value_or(7)) +
-           lacks;
+    return reason + " is limited by mask::" + permission_string(decision.mask.value_or(7)) + lacks;
   }
   switch (decision.deciding) {
     case PermissionClass::Owner: return who + " owns it: the owner bits decide, u=" + bits + lacks;
@@ -210,13 +209,11 @@ Finding unsearchable(const SearchedDirectory& directory, const FileFacts& facts,
   return finding;
 }
 
-Finding unreadable(const std::string& shown, const FileFacts& facts,
-                   const AccessDecision& decision, const UserIdentity& user,
-                   std::string_view needed_by, bool by_kernel) {
-  Finding finding =
-      permission_finding("permission.unreadable-file", subject(shown, needed_by) +
-                                                           " cannot be opened for reading by " +
-                                                           describe_user(user));
+Finding unreadable(const std::string& shown, const FileFacts& facts, const AccessDecision& decision,
+                   const UserIdentity& user, std::string_view needed_by, bool by_kernel) {
+  Finding finding = permission_finding(
+      "permission.unreadable-file",
+      subject(shown, needed_by) + " cannot be opened for reading by " + describe_user(user));
   finding.evidence.push_back(checked_for(user));
   finding.evidence.push_back(facts_line(shown, facts));
   if (by_kernel) {
@@ -238,10 +235,10 @@ Finding unreadable(const std::string& shown, const FileFacts& facts,
 
 // dldoctor's own process could not look further: say so instead of guessing.
 Finding not_inspectable(const PathWalk& walk, const UserIdentity& user) {
-  Finding finding = permission_finding(
-      "permission.not-inspectable",
-      "dldoctor cannot look up " + walk.failed_at + " itself, so it cannot tell whether " +
-          describe_user(user) + " can");
+  Finding finding =
+      permission_finding("permission.not-inspectable", "dldoctor cannot look up " + walk.failed_at +
+                                                           " itself, so it cannot tell whether " +
+                                                           describe_user(user) + " can");
   finding.severity = Severity::Warning;
   finding.evidence.push_back("lstat " + walk.failed_at + ": " + std::strerror(walk.error));
   finding.evidence.push_back("dldoctor runs as " + describe_credentials(current_user()));
@@ -284,8 +281,7 @@ std::string base_name(const std::string& path) {
 std::optional<Finding> noexec_mount(const PathWalk& walk, const std::string& shown,
                                     std::string_view needed_by) {
   struct statvfs file_system;
-  if (::statvfs(walk.target.c_str(), &file_system) != 0 ||
-      (file_system.f_flag & ST_NOEXEC) == 0)
+  if (::statvfs(walk.target.c_str(), &file_system) != 0 || (file_system.f_flag & ST_NOEXEC) == 0)
     return std::nullopt;
   const std::optional<elf::ProgramHeader> segment = executable_segment(walk.target);
   if (!segment) return std::nullopt;
@@ -338,7 +334,8 @@ std::vector<SearchedDirectory> directories_above(const PathWalk& walk) {
   }
   for (const SearchedDirectory& directory : walk.searched) {
     bool seen = false;
-    for (const SearchedDirectory& known : directories) seen = seen || known.physical == directory.physical;
+    for (const SearchedDirectory& known : directories)
+      seen = seen || known.physical == directory.physical;
     if (!seen) directories.push_back(directory);
   }
   return directories;
@@ -392,8 +389,8 @@ void check_dependencies_on_own_runpath(Context& context, const std::string& plug
   std::size_t start = 0;
   while (start <= list->size()) {
     const std::size_t colon = list->find(':', start);
-    std::string entry = list->substr(start, colon == std::string::npos ? std::string::npos
-                                                                       : colon - start);
+    std::string entry =
+        list->substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     for (const std::string token : {"${ORIGIN}", "$ORIGIN"}) {
       for (std::size_t at = entry.find(token); at != std::string::npos; at = entry.find(token))
         entry.replace(at, token.size(), origin);
@@ -412,9 +409,9 @@ void check_dependencies_on_own_runpath(Context& context, const std::string& plug
       if (::stat(candidate.c_str(), &candidate_status) != 0 && errno != EACCES) continue;
       std::optional<Finding> finding = check_access(candidate, user, plugin);
       if (finding) {
-        finding->evidence.insert(finding->evidence.begin(),
-                                 "DT_NEEDED " + needed + " of " + plugin + ": found in " +
-                                     directory + " through its " + how + *list);
+        finding->evidence.insert(finding->evidence.begin(), "DT_NEEDED " + needed + " of " +
+                                                                plugin + ": found in " + directory +
+                                                                " through its " + how + *list);
       }
       if (finding && finding->code != "permission.noexec-mount") {
         if (!refused) refused = std::move(finding);
@@ -503,9 +500,9 @@ std::optional<Finding> check_writable_by_others(const std::string& path,
         else
           chmod_removes += writer.remove.substr(0, 1);
       }
-      finding.evidence.push_back(facts_line(shown, *facts) + ": writable by " + who +
-                                 (is_target ? ", who can rewrite it"
-                                            : ", who can replace the names in it"));
+      finding.evidence.push_back(
+          facts_line(shown, *facts) + ": writable by " + who +
+          (is_target ? ", who can rewrite it" : ", who can replace the names in it"));
       if (!chmod_removes.empty())
         finding.fix.commands.push_back("chmod " + chmod_removes + "-w " + shell_quote(shown));
       if (!setfacl_specs.empty())
@@ -518,8 +515,9 @@ std::optional<Finding> check_writable_by_others(const std::string& path,
     const std::string target = subject(walk.target_shown, needed_by);
     finding.summary =
         first_shown == walk.target_shown
-            ? target + " can be written by users other than its owner and root: whoever can "
-                       "write it chooses the code the host runs"
+            ? target +
+                  " can be written by users other than its owner and root: whoever can "
+                  "write it chooses the code the host runs"
             : first_shown + ", a directory above " + target +
                   ", can be written by users other than its owner and root: they can replace "
                   "the file, and whoever can write it chooses the code the host runs";

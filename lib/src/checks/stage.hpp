@@ -9,6 +9,7 @@
 #include "dldoctor/diagnose.hpp"
 #include "dldoctor/elf.hpp"
 #include "dldoctor/report.hpp"
+#include "dldoctor/search.hpp"
 #include "file_probe.hpp"
 
 namespace dldoctor {
@@ -20,6 +21,7 @@ struct Context {
   std::string file;                 // what the loader opens: the path, or where the search found it
   FileProbe probe;                  // filled by the path stage
   std::optional<elf::Image> image;  // filled by the identity stage when the file is ELF
+  std::optional<search::Tree> tree;  // filled by the dependency stage: the modelled process
   std::vector<Finding> findings;
 };
 
@@ -30,6 +32,7 @@ StageVerdict check_path(Context& context);          // checks/bad_path.cpp
 StageVerdict check_permissions(Context& context);   // checks/missing_permission.cpp
 StageVerdict check_identity(Context& context);      // checks/wrong_build_mode.cpp
 StageVerdict check_dependencies(Context& context);  // checks/bad_path.cpp
+StageVerdict check_symbols(Context& context);       // checks/unexported_symbol.cpp
 
 // Shared by stages that print commands: a path quoted for a POSIX shell when it needs to be.
 std::string shell_quote(const std::string& word);

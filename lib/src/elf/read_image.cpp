@@ -312,6 +312,7 @@ class ImageReader {
     Elf_Scn* dynsym = nullptr;
     Elf_Scn* symtab = nullptr;
     Elf_Scn* versym = nullptr;
+    Elf_Scn* plt_relocations = nullptr;
     for (Elf_Scn* section = elf_nextscn(elf_.get(), nullptr); section != nullptr;
          section = elf_nextscn(elf_.get(), section)) {
       GElf_Shdr header;
@@ -329,6 +330,9 @@ class ImageReader {
              std::to_string(file_size_) + ")");
         continue;
       }
+      if ((header.sh_type == SHT_RELA || header.sh_type == SHT_REL) &&
+          (name == ".rela.plt" || name == ".rel.plt"))
+        plt_relocations = section;
       switch (header.sh_type) {
         case SHT_DYNSYM: dynsym = section; break;
         case SHT_SYMTAB: symtab = section; break;
@@ -339,6 +343,7 @@ class ImageReader {
       }
     }
     if (dynsym != nullptr) image_.dynamic_symbols = read_symbols(dynsym, versym);
+    if (plt_relocations != nullptr) read_plt_relocations(plt_relocations);
     if (symtab != nullptr) image_.symbol_table = read_symbols(symtab, nullptr);
   }
 
@@ -363,6 +368,7 @@ class ImageReader {
     const std::size_t count = std::min<std::size_t>(data->d_size / entry, kMaxSymbols);
     symbols.reserve(count);
     bool bad_name_reported = false;
+    std::string current_file;  // locals follow the STT_FILE symbol of the object they came from
     for (std::size_t i = 1; i < count; ++i) {  // entry 0 is the reserved null symbol
       GElf_Sym raw;
       if (gelf_getsym(data, static_cast<int>(i), &raw) == nullptr) break;
@@ -379,6 +385,8 @@ class ImageReader {
       }
       symbol.binding = GELF_ST_BIND(raw.st_info);
       symbol.type = GELF_ST_TYPE(raw.st_info);
+      if (symbol.type == STT_FILE) current_file = symbol.name;
+      symbol.file = current_file;
       symbol.visibility = GELF_ST_VISIBILITY(raw.st_other);
       symbol.section_index = raw.st_shndx;
       symbol.value = raw.st_value;
@@ -403,6 +411,30 @@ class ImageReader {
     return symbols;
   }
 
+  // Symbol indices of the PLT relocations, turned into names through .dynsym (entry 0, the null
+  // symbol, is not in dynamic_symbols, hence the - 1).
+  void read_plt_relocations(Elf_Scn* section) {
+    GElf_Shdr header;
+    if (gelf_getshdr(section, &header) == nullptr) return;
+    Elf_Data* data = elf_getdata(section, nullptr);
+    if (data == nullptr || header.sh_entsize == 0) return;
+    const std::size_t count = std::min<std::size_t>(data->d_size / header.sh_entsize, kMaxSymbols);
+    for (std::size_t i = 0; i < count; ++i) {
+      std::size_t index = 0;
+      if (header.sh_type == SHT_RELA) {
+        GElf_Rela relocation;
+        if (gelf_getrela(data, static_cast<int>(i), &relocation) == nullptr) break;
+        index = GELF_R_SYM(relocation.r_info);
+      } else {
+        GElf_Rel relocation;
+        if (gelf_getrel(data, static_cast<int>(i), &relocation) == nullptr) break;
+        index = GELF_R_SYM(relocation.r_info);
+      }
+      if (index > 0 && index - 1 < image_.dynamic_symbols.size())
+        image_.lazily_bound.push_back(image_.dynamic_symbols[index - 1].name);
+    }
+  }
+
   // Version definitions (what this file provides) and needs (what it requires of others) share
   // one index space, used by .gnu.version beside .dynsym. Chains are walked with their offsets
   // bounded by the section and their length bounded by sh_info, so a loop in the chain ends.
@@ -418,7 +450,11 @@ class ImageReader {
           gelf_getverdaux(data, static_cast<int>(offset + definition.vd_aux), &auxiliary) !=
               nullptr) {
         const char* name = elf_strptr(elf_.get(), header.sh_link, auxiliary.vda_name);
-        if (name != nullptr) version_names_[definition.vd_ndx] = name;
+        if (name != nullptr) {
+          version_names_[definition.vd_ndx] = name;
+          if ((definition.vd_flags & VER_FLG_BASE) == 0)
+            image_.version_definitions.emplace_back(name);
+        }
       }
       if (definition.vd_next == 0) break;
       offset += definition.vd_next;

@@ -30,8 +30,12 @@ std::string render_text(const Report& report, TextStyle style) {
   std::string verdict;
   if (report.load)
     verdict = report.load->loaded ? paint.green("loads") : paint.red("does not load");
+  else if (!report.loads)
+    verdict = paint.red("would not load");
+  else if (report.has_errors())
+    verdict = paint.yellow("would load") + ", " + paint.red("but a lookup fails");
   else
-    verdict = report.loads ? paint.green("would load") : paint.red("would not load");
+    verdict = paint.green("would load");
   out += paint.bold(report.path) + ": " + verdict + "\n";
   if (report.load && !report.load->message.empty())
     out += "  loader: " + report.load->message + "\n";

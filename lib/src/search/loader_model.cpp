@@ -169,16 +169,6 @@ class Process {
                           : errno == EACCES                   ? Outcome::PermissionDenied
                                                               : Outcome::OtherError;
       candidate.why = std::strerror(errno);
-      // A name that is there as a link to nothing: say so, it explains the "not found".
-      struct stat link {};
-      if (candidate.outcome == Outcome::NotFound && ::lstat(file.c_str(), &link) == 0 &&
-          S_ISLNK(link.st_mode)) {
-        char target[4096];
-        const ssize_t length = ::readlink(file.c_str(), target, sizeof target - 1);
-        candidate.why =
-            "dangling symbolic link to " +
-            (length > 0 ? std::string(target, static_cast<std::size_t>(length)) : std::string("?"));
-      }
       return candidate;
     }
     struct stat status {};
@@ -507,6 +497,19 @@ class Process {
     return object;
   }
 
+  // A name that is there as a link to nothing: say so, it explains the "not found". Asked only
+  // where the directory exists, so that a search costs what the loader's costs.
+  void note_dangling_link(const std::string& path, Candidate& candidate) const {
+    const std::string file = on_disk(path);
+    struct stat link {};
+    if (::lstat(file.c_str(), &link) != 0 || !S_ISLNK(link.st_mode)) return;
+    char target[4096];
+    const ssize_t length = ::readlink(file.c_str(), target, sizeof target - 1);
+    candidate.why =
+        "dangling symbolic link to " +
+        (length > 0 ? std::string(target, static_cast<std::size_t>(length)) : std::string("?"));
+  }
+
   // open_path: each directory of a list, each hwcaps subdirectory inside it, skipping the ones
   // already known not to exist; a failed open makes the loader stat the directory to learn that.
   bool search_directories(Resolution& resolution, const std::vector<std::string>& directories,
@@ -519,8 +522,6 @@ class Process {
         if (status[i] == DirectoryStatus::Nonexisting) continue;
         const std::string path = directory + subdirectories_[i] + resolution.name;
         Candidate candidate = open_verify(path);
-        resolution.steps.push_back({path, rule, owner, candidate.outcome,
-                                    candidate.outcome == Outcome::Found ? "" : candidate.why});
         if (status[i] == DirectoryStatus::Unknown) {
           if (candidate.outcome == Outcome::Found) {
             status[i] = DirectoryStatus::Existing;
@@ -533,6 +534,10 @@ class Process {
                             : DirectoryStatus::Existing;
           }
         }
+        if (candidate.outcome == Outcome::NotFound && status[i] == DirectoryStatus::Existing)
+          note_dangling_link(path, candidate);
+        resolution.steps.push_back({path, rule, owner, candidate.outcome,
+                                    candidate.outcome == Outcome::Found ? "" : candidate.why});
         switch (candidate.outcome) {
           case Outcome::Found:
             found = std::move(candidate);

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Time `dldoctor tree LIB` against `ld.so --list LIB` and `libtree LIB` as whole processes,
+interleaved in one run, and write the medians as JSON. Run by scripts/bench; standard library
+only (run it with /usr/bin/python3).
+
+Usage: process_times.py --dldoctor PATH [--library PATH] [--rounds N] --out PROCESSES.json
+
+DESIGN.md (Benchmarks) compares the dependency tree against ld.so --list and libtree as
+processes. Each round runs every command once, in an order rotated from round to round, so a slow
+spell of the machine lands on all of them alike; each run is timed with time.perf_counter_ns
+around subprocess.run (stdout and stderr to /dev/null), and the child's CPU time (user + system,
+from getrusage) is recorded beside it. Two floors are timed with them: /bin/true (what starting
+any process from here costs) and `dldoctor --version` (dldoctor's own start-up: loading and
+relocating its libraries, parsing the command line), so a ratio can be read against them.
+
+Before timing, every command is run once and checked: each must exit as expected, and the tree
+dldoctor prints (--json) must name the same libraries, at the same paths, as ld.so --list; a
+comparison of different work is marked invalid in the JSON (and so in docs/benchmarks.md).
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+# The x86_64 loader, run as a program (`ld.so --list` is what ldd runs).
+LD_SO = "/lib64/ld-linux-x86-64.so.2"
+
+# (baseline command, measured command, comparison, target): the tracker's targets for the tree.
+COMPARISONS = [
+    ("ld.so --list", "dldoctor tree", "<=", 1.0),
+    ("libtree", "dldoctor tree", "<", 1.0),
+]
+
+
+def commands(dldoctor, library):
+    """Name -> argv, in the order of the first round."""
+    return {
+        "true": ["/bin/true"],
+        "dldoctor --version": [dldoctor, "--version"],
+        "ld.so --list": [LD_SO, "--list", library],
+        "libtree": ["libtree", library],
+        "dldoctor tree": [dldoctor, "tree", library],
+    }
+
+
+def ld_so_list(output):
+    """{name: realpath} from `ld.so --list` output, without the vDSO (no file)."""
+    found = {}
+    for line in output.splitlines():
+        line = line.strip()
+        match = re.match(r"^(\S+) => (\S+) \(0x[0-9a-f]+\)$", line)
+        if match:
+            found[match.group(1)] = os.path.realpath(match.group(2))
+            continue
+        match = re.match(r"^(/\S+) \(0x[0-9a-f]+\)$", line)  # the interpreter, by path
+        if match:
+            found[os.path.basename(match.group(1))] = os.path.realpath(match.group(1))
+    return found
+
+
+def dldoctor_tree(output):
+    """{name: realpath} of every library in `dldoctor tree --json` output (not the root)."""
+    found = {}
+
+    def walk(node, is_root):
+        if not is_root:
+            path = node.get("path")
+            found[node["name"]] = os.path.realpath(path) if path else None
+        for child in node.get("needs", []):
+            walk(child, False)
+
+    walk(json.loads(output)["root"], True)
+    return found
+
+
+def check(argv_by_name, dldoctor, library):
+    """Runs each command once (also warming the page cache). Returns (expected exit status by
+    name, list of problems that make the tree comparison invalid)."""
+    expected, problems = {}, []
+    for name, argv in argv_by_name.items():
+        run = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if run.returncode != 0:
+            sys.exit(f"process_times: `{' '.join(argv)}` exited {run.returncode}: "
+                     f"{run.stderr.strip()[:400]}")
+        expected[name] = run.returncode
+    listed = ld_so_list(subprocess.run([LD_SO, "--list", library], stdout=subprocess.PIPE,
+                                       text=True, check=True).stdout)
+    tree = subprocess.run([dldoctor, "tree", "--json", library], stdout=subprocess.PIPE, text=True)
+    modelled = dldoctor_tree(tree.stdout)
+    if listed != modelled:
+        for name in sorted(set(listed) | set(modelled)):
+            if listed.get(name) != modelled.get(name):
+                problems.append(f"{name}: ld.so --list {listed.get(name, 'absent')}, "
+                                f"dldoctor tree {modelled.get(name, 'absent')}")
+    return expected, problems, len(listed)
+
+
+def time_once(argv):
+    """(wall ns, child CPU ns, exit status) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter_ns()
+    run = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter_ns() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, round(cpu * 1e9), run.returncode
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dldoctor", required=True, help="the dldoctor executable")
+    parser.add_argument("--library", help="the file whose tree is resolved (default: --dldoctor)")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--out", required=True, help="JSON file to write")
+    args = parser.parse_args()
+
+    for tool in (LD_SO, args.dldoctor):
+        if not os.access(tool, os.X_OK):
+            sys.exit(f"process_times: {tool} is not an executable")
+    if shutil.which("libtree") is None:
+        sys.exit("process_times: libtree is not installed (scripts/setup installs it)")
+    dldoctor = os.path.abspath(args.dldoctor)
+    # The dldoctor binary is the default: built with the benchmark, so on every machine, and a
+    # real tree (its own library through RUNPATH, the rest through ld.so.cache).
+    library = os.path.abspath(args.library or args.dldoctor)
+    argv_by_name = commands(dldoctor, library)
+
+    expected, problems, objects = check(argv_by_name, dldoctor, library)
+    names = list(argv_by_name)
+    samples = {name: {"wall_ns": [], "cpu_ns": []} for name in names}
+    for round_index in range(args.rounds):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            wall, cpu, status = time_once(argv_by_name[name])
+            if status != expected[name]:
+                sys.exit(f"process_times: `{' '.join(argv_by_name[name])}` exited {status} "
+                         f"in round {round_index}, {expected[name]} before")
+            samples[name]["wall_ns"].append(wall)
+            samples[name]["cpu_ns"].append(cpu)
+
+    result = {
+        "library": library,
+        "library_objects": objects,  # what ld.so --list names, the vDSO aside
+        "rounds": args.rounds,
+        "machine": platform.machine(),
+        "commands": {
+            name: {
+                "argv": argv_by_name[name],
+                "wall_ns": samples[name]["wall_ns"],
+                "cpu_ns": samples[name]["cpu_ns"],
+                "median_wall_ns": statistics.median(samples[name]["wall_ns"]),
+                "median_cpu_ns": statistics.median(samples[name]["cpu_ns"]),
+            }
+            for name in names
+        },
+        "comparisons": [
+            {"baseline": baseline, "measured": measured, "op": op, "target": target}
+            for baseline, measured, op, target in COMPARISONS
+        ],
+        "invalid": problems,
+    }
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+
+    print(f"process times: {args.rounds} interleaved rounds, tree of {library} "
+          f"({objects} objects)")
+    for name in names:
+        command = result["commands"][name]
+        print(f"  {name:20} wall {command['median_wall_ns'] / 1e6:7.3f} ms   "
+              f"cpu {command['median_cpu_ns'] / 1e6:7.3f} ms   ({' '.join(argv_by_name[name])})")
+    for baseline, measured, op, target in COMPARISONS:
+        ratio = (result["commands"][measured]["median_wall_ns"] /
+                 result["commands"][baseline]["median_wall_ns"])
+        met = ratio <= target if op == "<=" else ratio < target
+        print(f"  {measured} / {baseline} = {ratio:.3f} (target {op} {target:.2f}: "
+              f"{'met' if met else 'MISSED'})")
+    for problem in problems:
+        print(f"  INVALID: dldoctor tree and ld.so --list differ: {problem}")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+// Stage 6, symbols (unexported-symbol family). Two loader steps are modelled:
+// - dlsym(handle, NAME) (_dl_lookup_symbol_x over the handle's dependency scope): only symbols of
+//   .dynsym that are defined, global or weak, and of default or protected visibility can be
+//   found; for each name asked for (--symbol), say why it is not one of them;
+// - relocation (_dl_relocate_object): every undefined, non-weak symbol of the plugin and of its
+//   dependencies must be defined by an object in the lookup scope, the host's global scope first
+//   (the program, its libraries, RTLD_GLOBAL objects) then the plugin's own; with RTLD_NOW a miss
+//   fails the dlopen ("undefined symbol"), with RTLD_LAZY a function is bound at its first call,
+//   and a miss then kills the process ("symbol lookup error", exit status 127).
+#include <cxxabi.h>
+#include <dirent.h>
+#include <elf.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "checks/stage.hpp"
+#include "checks/symbol_rules.hpp"
+#include "dldoctor/search.hpp"
+
+namespace dldoctor {
+namespace {
+
+Finding symbol_finding(std::string code, std::string summary) {
+  Finding finding;
+  finding.family = Family::UnexportedSymbol;
+  finding.code = std::move(code);
+  finding.summary = std::move(summary);
+  return finding;
+}
+
+std::string base_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// ---- The objects of the load scope, read once ----
+
+struct ScopeObject {
+  std::string path;
+  elf::Image image;
+  bool from_host = false;  // in the host's global scope (loaded before the plugin)
+};
+
+std::vector<ScopeObject> load_scope(const Context& context, const search::Tree& tree) {
+  std::vector<ScopeObject> scope;
+  std::set<std::string> seen;
+  // Breadth-first, as the loader builds l_searchlist: the host's own tree first.
+  std::vector<int> order;
+  std::vector<int> queue{0};
+  for (std::size_t next = 0; next < queue.size(); ++next) {
+    const int index = queue[next];
+    order.push_back(index);
+    for (int child : tree.nodes[static_cast<std::size_t>(index)].children) queue.push_back(child);
+  }
+  for (int index : order) {
+    const search::Node& node = tree.nodes[static_cast<std::size_t>(index)];
+    // A repeated node names an object loaded earlier (ld.so itself, first of all): it is in the
+    // scope once, at its first place.
+    if (!node.path || !seen.insert(*node.path).second) continue;
+    elf::ReadOutcome outcome = elf::read_image(*node.path);
+    auto* image = std::get_if<elf::Image>(&outcome);
+    if (image == nullptr) continue;
+    bool below_plugin = false;
+    for (int at = index; at >= 0; at = tree.nodes[static_cast<std::size_t>(at)].parent)
+      below_plugin |= at == tree.plugin;
+    scope.push_back({*node.path, std::move(*image), context.request.host && !below_plugin});
+  }
+  return scope;
+}
+
+// ---- --symbol NAME: why dlsym cannot find it ----
+
+std::optional<Finding> explain_missing_symbol(const std::string& path, const elf::Image& image,
+                                              const std::string& name,
+                                              const std::vector<ScopeObject>& scope) {
+  for (const ScopeObject& object : scope)
+    if (find_exported(object.image, name) != nullptr) return std::nullopt;
+  return lookup_failure(path, image, name);
+}
+
+// ---- Undefined symbols of the plugin's tree ----
+
+// Where a symbol nobody in scope exports is defined after all: the host, unexported (-rdynamic
+// is missing), or a library beside the plugin that is not in its scope (RTLD_LOCAL).
+struct Elsewhere {
+  enum class Where { Nowhere, HostUnexported, Sibling } where = Where::Nowhere;
+  std::string path;
+};
+
+Elsewhere find_elsewhere(const Context& context, const std::string& requester,
+                         const std::string& name) {
+  if (context.request.host) {
+    elf::ReadOutcome host = elf::read_image(*context.request.host);
+    if (const auto* image = std::get_if<elf::Image>(&host); image != nullptr && image->symbol_table)
+      for (const elf::Symbol& symbol : *image->symbol_table)
+        if (symbol.name == name && symbol.defined())
+          return {Elsewhere::Where::HostUnexported, *context.request.host};
+  }
+  const std::string directory = parent_of(requester);
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(directory.c_str()), ::closedir);
+  if (!dir) return {};
+  std::vector<std::string> candidates;
+  while (const dirent* entry = ::readdir(dir.get())) {
+    const std::string file = entry->d_name;
+    if (file.find(".so") != std::string::npos && candidates.size() < 200)
+      candidates.push_back(directory + "/" + file);
+  }
+  std::sort(candidates.begin(), candidates.end());
+  for (const std::string& candidate : candidates) {
+    if (base_of(candidate) == base_of(requester)) continue;
+    elf::ReadOutcome outcome = elf::read_image(candidate, elf::ReadParts::Everything);
+    const auto* image = std::get_if<elf::Image>(&outcome);
+    if (image != nullptr && find_exported(*image, name) != nullptr)
+      return {Elsewhere::Where::Sibling, candidate};
+  }
+  return {};
+}
+
+Finding undefined_symbol(const Context& context, const ScopeObject& requester,
+                         const elf::Symbol& symbol) {
+  const std::string& name = symbol.name;
+  const std::string file = base_of(requester.path);
+  // Functions called through the PLT are bound at their first call under RTLD_LAZY; data, and
+  // everything under RTLD_NOW, is bound by dlopen itself.
+  const bool lazy =
+      context.request.mode == Mode::Lazy &&
+      std::find(requester.image.lazily_bound.begin(), requester.image.lazily_bound.end(), name) !=
+          requester.image.lazily_bound.end();
+  const Elsewhere elsewhere = find_elsewhere(context, requester.path, name);
+  Finding finding;
+  if (elsewhere.where == Elsewhere::Where::HostUnexported) {
+    finding = symbol_finding(
+        "symbol.host-not-exported",
+        file + " calls " + name + " of the host, which defines it but does not export it");
+    finding.evidence.push_back(file + " .dynsym: " + describe_symbol(symbol));
+    finding.evidence.push_back(base_of(elsewhere.path) + " .symtab: defines " + name +
+                               "; .dynsym: no " + name + " (linked without -rdynamic)");
+    finding.fix.summary =
+        "link the host with -rdynamic (or -Wl,--dynamic-list naming the "
+        "functions plugins may call), so that its symbols are exported";
+  } else if (elsewhere.where == Elsewhere::Where::Sibling) {
+    const std::string provider = base_of(elsewhere.path);
+    finding = symbol_finding("symbol.rtld-local-scope",
+                             file + " needs " + name + ", defined by " + provider +
+                                 ", which is not in its scope: " + file + " has no DT_NEEDED on " +
+                                 provider +
+                                 ", and a library the host opened RTLD_LOCAL (the "
+                                 "default) serves no other object");
+    finding.evidence.push_back(file + " .dynsym: " + describe_symbol(symbol));
+    finding.evidence.push_back(provider + " exports " + name);
+    finding.fix.summary = "make " + file + " need " + provider +
+                          " (link it with -l, or add DT_NEEDED), or have the host open " +
+                          provider + " with RTLD_GLOBAL first";
+    finding.fix.commands.push_back("patchelf --add-needed " + shell_quote(provider) + " " +
+                                   shell_quote(requester.path));
+    if (parent_of(elsewhere.path) == parent_of(requester.path))
+      finding.fix.commands.push_back("patchelf --add-rpath '$ORIGIN' " +
+                                     shell_quote(requester.path));
+  } else {
+    finding = symbol_finding("symbol.undefined",
+                             file + " needs " + name + ", which no object in its scope defines");
+    finding.evidence.push_back(file + " .dynsym: " + describe_symbol(symbol));
+    finding.fix.summary =
+        "link the library that defines " + name + " into " + file + " (-l...), or define it";
+    finding.fix.commands.push_back("nm -D --undefined-only " + shell_quote(requester.path));
+  }
+  if (lazy) {
+    // Whatever the reason, under RTLD_LAZY the failure moves from dlopen to the first call.
+    finding.code = "symbol.lazy-binding-exit";
+    finding.summary = "with RTLD_LAZY " + file + " loads, and its first call of " + name +
+                      " kills the host: " + finding.summary;
+    finding.evidence.push_back(name +
+                               " is called through the PLT (.rela.plt JUMP_SLOT): bound "
+                               "at its first call, when the loader prints 'symbol lookup error: "
+                               "... undefined symbol: " +
+                               name + "' and exits with status 127");
+  } else {
+    finding.evidence.push_back("dlopen fails: '" + requester.path + ": undefined symbol: " + name +
+                               "'");
+  }
+  return finding;
+}
+
+}  // namespace
+
+StageVerdict check_symbols(Context& context) {
+  if (!context.image) return StageVerdict::Continue;
+  if (!context.tree) {
+    search::TreeRequest request;
+    request.path = context.file;
+    request.host = context.request.host;
+    context.tree = search::resolve_tree(request);
+  }
+  const search::Tree& tree = *context.tree;
+  if (tree.error) return StageVerdict::Continue;  // the dependency stage has said why
+  const std::vector<ScopeObject> scope = load_scope(context, tree);
+
+  // Relocation: undefined symbols of everything the plugin brings in.
+  std::set<std::string> reported;
+  for (const ScopeObject& object : scope) {
+    if (object.from_host) continue;
+    for (const elf::Symbol& symbol : object.image.dynamic_symbols) {
+      if (symbol.defined() || symbol.binding != STB_GLOBAL || symbol.name.empty() ||
+          symbol.type == STT_TLS)
+        continue;
+      bool defined = false;
+      for (const ScopeObject& other : scope)
+        if (find_exported(other.image, symbol.name) != nullptr) {
+          defined = true;
+          break;
+        }
+      if (defined || !reported.insert(symbol.name).second) continue;
+      context.findings.push_back(undefined_symbol(context, object, symbol));
+    }
+  }
+  // dlsym: the names the host will look up. dlsym(handle) searches the plugin and its
+  // dependencies, not the host.
+  std::vector<ScopeObject> plugin_scope;
+  for (const ScopeObject& object : scope)
+    if (!object.from_host) plugin_scope.push_back(object);
+  for (const std::string& name : context.request.symbols)
+    if (auto finding = explain_missing_symbol(context.file, *context.image, name, plugin_scope))
+      context.findings.push_back(std::move(*finding));
+  return StageVerdict::Continue;
+}
+
+}  // namespace dldoctor
