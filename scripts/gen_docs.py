@@ -60,6 +60,25 @@ def run(command: str, directory: str, build: Path) -> str:
     return f"```console\n$ {command}\n{output}{status}\n```\n"
 
 
+def machine_fingerprint() -> str:
+    """What makes outputs differ between machines: the loader's version and the hwcaps
+    subdirectories it searches (LD_DEBUG traces and dldoctor's search show them)."""
+    loader = "/lib64/ld-linux-x86-64.so.2"
+    try:
+        version = subprocess.run([loader, "--version"], capture_output=True, text=True,
+                                 timeout=10).stdout.splitlines()[0]
+        help_text = subprocess.run([loader, "--help"], capture_output=True, text=True,
+                                   timeout=10).stdout
+    except (OSError, IndexError, subprocess.SubprocessError):
+        return "unknown"
+    searched = [line.split()[0] for line in help_text.splitlines()
+                if "searched" in line and line.startswith("  ")]
+    return f"{version}; hwcaps searched: {' '.join(searched)}"
+
+
+FINGERPRINT_FILE = SOURCE_ROOT / "docs" / ".generated-on"
+
+
 def render(text: str, build: Path) -> str:
     def fill(match: re.Match) -> str:
         body = run(match["command"], match["dir"].strip(), build)
@@ -78,6 +97,14 @@ def main() -> int:
     if not (build / "lib" / "dldoctor").exists():
         print(f"gen_docs: {build}/lib/dldoctor is not built", file=sys.stderr)
         return 2
+    fingerprint = machine_fingerprint()
+    if args.check and FINGERPRINT_FILE.exists():
+        recorded = FINGERPRINT_FILE.read_text(encoding="utf-8").strip()
+        if recorded != fingerprint:
+            # Another loader or CPU level gives other (equally real) outputs: not a stale doc.
+            print(f"gen_docs: the docs were generated on another kind of machine ({recorded}); "
+                  f"this one is {fingerprint}: not compared (scripts/gen_docs.py regenerates)")
+            return 77
     docs = [Path(d).resolve() for d in args.docs] or [
         SOURCE_ROOT / "README.md", *sorted((SOURCE_ROOT / "docs").glob("*.md"))]
     stale = 0
@@ -98,6 +125,8 @@ def main() -> int:
         else:
             doc.write_text(fresh, encoding="utf-8")
             print(f"gen_docs: wrote {doc.relative_to(SOURCE_ROOT)}")
+    if not args.check:
+        FINGERPRINT_FILE.write_text(fingerprint + "\n", encoding="utf-8")
     return 1 if stale else 0
 
 

@@ -139,11 +139,13 @@ const std::vector<KnownMessage>& known_messages() {
         "readelf -V REQUESTER shows the versions it needs"}},
       {R"(undefined symbol: ([^,\s]+)(, version (\S+))?)",
        "undefined symbol",
-       {F::UnexportedSymbol, F::VersionConflict},
+       {F::UnexportedSymbol, F::VersionConflict, F::BadPath},
        "a symbol the plugin needs (or the host asked for) is defined by no object in scope: not "
        "exported (hidden, static, C++-mangled), defined only by a library loaded RTLD_LOCAL or a "
-       "host not linked with -rdynamic, or of another version",
+       "host not linked with -rdynamic, of another version, or missing from an older copy of a "
+       "library that shadows the right one (LD_LIBRARY_PATH, RPATH)",
        {"nm -D --defined-only LIBRARY | grep NAME",
+        "dldoctor tree PLUGIN: which copy of each library was chosen, and by which rule",
         "nm -D LIBRARY shows C++ names mangled (_Z...); nm -DC demangles them",
         "the host's own symbols are visible to plugins only with -rdynamic"}},
       {R"(Inconsistency detected by ld\.so)",

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -66,10 +68,30 @@ std::vector<std::string> similar_entries(const std::string& directory, const std
   return similar;
 }
 
+// The path made absolute and normalised, without a trailing slash: for people and commands (the
+// loader's own spelling stays in the trace).
 std::string absolute(const std::string& path) {
   std::error_code error;
   const std::filesystem::path made = std::filesystem::absolute(path, error);
-  return error ? path : made.lexically_normal().string();
+  if (error) return path;
+  std::string text = made.lexically_normal().string();
+  while (text.size() > 1 && text.back() == '/') text.pop_back();
+  return text;
+}
+
+// A path to show: normalised, and relative ("./lib/libdep1.so") when it lies under the current
+// directory.
+std::string display_path(const std::string& path) {
+  const std::string full = absolute(path);
+  const std::string cwd = absolute(".");
+  if (full.size() > cwd.size() && full.compare(0, cwd.size(), cwd) == 0 && full[cwd.size()] == '/')
+    return "./" + full.substr(cwd.size() + 1);
+  return full;
+}
+
+bool is_elf_file(const std::string& path) {
+  FileProbe probe = probe_file(path);
+  return probe.readable() && probe.head.compare(0, 4, "\x7f" "ELF") == 0;
 }
 
 // "$ORIGIN" or "$ORIGIN/../lib": the RUNPATH entry that names `directory` from `requester`'s
@@ -118,13 +140,19 @@ Finding bare_name_not_found(const Context& context, const search::Resolution& re
   finding.evidence.push_back("the loader: " + resolution.error);
   for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
   if (in_cwd) {
-    const std::string directory = absolute(".");
     finding.fix.summary = "open it by a path (\"./" + name +
                           "\", or one built from /proc/self/exe), or put its directory on the "
                           "host's RUNPATH";
-    if (context.request.host)
-      finding.fix.commands.push_back("patchelf --add-rpath " + shell_quote(directory) + " " +
+    if (context.request.host) {
+      // $ORIGIN-relative when the plugin lives beside or below the host, so that both can move.
+      const std::string entry = origin_relative(*context.request.host, ".");
+      const std::string host_dir = absolute(parent_of(*context.request.host));
+      const std::string cwd = absolute(".");
+      const bool below_host = cwd == host_dir || cwd.rfind(host_dir + "/", 0) == 0;
+      finding.fix.commands.push_back("patchelf --add-rpath " +
+                                     shell_quote(below_host ? entry : cwd) + " " +
                                      shell_quote(*context.request.host));
+    }
   } else {
     finding.fix.summary = "install the library, or open it by its full path";
     finding.fix.commands.push_back("find / -xdev -name " + shell_quote(name + "*") +
@@ -153,9 +181,8 @@ std::optional<Finding> relative_to_elsewhere(const Context& context) {
                              host_directory);
   finding.fix.summary =
       "build the path from the host's own location (the directory of /proc/self/exe, or "
-      "dladdr of a host function) instead of relying on the current directory";
-  finding.fix.commands.push_back("cd " + shell_quote(host_directory) + " && " +
-                                 shell_quote(absolute(*context.request.host)));
+      "dladdr of a host function), or dlopen(\"$ORIGIN/" + path +
+      "\"), which the loader expands to the host's directory";
   return finding;
 }
 
@@ -167,10 +194,13 @@ Finding dangling_symlink(const FileProbe& probe) {
   finding.evidence.push_back("readlink " + probe.path + ": " + target);
   const std::string directory = parent_of(probe.path);
   std::vector<std::string> similar = similar_entries(directory, base_of(probe.path));
+  // Candidates: other versions of the same library (the link's name and a suffix) that are ELF
+  // files, not whatever shares the name's stem (a build system's stamp file, say).
+  const std::string prefix = base_of(probe.path) + ".";
   similar.erase(std::remove_if(similar.begin(), similar.end(),
                                [&](const std::string& entry) {
-                                 return !is_file(directory + "/" + entry) ||
-                                        entry == base_of(target);
+                                 return entry.rfind(prefix, 0) != 0 || entry == base_of(target) ||
+                                        !is_elf_file(directory + "/" + entry);
                                }),
                 similar.end());
   for (const std::string& entry : similar)
@@ -240,7 +270,9 @@ std::optional<std::pair<std::string, std::string>> runpath_of_ancestor_holding(
 Finding missing_dependency(const search::Tree& tree, int node,
                            const search::Resolution& resolution) {
   const std::string& name = resolution.name;
-  const std::string requester = resolution.needed_by.empty() ? "the host" : resolution.needed_by;
+  const std::string requester =
+      resolution.needed_by.empty() ? "the host" : display_path(resolution.needed_by);
+  const std::string requester_path = display_path(resolution.needed_by);
   elf::ReadOutcome requester_image =
       elf::read_image(resolution.needed_by, elf::ReadParts::LoaderView);
   const auto* image = std::get_if<elf::Image>(&requester_image);
@@ -261,15 +293,16 @@ Finding missing_dependency(const search::Tree& tree, int node,
   if (auto ancestor = runpath_of_ancestor_holding(tree, node, name)) {
     const auto& [owner, directory] = *ancestor;
     Finding finding = bad_path_finding("path.runpath-not-inherited",
-                                       name + " (needed by " + requester + ") is in " + directory +
-                                           ", on the RUNPATH of " + owner +
+                                       name + " (needed by " + requester + ") is in " +
+                                           display_path(directory) + ", on the RUNPATH of " +
+                                           display_path(owner) +
                                            ", but a RUNPATH serves only its own object's requests");
     finding.evidence.push_back("the loader: " + resolution.error);
     for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
-    finding.evidence.push_back(directory + "/" + name + " exists");
+    finding.evidence.push_back(display_path(directory + "/" + name) + " exists");
     finding.fix.summary = "give " + base_of(requester) + " its own RUNPATH naming that directory";
     finding.fix.commands.push_back(set_runpath_command(
-        resolution.needed_by, origin_relative(resolution.needed_by, directory), has_runpath));
+        requester_path, origin_relative(resolution.needed_by, directory), has_runpath));
     return finding;
   }
 
@@ -284,7 +317,7 @@ Finding missing_dependency(const search::Tree& tree, int node,
     finding.fix.summary =
         "give " + base_of(requester) + " a RUNPATH of $ORIGIN (its own directory)";
     finding.fix.commands.push_back(
-        set_runpath_command(resolution.needed_by, "$ORIGIN", has_runpath));
+        set_runpath_command(requester_path, "$ORIGIN", has_runpath));
   } else {
     finding.fix.summary = "install the library that provides " + name +
                           ", or give the requester a RUNPATH naming its directory";
@@ -363,8 +396,22 @@ std::optional<Finding> shadowed(const search::Resolution& resolution) {
       chosen_rule == search::Rule::LdLibraryPath
           ? "drop the directory holding the older copy from LD_LIBRARY_PATH, or remove that copy"
           : "remove the older copy, or the RPATH entry that names it";
-  if (chosen_rule == search::Rule::LdLibraryPath)
-    finding.fix.commands.push_back("unset LD_LIBRARY_PATH");
+  if (chosen_rule == search::Rule::LdLibraryPath) {
+    // LD_LIBRARY_PATH without the directory that holds the older copy.
+    const std::string shadow_dir = absolute(parent_of(*resolution.path));
+    std::string kept;
+    const std::string current = search::Environment::from_process().ld_library_path.value_or("");
+    for (std::size_t start = 0; start <= current.size();) {
+      std::size_t end = current.find_first_of(":;", start);
+      if (end == std::string::npos) end = current.size();
+      const std::string entry = current.substr(start, end - start);
+      if (!entry.empty() && absolute(entry) != shadow_dir)
+        kept += (kept.empty() ? "" : ":") + entry;
+      start = end + 1;
+    }
+    finding.fix.commands.push_back(kept.empty() ? "unset LD_LIBRARY_PATH"
+                                                : "export LD_LIBRARY_PATH=" + shell_quote(kept));
+  }
   return finding;
 }
 
@@ -423,8 +470,22 @@ std::optional<Finding> insecure_runpath(const std::string& path, const elf::Imag
 
 }  // namespace
 
+// dlopen expands $ORIGIN in the name it is given (_dl_dst_substitute) against the caller's
+// origin, the host program's real directory.
+std::string expand_origin_of_host(const std::string& path, const Context& context) {
+  if (path.find('$') == std::string::npos || !context.request.host) return path;
+  char real[PATH_MAX];
+  if (::realpath(context.request.host->c_str(), real) == nullptr) return path;
+  const std::string origin = parent_of(real);
+  std::string out = path;
+  for (const char* token : {"${ORIGIN}", "$ORIGIN"})
+    for (std::size_t at; (at = out.find(token)) != std::string::npos;)
+      out.replace(at, std::strlen(token), origin);
+  return out;
+}
+
 StageVerdict check_path(Context& context) {
-  const std::string& path = context.request.path;
+  const std::string path = expand_origin_of_host(context.request.path, context);
   context.file = path;
   if (!path.empty() && path.find('/') == std::string::npos) {
     // A bare name: the loader searches for it as the host's request.

@@ -149,9 +149,12 @@ std::string class_words(const AccessDecision& decision, const FileFacts& facts,
   }
 }
 
+// "./p.so", or for a dependency "libdep.so (needed by ./p.so) at /opt/p/libdep.so".
 std::string subject(const std::string& shown, std::string_view needed_by) {
   if (needed_by.empty()) return shown;
-  return shown + " (needed by " + std::string(needed_by) + ")";
+  const std::size_t slash = shown.rfind('/');
+  const std::string name = slash == std::string::npos ? shown : shown.substr(slash + 1);
+  return name + " (needed by " + std::string(needed_by) + ") at " + shown;
 }
 
 std::string checked_for(const UserIdentity& user) {

@@ -124,7 +124,9 @@ class Process {
           (((host_status.st_mode & S_ISUID) != 0 && host_status.st_uid != ::getuid()) ||
            ((host_status.st_mode & S_ISGID) != 0 && host_status.st_gid != ::getgid())))
         environment_.secure = true;
+      origin_is_real_path_ = true;  // the host is exec'd
       const int host = load_main(*request.host);
+      origin_is_real_path_ = false;
       if (host >= 0) walk_dependencies(host);
       if (tree_.error) return std::move(tree_);
       // The host's dlopen: the caller's map is the host, which is also l_loader of the plugin.
@@ -328,19 +330,22 @@ class Process {
     object.needed = dynamic.needed;
     object.flags_1 = dynamic.flags_1;
     // _dl_new_object: the origin is the directory of the name it was opened by, made absolute
-    // with the current directory, never normalised or resolved through symbolic links. The
-    // program's is that of /proc/self/exe (_dl_get_origin): its real path.
+    // with the current directory, never normalised or resolved through symbolic links (so is the
+    // root of `ld.so --list`). An exec'd program's is that of /proc/self/exe (_dl_get_origin):
+    // its real path.
     std::string absolute = path[0] == '/' ? path : environment_.cwd + "/" + path;
-    if (is_main) {
+    if (is_main && origin_is_real_path_) {
       char real[PATH_MAX];
       if (::realpath(on_disk(path).c_str(), real) != nullptr) absolute = real;
     }
     const std::size_t slash = absolute.rfind('/');
     object.origin = slash == 0 ? "/" : absolute.substr(0, slash);
+    // get-dynamic-info.h: an object with DT_RUNPATH has its DT_RPATH dropped altogether, and an
+    // empty RUNPATH or RPATH string (-rpath '') is no search list at all (decompose_rpath).
     object.has_runpath = dynamic.runpath.has_value();
-    if (dynamic.rpath)
+    if (dynamic.rpath && !object.has_runpath && !dynamic.rpath->empty())
       object.rpath_directories = directory_list(*dynamic.rpath, ":", object, notes);
-    if (dynamic.runpath)
+    if (dynamic.runpath && !dynamic.runpath->empty())
       object.runpath_directories = directory_list(*dynamic.runpath, ":", object, notes);
     objects_.push_back(std::move(object));
     return static_cast<int>(objects_.size()) - 1;
@@ -637,7 +642,10 @@ class Process {
     const bool nodeflib = flags_owner != nullptr && (flags_owner->flags_1 & DF_1_NODEFLIB) != 0;
     if (!finished()) {
       const auto cache = cached_ld_so_cache(environment_.ld_so_cache);
-      if (std::optional<std::string> cached = cache->lookup(resolution.name)) {
+      std::optional<std::string> cached = cache->lookup(resolution.name);
+      if (!cached)
+        resolution.notes.push_back(environment_.ld_so_cache + ": no entry for " + resolution.name);
+      if (cached) {
         bool skip = false;
         if (nodeflib) {
           const std::string directory = cached->substr(0, cached->rfind('/') + 1);
@@ -691,6 +699,7 @@ class Process {
 
   Environment environment_;
   bool stop_at_first_error_ = false;
+  bool origin_is_real_path_ = false;
   std::vector<std::string> subdirectories_;
   std::vector<LoadedObject> objects_;
   std::map<std::string, std::vector<DirectoryStatus>> directory_status_;
