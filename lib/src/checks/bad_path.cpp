@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -91,7 +91,9 @@ std::string display_path(const std::string& path) {
 
 bool is_elf_file(const std::string& path) {
   FileProbe probe = probe_file(path);
-  return probe.readable() && probe.head.compare(0, 4, "\x7f" "ELF") == 0;
+  return probe.readable() && probe.head.compare(0, 4,
+                                                "\x7f"
+                                                "ELF") == 0;
 }
 
 // "$ORIGIN" or "$ORIGIN/../lib": the RUNPATH entry that names `directory` from `requester`'s
@@ -181,8 +183,8 @@ std::optional<Finding> relative_to_elsewhere(const Context& context) {
                              host_directory);
   finding.fix.summary =
       "build the path from the host's own location (the directory of /proc/self/exe, or "
-      "dladdr of a host function), or dlopen(\"$ORIGIN/" + path +
-      "\"), which the loader expands to the host's directory";
+      "dladdr of a host function), or dlopen(\"$ORIGIN/" +
+      path + "\"), which the loader expands to the host's directory";
   return finding;
 }
 
@@ -292,11 +294,11 @@ Finding missing_dependency(const search::Tree& tree, int node,
 
   if (auto ancestor = runpath_of_ancestor_holding(tree, node, name)) {
     const auto& [owner, directory] = *ancestor;
-    Finding finding = bad_path_finding("path.runpath-not-inherited",
-                                       name + " (needed by " + requester + ") is in " +
-                                           display_path(directory) + ", on the RUNPATH of " +
-                                           display_path(owner) +
-                                           ", but a RUNPATH serves only its own object's requests");
+    Finding finding =
+        bad_path_finding("path.runpath-not-inherited",
+                         name + " (needed by " + requester + ") is in " + display_path(directory) +
+                             ", on the RUNPATH of " + display_path(owner) +
+                             ", but a RUNPATH serves only its own object's requests");
     finding.evidence.push_back("the loader: " + resolution.error);
     for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
     finding.evidence.push_back(display_path(directory + "/" + name) + " exists");
@@ -316,8 +318,7 @@ Finding missing_dependency(const search::Tree& tree, int node,
                                ", which has no RUNPATH naming its own directory");
     finding.fix.summary =
         "give " + base_of(requester) + " a RUNPATH of $ORIGIN (its own directory)";
-    finding.fix.commands.push_back(
-        set_runpath_command(requester_path, "$ORIGIN", has_runpath));
+    finding.fix.commands.push_back(set_runpath_command(requester_path, "$ORIGIN", has_runpath));
   } else {
     finding.fix.summary = "install the library that provides " + name +
                           ", or give the requester a RUNPATH naming its directory";
