@@ -26,17 +26,20 @@ int dlopen_flags(Mode mode) noexcept {
   return report;
 }
 
+// The structured error of a failed lookup, as cheap as it can be: the loader's message is the
+// summary, and nothing is read; Library::explain_lookup says why, on request.
 [[gnu::cold, gnu::noinline]] Report explain_failed_lookup(const char* name,
                                                           const char* loader_message) noexcept {
   Report report;
   report.loads = true;
-  Finding finding;
+  Finding& finding = report.findings.emplace_back();
   finding.family = Family::UnexportedSymbol;
   finding.code = "symbol.not-found";
-  finding.summary = std::string("dlsym found no symbol named ") + (name ? name : "(null)");
-  if (loader_message != nullptr) finding.evidence.emplace_back(loader_message);
-  finding.fix.summary = "check that the plugin exports the name (nm -D --defined-only)";
-  report.findings.push_back(std::move(finding));
+  finding.stops_load = false;
+  if (loader_message != nullptr)
+    finding.summary = loader_message;
+  else
+    finding.summary = std::string("undefined symbol: ") + (name != nullptr ? name : "(null)");
   return report;
 }
 }  // namespace

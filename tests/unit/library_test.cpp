@@ -45,18 +45,30 @@ TEST(LibraryOpen, ProgramIsDiagnosedAsAPie) {
   EXPECT_TRUE(has_code(library.report(), "mode.pie-executable"));
 }
 
-TEST(LibraryLookup, MissingSymbolCarriesDlerror) {
+TEST(LibraryLookup, MissingSymbolCarriesDlerrorAndNoDiagnosis) {
   Result<Library> library = Library::open("libm.so.6");
   ASSERT_TRUE(library.ok());
   Result<void*> missing = library->lookup_address("dldoctor_no_such_symbol");
   ASSERT_FALSE(missing.ok());
-  ASSERT_FALSE(missing.report().findings.empty());
+  ASSERT_EQ(missing.report().findings.size(), 1u);
   const Finding& finding = missing.report().findings.front();
   EXPECT_EQ(finding.family, Family::UnexportedSymbol);
-  ASSERT_FALSE(finding.evidence.empty());
-  EXPECT_NE(finding.evidence.front().find("undefined symbol: dldoctor_no_such_symbol"),
-            std::string::npos)
-      << finding.evidence.front();
+  EXPECT_EQ(finding.code, "symbol.not-found");
+  EXPECT_NE(finding.summary.find("undefined symbol: dldoctor_no_such_symbol"), std::string::npos)
+      << finding.summary;
+  EXPECT_TRUE(finding.evidence.empty()) << "the cheap failure reads no file";
+  EXPECT_TRUE(missing.report().loads) << "the library loaded; only the lookup failed";
+}
+
+TEST(LibraryLookup, ExplainLookupReadsTheLoadedFile) {
+  Result<Library> library = Library::open("libm.so.6");
+  ASSERT_TRUE(library.ok());
+  const Report report = library->explain_lookup("dldoctor_no_such_symbol");
+  EXPECT_NE(report.path.find("libm.so.6"), std::string::npos) << report.path;
+  ASSERT_EQ(report.findings.size(), 1u);
+  // Debian's libm is stripped: no .symtab, so hidden and absent cannot be told apart.
+  EXPECT_EQ(report.findings.front().code, "symbol.not-exported");
+  EXPECT_TRUE(library->explain_lookup("cos").findings.empty()) << "cos is exported";
 }
 
 TEST(LibraryHandle, MoveLeavesTheSourceEmpty) {

@@ -18,7 +18,9 @@
 #include <fstream>
 #include <functional>
 
+#include "checks/access_rules.hpp"
 #include "dldoctor/diagnose.hpp"
+#include "user.hpp"
 
 namespace fs = std::filesystem;
 
@@ -246,6 +248,27 @@ TEST_F(PermissionStage, TheCurrentProcessIsCheckedWithItsOwnCredentials) {
                         (dir_ / "private").string() +
                         " cannot be searched by nobody (uid 65534), so " + path +
                         " cannot be reached\nchmod o+x " + (dir_ / "private").string());
+}
+
+// The entry point the dependency stage calls for each library its search resolves.
+TEST_F(PermissionStage, ADependencyIsNamedWithTheObjectThatNeedsIt) {
+  const std::string path = library_copy("lib/libm.so.6", 0600);
+  REQUIRE_SYSTEM_LIBRARY(path);
+  const auto nobody = resolve_user("65534");
+  ASSERT_TRUE(std::holds_alternative<UserIdentity>(nobody));
+  const std::optional<Finding> finding =
+      check_access(path, std::get<UserIdentity>(nobody), "./plugin.so");
+  ASSERT_TRUE(finding.has_value());
+  EXPECT_EQ(finding->code, "permission.unreadable-file");
+  EXPECT_EQ(finding->summary, "libm.so.6 (needed by ./plugin.so) at " + path +
+                                  " cannot be opened for reading by nobody (uid 65534)");
+  EXPECT_TRUE(has_evidence(*finding, "treats EACCES like ENOENT"))
+      << "a searched library that cannot be opened is passed over, and the message says so";
+  ::chmod(path.c_str(), 0644);
+  EXPECT_FALSE(check_access(path, std::get<UserIdentity>(nobody), "./plugin.so").has_value());
+  EXPECT_FALSE(
+      check_access((dir_ / "absent.so").string(), std::get<UserIdentity>(nobody), "x").has_value())
+      << "a missing file is the search's matter, not a permission";
 }
 
 // ---- ACLs (acl(5)) ----

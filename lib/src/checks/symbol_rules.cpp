@@ -27,17 +27,24 @@ bool exportable(const elf::Symbol& symbol) {
          symbol.type != STT_FILE && symbol.type != STT_SECTION;
 }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
+// Levenshtein distance, or limit + 1 as soon as it must exceed limit (most names are far off).
+std::size_t edit_distance(const std::string& a, const std::string& b, std::size_t limit) {
+  const std::size_t length_gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (length_gap > limit) return limit + 1;
+  thread_local std::vector<std::size_t> row;
+  row.assign(b.size() + 1, 0);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     std::size_t diagonal = row[0];
     row[0] = i;
+    std::size_t best = row[0];
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t above = row[j];
       row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
       diagonal = above;
+      best = std::min(best, row[j]);
     }
+    if (best > limit) return limit + 1;
   }
   return row[b.size()];
 }
@@ -164,8 +171,8 @@ SymbolVerdict classify_symbol(const elf::Image& image, const std::string& name) 
     if (!exportable(symbol)) continue;
     const std::string plain =
         symbol.name.rfind("_Z", 0) == 0 ? function_name(demangle(symbol.name)) : symbol.name;
-    std::size_t score = edit_distance(name, plain);
-    if (lower(plain) == lower(name)) score = 0;
+    std::size_t score = edit_distance(name, plain, allowed);
+    if (score > 0 && plain.size() == name.size() && lower(plain) == lower(name)) score = 0;
     const bool prefix = plain.size() > 3 && name.size() > 3 &&
                         (plain.rfind(name, 0) == 0 || name.rfind(plain, 0) == 0);
     if (score <= allowed || prefix)
