@@ -2,7 +2,9 @@
 // dlsym it wraps. DESIGN.md promises a success costs what the raw call costs; these pairs measure
 // it (scripts/bench turns them into checked/raw ratios in docs/benchmarks.md).
 // And the explanation of a failure against the failure itself: a plugin whose dependency is on no
-// search path, its failing dlopen against search::resolve_tree and diagnose of the same plugin.
+// search path, its failing dlopen against search::resolve_tree and diagnose of the same plugin;
+// a lookup miss (Library::lookup against dlsym + dlerror of the same name), and the diagnosis of
+// that miss (Library::explain_lookup, which reads the file) against a fresh dlopen of the plugin.
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
 
@@ -22,6 +24,9 @@
 #ifndef DLDOCTOR_BENCH_MISSING_DEP
 #define DLDOCTOR_BENCH_MISSING_DEP ""
 #endif
+#ifndef DLDOCTOR_BENCH_SYMBOLS
+#define DLDOCTOR_BENCH_SYMBOLS ""
+#endif
 
 namespace {
 
@@ -38,6 +43,17 @@ std::string missing_dep_path = DLDOCTOR_BENCH_MISSING_DEP;
 constexpr std::string_view kGone = "libbench_gone.so";
 // How glibc's dlerror() starts for it (then ": No such file or directory").
 constexpr std::string_view kGoneError = "libbench_gone.so: cannot open shared object file";
+
+// The plugin of the lookup-miss and explain_lookup benchmarks (bench/gen_symbols.py): 300
+// exported extern "C" functions, dldoctor_bench_fn_000 to _299, and kHidden, left hidden by
+// -fvisibility=hidden. Compiled in like the others, overridden by a third positional argument.
+std::string symbols_path = DLDOCTOR_BENCH_SYMBOLS;
+// Defined in the plugin but not exported: dlsym misses it, explain_lookup says symbol.hidden.
+constexpr const char* kHidden = "dldoctor_bench_hidden";
+// Defined nowhere, a typo of an exported name: explain_lookup says symbol.not-found and offers
+// kTypoOf among the near names.
+constexpr const char* kTypo = "dldoctor_bench_fn_42";
+constexpr std::string_view kTypoOf = "dldoctor_bench_fn_042";
 
 // The flags Library::open uses for each mode, so that both sides of a pair ask the same thing.
 int raw_flags(dldoctor::Mode mode) {
@@ -56,29 +72,29 @@ std::string report_error(const char* what, const dldoctor::Report& report) {
   return message + "failed without a message";
 }
 
-bool resident() {
-  void* handle = ::dlopen(fixture_path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+bool resident(const std::string& path) {
+  void* handle = ::dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
   if (handle == nullptr) return false;
   ::dlclose(handle);
   return true;
 }
 
-// A fresh-load benchmark measures mapping the fixture anew each iteration. That holds only if
+// A fresh-load benchmark measures mapping a plugin anew each iteration. That holds only if
 // nothing holds it already and dlclose really unmaps it (no NODELETE, no unique symbols), so
 // check both before timing rather than silently measuring the reference-count path.
-bool require_fresh(benchmark::State& state) {
-  if (resident()) {
-    state.SkipWithError("the fixture is already loaded: this would not be a fresh load");
+bool require_fresh(benchmark::State& state, const std::string& path = fixture_path) {
+  if (resident(path)) {
+    state.SkipWithError((path + " is already loaded: this would not be a fresh load").c_str());
     return false;
   }
-  void* handle = ::dlopen(fixture_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     state.SkipWithError(loader_error("dlopen").c_str());
     return false;
   }
   ::dlclose(handle);
-  if (resident()) {
-    state.SkipWithError("dlclose did not unload the fixture: a load would not be fresh");
+  if (resident(path)) {
+    state.SkipWithError(("dlclose did not unload " + path + ": a load would not be fresh").c_str());
     return false;
   }
   return true;
@@ -87,7 +103,8 @@ bool require_fresh(benchmark::State& state) {
 // A raw handle held for a whole benchmark: the reference a host keeps on a loaded plugin.
 class Held {
  public:
-  Held() : handle_(::dlopen(fixture_path.c_str(), RTLD_NOW | RTLD_LOCAL)) {}
+  explicit Held(const std::string& path = fixture_path)
+      : handle_(::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {}
   Held(const Held&) = delete;
   Held& operator=(const Held&) = delete;
   ~Held() {
@@ -329,31 +346,202 @@ void BM_LookupChecked(benchmark::State& state) {
   }
 }
 
+// ---- A lookup that misses, and its diagnosis: the bench_symbols plugin, name kHidden. ----
+
+// nullopt when a dlsym of name on handle misses the way glibc words a miss, "PATH: undefined
+// symbol: NAME"; otherwise what happened instead. The raw and the checked side both start here.
+std::optional<std::string> miss_problem(void* handle, const char* name) {
+  ::dlerror();  // clear any earlier message
+  if (void* address = ::dlsym(handle, name); address != nullptr)
+    return std::string("dlsym found ") + name + ": there is no miss to time";
+  const char* message = ::dlerror();
+  if (message == nullptr) return std::string("dlsym returned NULL without a dlerror() message");
+  if (std::string_view(message).find(std::string("undefined symbol: ") + name) ==
+      std::string_view::npos)
+    return std::string("dlsym missed for another reason: ") + message;
+  return std::nullopt;
+}
+
+// Lookup miss, raw: dlsym of a name the plugin does not export, then dlerror, on one open handle:
+// what a host pays to learn that a symbol is missing, in the loader's one line. The baseline.
+void BM_LookupMissRaw(benchmark::State& state) {
+  const Held held(symbols_path);
+  if (held.get() == nullptr) {
+    state.SkipWithError(loader_error("dlopen").c_str());
+    return;
+  }
+  if (const std::optional<std::string> problem = miss_problem(held.get(), kHidden)) {
+    state.SkipWithError(problem->c_str());
+    return;
+  }
+  for (auto _ : state) {
+    void* address = ::dlsym(held.get(), kHidden);
+    const char* message = ::dlerror();
+    if (address != nullptr || message == nullptr) {
+      state.SkipWithError("dlsym of the hidden name did not fail");
+      break;
+    }
+    benchmark::DoNotOptimize(message);
+  }
+}
+
+// nullopt when a failed lookup's report is the cheap one: a single symbol.not-found finding whose
+// evidence is dlerror()'s "undefined symbol: NAME" (no file read: that is explain_lookup's job).
+std::optional<std::string> miss_report_problem(const dldoctor::Report& report, const char* name) {
+  if (report.findings.size() != 1)
+    return "the lookup miss reported " + std::to_string(report.findings.size()) +
+           " findings, not 1";
+  const dldoctor::Finding& finding = report.findings.front();
+  if (finding.code != "symbol.not-found")
+    return "the lookup miss reported " + finding.code + ", not symbol.not-found";
+  const std::string undefined = std::string("undefined symbol: ") + name;
+  const bool quoted = std::any_of(
+      finding.evidence.begin(), finding.evidence.end(),
+      [&](const std::string& line) { return line.find(undefined) != std::string::npos; });
+  if (!quoted) return "the lookup miss does not carry dlerror()'s \"" + undefined + "\"";
+  return std::nullopt;
+}
+
+// Lookup miss, checked: Library::lookup<int(int)> of the same name on the plugin held by a
+// Library: the dlsym, then dlerror() and the structured error (a Report with one finding) it
+// returns, destroyed each iteration as a caller that only checks ok() would. Target: at most
+// 1.10x BM_LookupMiss/raw.
+void BM_LookupMissChecked(benchmark::State& state) {
+  dldoctor::Result<dldoctor::Library> library =
+      dldoctor::Library::open(symbols_path, dldoctor::Mode::Now);
+  if (!library.ok()) {
+    state.SkipWithError(report_error("Library::open", library.report()).c_str());
+    return;
+  }
+  const dldoctor::Library& held = library.value();
+  if (const std::optional<std::string> problem = miss_problem(held.native_handle(), kHidden)) {
+    state.SkipWithError(problem->c_str());
+    return;
+  }
+  {
+    const dldoctor::Result<int (*)(int)> miss = held.lookup<int(int)>(kHidden);
+    if (miss.ok()) {
+      state.SkipWithError("Library::lookup found the hidden name");
+      return;
+    }
+    if (const std::optional<std::string> problem = miss_report_problem(miss.report(), kHidden)) {
+      state.SkipWithError(problem->c_str());
+      return;
+    }
+  }
+  for (auto _ : state) {
+    dldoctor::Result<int (*)(int)> function = held.lookup<int(int)>(kHidden);
+    if (function.ok()) {
+      state.SkipWithError("Library::lookup found the hidden name");
+      break;
+    }
+    benchmark::DoNotOptimize(function.report().findings.data());
+  }
+}
+
+// Explain baseline, raw: a fresh dlopen + dlclose (RTLD_NOW) of the bench_symbols plugin, what
+// the explanation of a miss in it is measured against.
+void BM_ExplainLookupRaw(benchmark::State& state) {
+  if (!require_fresh(state, symbols_path)) return;
+  const char* path = symbols_path.c_str();
+  const int flags = raw_flags(dldoctor::Mode::Now);
+  for (auto _ : state) {
+    void* handle = ::dlopen(path, flags);
+    if (handle == nullptr) {
+      state.SkipWithError(loader_error("dlopen").c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(handle);
+    ::dlclose(handle);
+  }
+}
+
+// What explain_lookup must say for a name: the code, and a piece of evidence that shows it read
+// the file rather than guessed (the .symtab entry, or a near name from .dynsym).
+struct ExplainCase {
+  const char* name;
+  std::string_view code;
+  std::string_view evidence;
+};
+
+std::optional<std::string> explain_problem(const dldoctor::Report& report,
+                                           const ExplainCase& expected) {
+  if (report.findings.size() != 1)
+    return "explain_lookup reported " + std::to_string(report.findings.size()) + " findings, not 1";
+  const dldoctor::Finding& finding = report.findings.front();
+  if (finding.code != expected.code)
+    return "explain_lookup reported " + finding.code + ", not " + std::string(expected.code) +
+           ": " + finding.summary;
+  const bool shown = std::any_of(
+      finding.evidence.begin(), finding.evidence.end(),
+      [&](const std::string& line) { return line.find(expected.evidence) != std::string::npos; });
+  if (!shown)
+    return "explain_lookup's " + finding.code + " evidence does not mention " +
+           std::string(expected.evidence);
+  return std::nullopt;
+}
+
+// Explain a miss: Library::explain_lookup of a name the held plugin does not export. It reads
+// the loaded file (ELF headers, .dynsym, .symtab, version sections; for a hidden name also the
+// DWARF producers, looking for -fvisibility=hidden) and builds the finding. Target: at most 0.5x
+// BM_ExplainLookup/raw, a fresh load of the same plugin.
+void BM_ExplainLookup(benchmark::State& state, ExplainCase expected) {
+  dldoctor::Result<dldoctor::Library> library =
+      dldoctor::Library::open(symbols_path, dldoctor::Mode::Now);
+  if (!library.ok()) {
+    state.SkipWithError(report_error("Library::open", library.report()).c_str());
+    return;
+  }
+  const dldoctor::Library& held = library.value();
+  if (const std::optional<std::string> problem =
+          miss_problem(held.native_handle(), expected.name)) {
+    state.SkipWithError(problem->c_str());
+    return;
+  }
+  if (const std::optional<std::string> problem =
+          explain_problem(held.explain_lookup(expected.name), expected)) {
+    state.SkipWithError(problem->c_str());
+    return;
+  }
+  for (auto _ : state) {
+    const dldoctor::Report report = held.explain_lookup(expected.name);
+    if (report.findings.empty()) {
+      state.SkipWithError("explain_lookup reported no finding");
+      break;
+    }
+    benchmark::DoNotOptimize(report.findings.data());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  // What Initialize leaves is ours: at most the fixture path and the missing-dependency plugin.
+  // What Initialize leaves is ours: at most the fixture path, the missing-dependency plugin and
+  // the symbols plugin.
   const bool options_left =
       std::any_of(argv + 1, argv + argc, [](const char* arg) { return arg[0] == '-'; });
-  if (argc > 3 || options_left) {
+  if (argc > 4 || options_left) {
     std::fprintf(stderr,
-                 "usage: %s [--benchmark_...] [FIXTURE.so [MISSING_DEP.so]]\n"
+                 "usage: %s [--benchmark_...] [FIXTURE.so [MISSING_DEP.so [SYMBOLS.so]]]\n"
                  "unrecognized argument: %s\n",
                  argv[0], argv[argc - 1]);
     return 2;
   }
   if (argc >= 2) fixture_path = argv[1];
-  if (argc == 3) missing_dep_path = argv[2];
-  if (fixture_path.empty() || missing_dep_path.empty()) {
-    std::fprintf(stderr, "%s: no plugin path (pass bench_fixture and bench_missing_dep)\n",
+  if (argc >= 3) missing_dep_path = argv[2];
+  if (argc == 4) symbols_path = argv[3];
+  if (fixture_path.empty() || missing_dep_path.empty() || symbols_path.empty()) {
+    std::fprintf(stderr,
+                 "%s: no plugin path (pass bench_fixture, bench_missing_dep and bench_symbols)\n",
                  argv[0]);
     return 2;
   }
 
   // Pairs are registered side by side; scripts/bench (bench/ratios.py) pairs each measured side
-  // (checked, resolve_tree, diagnose) with raw by name, so keep that component and the rest of
-  // the name in step.
+  // (checked, resolve_tree, diagnose, explain_lookup) with raw by name, so keep that component
+  // and the rest of the name in step. A measured name with more components than its raw one
+  // (BM_ExplainLookup/explain_lookup/hidden) is measured against the shorter raw name.
   using dldoctor::Mode;
   benchmark::RegisterBenchmark("BM_Open/raw/now", BM_OpenRaw, Mode::Now);
   benchmark::RegisterBenchmark("BM_Open/checked/now", BM_OpenChecked, Mode::Now);
@@ -366,6 +554,13 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_FailedOpen/raw", BM_FailedOpenRaw);
   benchmark::RegisterBenchmark("BM_FailedOpen/resolve_tree", BM_FailedOpenTree);
   benchmark::RegisterBenchmark("BM_FailedOpen/diagnose", BM_FailedOpenDiagnose);
+  benchmark::RegisterBenchmark("BM_LookupMiss/raw", BM_LookupMissRaw);
+  benchmark::RegisterBenchmark("BM_LookupMiss/checked", BM_LookupMissChecked);
+  benchmark::RegisterBenchmark("BM_ExplainLookup/raw", BM_ExplainLookupRaw);
+  benchmark::RegisterBenchmark("BM_ExplainLookup/explain_lookup/hidden", BM_ExplainLookup,
+                               ExplainCase{kHidden, "symbol.hidden", ".symtab: "});
+  benchmark::RegisterBenchmark("BM_ExplainLookup/explain_lookup/absent", BM_ExplainLookup,
+                               ExplainCase{kTypo, "symbol.not-found", kTypoOf});
 
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
