@@ -298,21 +298,26 @@ class Process {
 
   // ---- Objects ----
 
+  // The loader itself is loaded before anything (rtld's own link map): its path, its SONAME and
+  // its file identity, read once per process (it is the system's, not the inspected code).
   void add_interpreter() {
-    LoadedObject rtld;
-    rtld.name = interpreter_path();
-    if (rtld.name.empty()) return;
-    const Candidate candidate = open_verify(rtld.name);
-    if (candidate.outcome != Outcome::Found) return;
-    rtld.names.push_back(rtld.name);
-    if (candidate.image->dynamic.soname) {
-      rtld.soname = candidate.image->dynamic.soname;
-      rtld.names.push_back(*rtld.soname);
-    }
-    rtld.device = candidate.device;
-    rtld.inode = candidate.inode;
-    rtld.has_file_id = true;
-    objects_.push_back(std::move(rtld));
+    static const std::optional<LoadedObject> interpreter = [this]() -> std::optional<LoadedObject> {
+      LoadedObject rtld;
+      rtld.name = interpreter_path();
+      if (rtld.name.empty()) return std::nullopt;
+      const Candidate candidate = open_verify(rtld.name);
+      if (candidate.outcome != Outcome::Found) return std::nullopt;
+      rtld.names.push_back(rtld.name);
+      if (candidate.image->dynamic.soname) {
+        rtld.soname = candidate.image->dynamic.soname;
+        rtld.names.push_back(*rtld.soname);
+      }
+      rtld.device = candidate.device;
+      rtld.inode = candidate.inode;
+      rtld.has_file_id = true;
+      return rtld;
+    }();
+    if (interpreter) objects_.push_back(*interpreter);
   }
 
   int add_object(const std::string& requested, const std::string& path, const Candidate& found,
