@@ -18,6 +18,7 @@
 #include <memory>
 #include <set>
 
+#include "checks/access_rules.hpp"
 #include "checks/stage.hpp"
 #include "dldoctor/render.hpp"
 #include "dldoctor/search.hpp"
@@ -545,6 +546,22 @@ StageVerdict check_path(Context& context) {
   }
 }
 
+// The missing-permission family's rules for one library the search resolved (or refused with
+// EACCES): the loader opens it as the plugin, for the same user.
+std::optional<Finding> dependency_access(const Context& context, const std::string& path,
+                                         const search::Resolution& resolution, search::Rule rule,
+                                         const std::string& rule_owner) {
+  const UserIdentity user = context.user ? *context.user : current_user();
+  std::optional<Finding> finding = check_access(display_path(path), user, resolution.needed_by);
+  if (!finding) return finding;
+  std::string how = std::string(search::to_string(rule));
+  if (!rule_owner.empty()) how += " of " + base_of(rule_owner);
+  finding->evidence.insert(finding->evidence.begin(),
+                           "DT_NEEDED " + resolution.name + " of " + resolution.needed_by +
+                               ": found in " + display_path(parent_of(path)) + " by [" + how + "]");
+  return finding;
+}
+
 StageVerdict check_dependencies(Context& context) {
   if (!context.image) return StageVerdict::Continue;
   if (auto warning = insecure_runpath(context.file, *context.image))
@@ -558,9 +575,27 @@ StageVerdict check_dependencies(Context& context) {
     if (context.request.host && !is_descendant(tree, static_cast<int>(i))) continue;
     const search::Resolution& resolution = tree.trace[static_cast<std::size_t>(node.resolution)];
     if (!node.path) {
-      context.findings.push_back(missing_dependency(tree, static_cast<int>(i), resolution));
+      // A candidate the search could not open (EACCES) explains the "not found" better.
+      std::optional<Finding> refused;
+      for (const search::SearchStep& step : resolution.steps)
+        if (!refused && step.outcome == search::Outcome::PermissionDenied)
+          refused = dependency_access(context, step.path, resolution, step.rule, step.rule_owner);
+      context.findings.push_back(refused
+                                     ? std::move(*refused)
+                                     : missing_dependency(tree, static_cast<int>(i), resolution));
       blocked = true;
-    } else if (auto shadow = shadowed(resolution)) {
+      continue;
+    }
+    if (node.repeated) continue;
+    if (auto access =
+            dependency_access(context, *node.path, resolution, node.rule, node.rule_owner)) {
+      blocked |= access->severity == Severity::Error;
+      context.findings.push_back(std::move(*access));
+      continue;
+    }
+    if (auto writable = check_writable_by_others(*node.path, resolution.needed_by))
+      context.findings.push_back(std::move(*writable));
+    if (auto shadow = shadowed(resolution)) {
       blocked |= shadow->severity == Severity::Error;
       context.findings.push_back(std::move(*shadow));
     }

@@ -354,81 +354,6 @@ UserIdentity user_for(const Context& context, std::string& error) {
   return std::get<UserIdentity>(std::move(resolved));
 }
 
-// ---- Dependencies: an interim resolution ----
-
-// INTERIM, for the bad-path family's dependency stage and search model (lib/src/search/) to
-// replace: resolves the plugin's DT_NEEDED names ONLY against the plugin's own DT_RUNPATH (or
-// DT_RPATH when it has no RUNPATH), $ORIGIN expanded, and checks every library found there with
-// check_access and check_writable_by_others. The real search also tries LD_LIBRARY_PATH,
-// ld.so.cache and the default directories, and the RPATHs of the objects that loaded this one;
-// until it exists, a dependency found only there is not checked here.
-void check_dependencies_on_own_runpath(Context& context, const std::string& plugin,
-                                       const UserIdentity& user) {
-  struct stat status;
-  if (::stat(plugin.c_str(), &status) != 0 || !S_ISREG(status.st_mode)) return;
-  const elf::ReadOutcome outcome = elf::read_image(plugin);
-  const auto* image = std::get_if<elf::Image>(&outcome);
-  if (image == nullptr || image->identity.elf_class != elf::host_class() ||
-      image->identity.machine != elf::host_machine() || image->identity.type != ET_DYN)
-    return;  // the loader stops before the dependencies; the identity stage says why
-  const bool runpath = image->dynamic.runpath.has_value();
-  const std::optional<std::string>& list = runpath ? image->dynamic.runpath : image->dynamic.rpath;
-  if (!list) return;
-  // glibc _dl_new_object: $ORIGIN is the directory of the name the object was opened by, made
-  // absolute with the current directory; symbolic links are not resolved.
-  const std::size_t slash = plugin.rfind('/');
-  std::string origin = slash == std::string::npos ? "" : slash == 0 ? "/" : plugin.substr(0, slash);
-  if (origin.empty() || origin[0] != '/') {
-    std::error_code error;
-    const std::string cwd = std::filesystem::current_path(error).string();
-    if (error) return;
-    origin = origin.empty() ? cwd : cwd + "/" + origin;
-  }
-  // "./p.so" gives "/dir/.": the same directory, shown without the dot.
-  for (std::size_t dot = origin.find("/./"); dot != std::string::npos; dot = origin.find("/./"))
-    origin.erase(dot, 2);
-  if (origin.size() > 2 && origin.ends_with("/.")) origin.resize(origin.size() - 2);
-  std::vector<std::string> directories;
-  std::size_t start = 0;
-  while (start <= list->size()) {
-    const std::size_t colon = list->find(':', start);
-    std::string entry =
-        list->substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    for (const std::string token : {"${ORIGIN}", "$ORIGIN"}) {
-      for (std::size_t at = entry.find(token); at != std::string::npos; at = entry.find(token))
-        entry.replace(at, token.size(), origin);
-    }
-    if (!entry.empty() && entry.find('$') == std::string::npos) directories.push_back(entry);
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  const std::string how = runpath ? "RUNPATH " : "RPATH ";
-  for (const std::string& needed : image->dynamic.needed) {
-    if (needed.find('/') != std::string::npos) continue;
-    std::optional<Finding> refused;
-    for (const std::string& directory : directories) {
-      const std::string candidate = directory + "/" + needed;
-      struct stat candidate_status;
-      if (::stat(candidate.c_str(), &candidate_status) != 0 && errno != EACCES) continue;
-      std::optional<Finding> finding = check_access(candidate, user, plugin);
-      if (finding) {
-        finding->evidence.insert(finding->evidence.begin(), "DT_NEEDED " + needed + " of " +
-                                                                plugin + ": found in " + directory +
-                                                                " through its " + how + *list);
-      }
-      if (finding && finding->code != "permission.noexec-mount") {
-        if (!refused) refused = std::move(finding);
-        continue;  // open_path passes over it: a later directory may hold a readable copy
-      }
-      if (finding) context.findings.push_back(std::move(*finding));
-      if (std::optional<Finding> warning = check_writable_by_others(candidate, plugin))
-        context.findings.push_back(std::move(*warning));
-      refused.reset();
-      break;
-    }
-    if (refused) context.findings.push_back(std::move(*refused));
-  }
-}
 }  // namespace
 
 std::optional<Finding> check_access(const std::string& path, const UserIdentity& user,
@@ -552,7 +477,7 @@ StageVerdict check_permissions(Context& context) {
   }
   if (std::optional<Finding> warning = check_writable_by_others(path, ""))
     context.findings.push_back(std::move(*warning));
-  check_dependencies_on_own_runpath(context, path, user);
+  context.user = user;  // the dependency stage checks every library it resolves for this user
   return StageVerdict::Continue;
 }
 

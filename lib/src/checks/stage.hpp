@@ -11,6 +11,7 @@
 #include "dldoctor/report.hpp"
 #include "dldoctor/search.hpp"
 #include "file_probe.hpp"
+#include "user.hpp"
 
 namespace dldoctor {
 
@@ -22,6 +23,7 @@ struct Context {
   FileProbe probe;                  // filled by the path stage
   std::optional<elf::Image> image;  // filled by the identity stage when the file is ELF
   std::optional<search::Tree> tree;  // filled by the dependency stage: the modelled process
+  std::optional<UserIdentity> user;  // filled by the permission stage: who loads the plugin
   std::vector<Finding> findings;
 };
 

@@ -104,7 +104,8 @@ std::string describe_symbol(const elf::Symbol& symbol) {
   return text;
 }
 
-SymbolVerdict classify_symbol(const elf::Image& image, const std::string& name) {
+SymbolVerdict classify_symbol(const elf::Image& image, const std::string& name,
+                              bool hidden_by_default) {
   SymbolVerdict verdict;
   if (const elf::Symbol* exported = find_exported(image, name)) {
     verdict.kind = SymbolVerdict::Kind::Exported;
@@ -126,7 +127,8 @@ SymbolVerdict classify_symbol(const elf::Image& image, const std::string& name) 
       if (symbol.binding == STB_LOCAL && !symbol.file.empty() && symbol.visibility == STV_DEFAULT) {
         verdict.kind = SymbolVerdict::Kind::Static;
         verdict.code = "symbol.static";
-      } else if (!image.version_definitions.empty() && symbol.visibility == STV_DEFAULT) {
+      } else if (!image.version_definitions.empty() && symbol.visibility == STV_DEFAULT &&
+                 !hidden_by_default) {
         verdict.kind = SymbolVerdict::Kind::VersionScriptLocal;
         verdict.code = "symbol.version-script-local";
         for (const std::string& node : image.version_definitions)
@@ -186,6 +188,16 @@ SymbolVerdict classify_symbol(const elf::Image& image, const std::string& name) 
 // The finding for a name dlsym cannot find in this file: why, with the entries that show it.
 Finding lookup_failure(const std::string& path, const elf::Image& image, const std::string& name) {
   SymbolVerdict verdict = classify_symbol(image, name);
+  // Made local by the link: the debug information's compiler flags (read only now, they cost a
+  // DWARF scan) say whether -fvisibility=hidden did it.
+  std::vector<std::string> hidden_units;
+  if (verdict.kind == SymbolVerdict::Kind::Hidden ||
+      verdict.kind == SymbolVerdict::Kind::VersionScriptLocal) {
+    for (const elf::CompileUnit& unit : elf::compile_units(path))
+      if (unit.producer.find("-fvisibility=hidden") != std::string::npos)
+        hidden_units.push_back(unit.source + ": " + unit.producer);
+    if (!hidden_units.empty()) verdict = classify_symbol(image, name, true);
+  }
   Finding finding;
   finding.family = Family::UnexportedSymbol;
   finding.code = verdict.code;
@@ -195,19 +207,17 @@ Finding lookup_failure(const std::string& path, const elf::Image& image, const s
     case SymbolVerdict::Kind::Static:
       finding.summary = name + " is static in " + file + ": it never leaves its source file";
       finding.evidence.push_back(".symtab: " + describe_symbol(*verdict.symbol) +
-                                 " (local binding, after FILE " + verdict.symbol->file + ")");
+                                 ", local, listed after FILE " + verdict.symbol->file);
       finding.evidence.push_back(".dynsym: no " + name);
       finding.fix.summary =
           "remove `static` and export it: extern \"C\" "
           "__attribute__((visibility(\"default\"))) on its definition";
       break;
     case SymbolVerdict::Kind::Hidden:
-      for (const elf::CompileUnit& unit : elf::compile_units(path))
-        if (unit.producer.find("-fvisibility=hidden") != std::string::npos)
-          verdict.producers.push_back(unit.source + ": " + unit.producer);
+      verdict.producers = hidden_units;
       finding.summary = name + " is defined in " + file + " but hidden: not in .dynsym";
       finding.evidence.push_back(".symtab: " + describe_symbol(*verdict.symbol) +
-                                 " (made local by the link: hidden visibility)");
+                                 ", made LOCAL by the link (ld turns hidden symbols local)");
       finding.evidence.push_back(".dynsym: no " + name);
       for (const std::string& producer : verdict.producers)
         finding.evidence.push_back("compiled with -fvisibility=hidden: " + producer);
@@ -219,7 +229,7 @@ Finding lookup_failure(const std::string& path, const elf::Image& image, const s
       finding.summary =
           name + " is defined in " + file + " but a version script's local: makes it local";
       finding.evidence.push_back(".symtab: " + describe_symbol(*verdict.symbol) +
-                                 " (made local by the link)");
+                                 ", made LOCAL by the link");
       finding.evidence.push_back("version nodes defined by the version script: " +
                                  verdict.version_nodes);
       finding.evidence.push_back(".dynsym: no " + name);
@@ -231,9 +241,14 @@ Finding lookup_failure(const std::string& path, const elf::Image& image, const s
                         " (" + verdict.demangled + ")";
       finding.evidence.push_back(".dynsym: " + describe_symbol(*verdict.symbol));
       finding.evidence.push_back("c++filt " + verdict.symbol->name + ": " + verdict.demangled);
-      finding.fix.summary = "declare it extern \"C\" to export it as " + name +
-                            ", or look it up by its mangled name: dlsym(handle, \"" +
-                            verdict.symbol->name + "\")";
+      // extern "C" cannot give a qualified name (ns::f) a plain symbol: then only the mangled
+      // name can be looked up.
+      finding.fix.summary =
+          name.find("::") != std::string::npos
+              ? "look it up by its mangled name: dlsym(handle, \"" + verdict.symbol->name + "\")"
+              : "declare it extern \"C\" to export it as " + name +
+                    ", or look it up by its mangled name: dlsym(handle, \"" + verdict.symbol->name +
+                    "\")";
       finding.fix.commands.push_back("nm -D --defined-only " + shell_quote(path) + " | grep " +
                                      shell_quote(verdict.symbol->name));
       break;

@@ -34,7 +34,11 @@ struct SymbolVerdict {
 };
 
 // Why name is or is not exported by this one file. image must be read with ReadParts::Everything.
-SymbolVerdict classify_symbol(const elf::Image& image, const std::string& name);
+// hidden_by_default: the file was compiled with -fvisibility=hidden (DW_AT_producer says so). GNU
+// ld resets the visibility of what it makes local, so this, and the version nodes a version
+// script leaves, are what tell hidden visibility from a version script's local: apart.
+SymbolVerdict classify_symbol(const elf::Image& image, const std::string& name,
+                              bool hidden_by_default = false);
 
 // "FUNC GLOBAL DEFAULT hello (section .text, 11 bytes)", as readelf -s spells the fields.
 std::string describe_symbol(const elf::Symbol& symbol);

@@ -171,6 +171,10 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
     finding = symbol_finding("symbol.undefined",
                              file + " needs " + name + ", which no object in its scope defines");
     finding.evidence.push_back(file + " .dynsym: " + describe_symbol(symbol));
+    if (!context.request.host)
+      finding.evidence.push_back("if the host program defines " + name +
+                                 ", check again with --host HOST: a host's functions serve "
+                                 "plugins only when it exports them (-rdynamic)");
     finding.fix.summary =
         "link the library that defines " + name + " into " + file + " (-l...), or define it";
     finding.fix.commands.push_back("nm -D --undefined-only " + shell_quote(requester.path));
@@ -179,7 +183,8 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
     // Whatever the reason, under RTLD_LAZY the failure moves from dlopen to the first call.
     finding.code = "symbol.lazy-binding-exit";
     finding.summary = "with RTLD_LAZY " + file + " loads, and its first call of " + name +
-                      " kills the host: " + finding.summary;
+                      " kills the host: no object in its scope defines " + name;
+    finding.stops_load = false;  // dlopen succeeds; the process dies later
     finding.evidence.push_back(name +
                                " is called through the PLT (.rela.plt JUMP_SLOT): bound "
                                "at its first call, when the loader prints 'symbol lookup error: "

@@ -33,7 +33,7 @@ std::string render_text(const Report& report, TextStyle style) {
   else if (!report.loads)
     verdict = paint.red("would not load");
   else if (report.has_errors())
-    verdict = paint.yellow("would load") + ", " + paint.red("but a lookup fails");
+    verdict = paint.yellow("would load") + ", " + paint.red("then fails (below)");
   else
     verdict = paint.green("would load");
   out += paint.bold(report.path) + ": " + verdict + "\n";
