@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Walks every case: the real loader's message for the broken variant, dldoctor's finding and
 fix, and the fixed variant loading. Each step is checked against the case's manifest, so the
-demo says "reproduced", "diagnosed" and "fixed" only when they really happened.
+demo says "reproduced", "diagnosed" and "fixed" only when they really happened. It runs the cases
+as their tests do (tests/cases/case_runner.cpp): the host each names, in its directory and
+environment, as the unprivileged user a permission case names (when run as root), and inside a
+private noexec mount where a case needs one.
 
 Usage: demo.py [--build-dir BUILD] [FAMILY_OR_CASE...]   (e.g. wrong-build-mode, or
 wrong-build-mode/executable); the exit status is non-zero when a case did not behave.
@@ -13,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -24,57 +28,143 @@ def paint(code: str, text: str) -> str:
     return f"\033[{code}m{text}\033[0m" if COLOUR else text
 
 
-def case_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "LD_PRELOAD")}
-    env.update({"LC_ALL": "C", "NO_COLOR": "1"})
-    return env
+class Case:
+    def __init__(self, manifest_path: Path, build: Path):
+        self.manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        self.id = self.manifest["id"]
+        self.host = self.manifest["host"]
+        self.dir = build / "cases" / self.id
+        self.try_load = build / "cases" / "try_load"
+        self.dldoctor = str(build / "lib" / "dldoctor")
+        self.staged = None
+        uid = self.host.get("uid")
+        self.user = (uid, self.host.get("gid", uid)) if uid is not None and os.geteuid() == 0 \
+            else None
+        if self.user:
+            # The unprivileged user must reach the files: a copy, modes and all, in a 0755 dir.
+            self.staged = Path(tempfile.mkdtemp(prefix="dldoctor-demo-"))
+            os.chmod(self.staged, 0o755)
+            shutil.copytree(self.dir, self.staged / "case", symlinks=True)
+            os.chmod(self.staged / "case", 0o755)
+            shutil.copy2(self.try_load, self.staged / "try_load")
+            self.dir = self.staged / "case"
+            self.try_load = self.staged / "try_load"
+
+    def close(self):
+        if self.staged:
+            shutil.rmtree(self.staged, ignore_errors=True)
+
+    def env(self, variant):
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "LD_PRELOAD")}
+        env.update({"LC_ALL": "C", "NO_COLOR": "1"})
+        extra = variant.get("env", self.host.get("env", {})) if variant else self.host.get("env", {})
+        for name, value in extra.items():
+            env[name] = value.replace("{dir}", str(self.dir))
+        return env
+
+    def cwd(self):
+        return self.dir / self.host.get("cwd", ".")
+
+    def program(self, variant):
+        if variant and "host_exe" in variant:
+            return str(self.dir / variant["host_exe"])
+        return str(self.dir / self.host["exe"]) if "exe" in self.host else str(self.try_load)
+
+    def symbol(self, variant):
+        return (variant or {}).get("symbol", self.host.get("symbol", "dldoctor_case_answer"))
+
+    def host_argv(self, variant):
+        return ([self.program(variant)] + list((variant or {}).get("host_args", [])) +
+                [variant["path"], self.symbol(variant), self.host.get("mode", "now")])
+
+    def check_argv(self, variant, path=None):
+        argv = [self.dldoctor, "check", "--json", path or variant.get("check_path", variant["path"]),
+                "--mode", self.host.get("mode", "now")]
+        if self.host.get("dldoctor_host"):
+            argv += ["--host", self.program(variant)]
+        if self.host.get("check_symbol"):
+            argv += ["--symbol", self.symbol(variant)]
+        if self.user:
+            argv += ["--user", str(self.user[0])]
+        return argv
+
+    def in_noexec(self, variant, argv, as_host):
+        mount = variant["noexec_mount"]
+        wrapped = [str(self.dir / mount["helper"])]
+        for name in mount.get("copy", []):
+            wrapped += ["--copy", str(self.dir / name)]
+        for directory in mount.get("exec_tmpfs", []):
+            wrapped += ["--exec-tmpfs", directory]
+        if as_host and self.user:
+            wrapped += ["--as", f"{self.user[0]}:{self.user[1]}"]
+        return wrapped + [str(self.dir / mount["at"]), "--"] + argv
+
+    def run(self, argv, variant, as_host):
+        def drop():
+            os.setgroups([])
+            os.setgid(self.user[1])
+            os.setuid(self.user[0])
+        if variant and "noexec_mount" in variant:
+            argv = self.in_noexec(variant, argv, as_host)
+            as_host = False  # the helper drops, after mounting
+        return subprocess.run(argv, cwd=self.cwd(), env=self.env(variant), capture_output=True,
+                              text=True, timeout=60, check=False,
+                              preexec_fn=drop if as_host and self.user else None)
 
 
-def run(argv, cwd):
-    return subprocess.run(argv, cwd=cwd, env=case_env(), capture_output=True, text=True,
-                          timeout=60, check=False)
+def loader_outcome(variant, result):
+    """What the loader did, in one line, and whether it is what the case says."""
+    first = (result.stdout.splitlines() or [""])[0]
+    fails_at = variant.get("fails_at", "dlopen")
+    if variant.get("loads") or variant.get("no_finding"):
+        ok = result.returncode == 0 and f"() = {variant.get('value', 42)}" in result.stdout
+        return "loads (" + first.split("; ")[-1] + ")" if ok else first, ok
+    if result.returncode == 77:
+        return "skipped: " + (result.stdout + result.stderr).strip(), None
+    if fails_at == "call":
+        message = (result.stderr.splitlines() or [""])[0]
+        ok = result.returncode == variant.get("exit_status", 127) and \
+            re.search(variant["message"], message) is not None
+        return f"{message} (exit status {result.returncode})", ok
+    prefix = "dlsym failed: " if fails_at == "dlsym" else "dlopen failed: "
+    message = first.removeprefix(prefix)
+    ok = result.returncode == (2 if fails_at == "dlsym" else 1) and \
+        re.search(variant["message"], message) is not None
+    return message, ok
 
 
-def walk_case(manifest_path: Path, build: Path, index: int, total: int) -> dict:
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    case_id = manifest["id"]
-    case_dir = build / "cases" / case_id
-    try_load = str(build / "cases" / "try_load")
-    dldoctor = str(build / "lib" / "dldoctor")
-    symbol = manifest["host"].get("symbol", "dldoctor_case_answer")
-    mode = manifest["host"].get("mode", "now")
+def walk_case(case: Case, index: int, total: int) -> dict:
     width = shutil.get_terminal_size((100, 20)).columns
     wrap = lambda text, indent: textwrap.fill(text, width=max(60, width - 2),
                                               subsequent_indent=" " * indent,
                                               break_on_hyphens=False, break_long_words=False)
-
-    print(paint("1", f"[{index:2}/{total}] {case_id}") + f"  {manifest['summary']}")
-    outcome = {"id": case_id, "reproduced": True, "diagnosed": True, "fixed": False,
-               "messages": [], "codes": []}
+    manifest = case.manifest
+    print(paint("1", f"[{index:2}/{total}] {case.id}") + f"  {manifest['summary']}")
+    outcome = {"id": case.id, "reproduced": True, "diagnosed": True, "fixed": False,
+               "messages": [], "codes": [], "skipped": False}
     for variant in manifest["broken"]:
         path = variant["path"]
-        if not (case_dir / path).exists():
-            print(f"  broken  {path}: not built on this machine (needs clang and lld)")
-            outcome["reproduced"] = outcome["diagnosed"] = False
+        message, ok = loader_outcome(variant, case.run(case.host_argv(variant), variant, True))
+        print(f"  broken  {path}")
+        if ok is None:
+            print(wrap(f"    {message}", 14))
+            outcome["skipped"] = True
             continue
-        loaded = run([try_load, path, symbol, mode], case_dir)
-        first = (loaded.stdout.splitlines() or [""])[0]
-        if variant.get("loads"):
-            message = "loads (" + first.split("; ")[-1] + ")" if loaded.returncode == 0 else first
-            ok = loaded.returncode == 0
-        else:
-            message = first.removeprefix("dlopen failed: ")
-            ok = loaded.returncode == 1 and re.search(variant["message"], message) is not None
         outcome["reproduced"] &= ok
         outcome["messages"].append(message)
-        print(f"  broken  {path}")
         print(wrap(f"    loader    {message}", 14) + ("" if ok else paint("31", "  (unexpected)")))
 
-        checked = run([dldoctor, "check", "--json", path], case_dir)
+        checked = case.run(case.check_argv(variant), variant, False)
         try:
             report = json.loads(checked.stdout)
         except json.JSONDecodeError:
             report = {"findings": []}
+        if variant.get("no_finding"):
+            errors = [f for f in report["findings"] if f["severity"] == "error"]
+            outcome["diagnosed"] &= not errors
+            outcome["codes"].append("no error")
+            print(f"    dldoctor  {'no error: it loads' if not errors else errors[0]['code']}")
+            continue
         finding = next((f for f in report["findings"] if f["code"] == variant["code"]), None)
         outcome["diagnosed"] &= finding is not None
         if finding is None:
@@ -91,13 +181,12 @@ def walk_case(manifest_path: Path, build: Path, index: int, total: int) -> dict:
             print(f"              $ {command}")  # never wrapped: it is there to be pasted
 
     fixed = manifest["fixed"]
-    loaded = run([try_load, fixed["path"], symbol, mode], case_dir)
-    expected = f"() = {fixed['value']}"
-    outcome["fixed"] = loaded.returncode == 0 and expected in loaded.stdout
-    result = (loaded.stdout.strip().split("; ")[-1] if outcome["fixed"]
-              else loaded.stdout.strip() or loaded.stderr.strip())
+    result = case.run(case.host_argv(fixed), fixed, True)
+    outcome["fixed"] = result.returncode == 0 and f"() = {fixed['value']}" in result.stdout
+    shown = (result.stdout.strip().split("; ")[-1] if outcome["fixed"]
+             else (result.stdout.strip() or result.stderr.strip()))
     print(f"  fixed   {fixed['path']}")
-    print(wrap(f"    loader    {'loads: ' if outcome['fixed'] else ''}{result}", 14))
+    print(wrap(f"    loader    {'loads: ' if outcome['fixed'] else ''}{shown}", 14))
     print()
     return outcome
 
@@ -108,29 +197,44 @@ def main() -> int:
     parser.add_argument("select", nargs="*")
     args = parser.parse_args()
     build = Path(args.build_dir).resolve()
-    manifests = sorted((SOURCE_ROOT / "cases").glob("*/*/case.json"))
+    # The families in DESIGN.md's order, the cases of each in name order.
+    order = ["wrong-build-mode", "unexported-symbol", "signature-mismatch", "version-conflict",
+             "bad-path", "missing-permission"]
+    manifests = sorted((SOURCE_ROOT / "cases").glob("*/*/case.json"),
+                       key=lambda m: (order.index(m.parent.parent.name)
+                                      if m.parent.parent.name in order else len(order),
+                                      m.parent.name))
     if args.select:
         manifests = [m for m in manifests
                      if any(str(m.parent.relative_to(SOURCE_ROOT / "cases")).startswith(s)
                             for s in args.select)]
-    outcomes = [walk_case(m, build, i + 1, len(manifests)) for i, m in enumerate(manifests)]
+    outcomes = []
+    for i, manifest in enumerate(manifests):
+        case = Case(manifest, build)
+        try:
+            outcomes.append(walk_case(case, i + 1, len(manifests)))
+        finally:
+            case.close()
 
-    print(paint("1", f"{'case':<38} {'the loader says':<58} {'dldoctor':<24} fixed"))
+    print(paint("1", f"{'case':<44} {'the loader says':<56} {'dldoctor':<26} fixed"))
     for o in outcomes:
-        message = "; ".join(m.split(": ", 1)[-1] for m in o["messages"])
-        if len(message) > 57:
-            message = message[:54] + "..."
+        message = "; ".join(m.split(": ", 1)[-1] for m in o["messages"]) or "(skipped)"
+        if len(message) > 55:
+            message = message[:52] + "..."
         codes = ", ".join(dict.fromkeys(o["codes"]))
-        if len(codes) > 23:
-            codes = codes[:20] + "..."
-        print(f"{o['id']:<38} {message:<58} {codes:<24} {'loads' if o['fixed'] else 'NO'}")
+        if len(codes) > 25:
+            codes = codes[:22] + "..."
+        print(f"{o['id']:<44} {message:<56} {codes:<26} {'loads' if o['fixed'] else 'NO'}")
     count = len(outcomes)
-    reproduced = sum(o["reproduced"] for o in outcomes)
-    diagnosed = sum(o["diagnosed"] for o in outcomes)
+    skipped = sum(o["skipped"] for o in outcomes)
+    reproduced = sum(o["reproduced"] and not o["skipped"] for o in outcomes)
+    diagnosed = sum(o["diagnosed"] and not o["skipped"] for o in outcomes)
     fixed = sum(o["fixed"] for o in outcomes)
     print()
-    print(f"{count} cases: {reproduced} reproduced, {diagnosed} diagnosed, {fixed} fixed")
-    return 0 if reproduced == diagnosed == fixed == count and count > 0 else 1
+    print(f"{count} cases: {reproduced} reproduced, {diagnosed} diagnosed, {fixed} fixed"
+          + (f", {skipped} skipped on this machine" if skipped else ""))
+    return 0 if reproduced + skipped == diagnosed + skipped == count and fixed == count \
+        and count > 0 else 1
 
 
 if __name__ == "__main__":

@@ -3,10 +3,6 @@
 // dl-version.c and dl-error-skeleton.c (2.28 to 2.41); patterns tolerate the wording changes
 // seen across those releases.
 #include <array>
-// GCC 12 reports a false -Wmaybe-uninitialized inside <regex>'s templates when instrumented with
-// -fsanitize=address,undefined. The warning is raised where the templates are instantiated, in
-// this file, so it stays off for the whole file; nothing of this file's own is concerned.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
 #include <string>
 
