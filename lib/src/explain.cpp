@@ -2,12 +2,13 @@
 // that tell them apart. The texts are those of glibc's elf/dl-load.c, dl-open.c, dl-lookup.c,
 // dl-version.c and dl-error-skeleton.c (2.28 to 2.41); patterns tolerate the wording changes
 // seen across those releases.
+#include "dldoctor/explain.hpp"
+
 #include <array>
 #include <regex>
 #include <string>
 
 #include "checks/stage.hpp"
-#include "dldoctor/explain.hpp"
 
 namespace dldoctor {
 namespace {
