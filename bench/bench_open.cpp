@@ -386,7 +386,7 @@ void BM_LookupMissRaw(benchmark::State& state) {
 }
 
 // nullopt when a failed lookup's report is the cheap one: a single symbol.not-found finding whose
-// evidence is dlerror()'s "undefined symbol: NAME" (no file read: that is explain_lookup's job).
+// summary is dlerror()'s "undefined symbol: NAME" (no file read: that is explain_lookup's job).
 std::optional<std::string> miss_report_problem(const dldoctor::Report& report, const char* name) {
   if (report.findings.size() != 1)
     return "the lookup miss reported " + std::to_string(report.findings.size()) +
@@ -395,9 +395,7 @@ std::optional<std::string> miss_report_problem(const dldoctor::Report& report, c
   if (finding.code != "symbol.not-found")
     return "the lookup miss reported " + finding.code + ", not symbol.not-found";
   const std::string undefined = std::string("undefined symbol: ") + name;
-  const bool quoted = std::any_of(
-      finding.evidence.begin(), finding.evidence.end(),
-      [&](const std::string& line) { return line.find(undefined) != std::string::npos; });
+  const bool quoted = finding.summary.find(undefined) != std::string::npos;
   if (!quoted) return "the lookup miss does not carry dlerror()'s \"" + undefined + "\"";
   return std::nullopt;
 }
