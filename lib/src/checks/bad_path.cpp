@@ -19,6 +19,7 @@
 #include <set>
 
 #include "checks/access_rules.hpp"
+#include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
 #include "dldoctor/render.hpp"
 #include "dldoctor/search.hpp"
@@ -26,29 +27,9 @@
 namespace dldoctor {
 namespace {
 
-std::string parent_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 bool is_file(const std::string& path) {
   struct stat status {};
   return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode);
-}
-
-Finding bad_path_finding(std::string code, std::string summary) {
-  Finding finding;
-  finding.family = Family::BadPath;
-  finding.code = std::move(code);
-  finding.summary = std::move(summary);
-  return finding;
 }
 
 // Entries of the directory that share the name's stem ("libfoo" of "libfoo.so.2"): the usual
@@ -116,7 +97,7 @@ std::string set_runpath_command(const std::string& object, const std::string& en
 // ---- Stage 1: the name the host passes ----
 
 Finding not_found(const std::string& path) {
-  Finding finding = bad_path_finding("path.not-found", path + " does not exist");
+  Finding finding = make_finding(Family::BadPath, "path.not-found", path + " does not exist");
   const std::string directory = parent_of(path);
   std::vector<std::string> similar = similar_entries(directory, base_of(path));
   for (const std::string& entry : similar)
@@ -134,8 +115,8 @@ Finding not_found(const std::string& path) {
 Finding bare_name_not_found(const Context& context, const search::Resolution& resolution) {
   const std::string& name = context.request.path;
   const bool in_cwd = is_file(name);
-  Finding finding = bad_path_finding(
-      in_cwd ? "path.bare-name" : "path.not-found",
+  Finding finding = make_finding(
+      Family::BadPath, in_cwd ? "path.bare-name" : "path.not-found",
       in_cwd
           ? "dlopen(\"" + name +
                 "\") searches the library path, never the current directory, where " + name + " is"
@@ -172,11 +153,11 @@ std::optional<Finding> relative_to_elsewhere(const Context& context) {
   const std::string host_directory = parent_of(absolute(*context.request.host));
   const std::string beside_host = host_directory + "/" + path;
   if (!is_file(beside_host)) return std::nullopt;
-  Finding finding = bad_path_finding(
-      "path.relative-to-cwd", path +
-                                  " is relative, so the loader looks for it from the current "
-                                  "directory, " +
-                                  absolute(".") + ", not from the host's");
+  Finding finding = make_finding(Family::BadPath, "path.relative-to-cwd",
+                                 path +
+                                     " is relative, so the loader looks for it from the current "
+                                     "directory, " +
+                                     absolute(".") + ", not from the host's");
   finding.evidence.push_back("stat " + absolute(path) + ": " + std::strerror(ENOENT));
   finding.evidence.push_back("it is at " + absolute(beside_host) +
                              ", relative to the host's "
@@ -192,8 +173,8 @@ std::optional<Finding> relative_to_elsewhere(const Context& context) {
 Finding dangling_symlink(const FileProbe& probe) {
   const std::string target = probe.symlink_target.value_or("?");
   Finding finding =
-      bad_path_finding("path.dangling-symlink",
-                       probe.path + " is a symbolic link to " + target + ", which does not exist");
+      make_finding(Family::BadPath, "path.dangling-symlink",
+                   probe.path + " is a symbolic link to " + target + ", which does not exist");
   finding.evidence.push_back("readlink " + probe.path + ": " + target);
   const std::string directory = parent_of(probe.path);
   std::vector<std::string> similar = similar_entries(directory, base_of(probe.path));
@@ -253,19 +234,9 @@ std::optional<std::pair<std::string, std::string>> runpath_of_ancestor_holding(
     elf::ReadOutcome outcome = elf::read_image(path, elf::ReadParts::LoaderView);
     const auto* image = std::get_if<elf::Image>(&outcome);
     if (image == nullptr || !image->dynamic.runpath) continue;
-    std::string list = *image->dynamic.runpath;
-    std::size_t start = 0;
-    while (start <= list.size()) {
-      std::size_t end = list.find(':', start);
-      if (end == std::string::npos) end = list.size();
-      std::string entry = list.substr(start, end - start);
-      start = end + 1;
-      for (const char* token : {"$ORIGIN", "${ORIGIN}"})
-        if (entry.rfind(token, 0) == 0)
-          entry = parent_of(absolute(path)) + entry.substr(std::strlen(token));
+    for (const std::string& entry :
+         origin_expanded_entries(*image->dynamic.runpath, parent_of(absolute(path))))
       if (!entry.empty() && is_file(entry + "/" + name)) return std::make_pair(path, entry);
-      if (end == list.size()) break;
-    }
   }
   return std::nullopt;
 }
@@ -285,8 +256,8 @@ Finding missing_dependency(const search::Tree& tree, int node,
   for (const search::SearchStep& step : resolution.steps) {
     if (step.why.rfind("dangling symbolic link", 0) != 0) continue;
     Finding finding =
-        bad_path_finding("path.dangling-symlink", name + " (needed by " + requester + ") is a " +
-                                                      step.why + " at " + step.path);
+        make_finding(Family::BadPath, "path.dangling-symlink",
+                     name + " (needed by " + requester + ") is a " + step.why + " at " + step.path);
     for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
     const Finding link = dangling_symlink(probe_file(step.path));
     finding.fix = link.fix;
@@ -296,10 +267,10 @@ Finding missing_dependency(const search::Tree& tree, int node,
   if (auto ancestor = runpath_of_ancestor_holding(tree, node, name)) {
     const auto& [owner, directory] = *ancestor;
     Finding finding =
-        bad_path_finding("path.runpath-not-inherited",
-                         name + " (needed by " + requester + ") is in " + display_path(directory) +
-                             ", on the RUNPATH of " + display_path(owner) +
-                             ", but a RUNPATH serves only its own object's requests");
+        make_finding(Family::BadPath, "path.runpath-not-inherited",
+                     name + " (needed by " + requester + ") is in " + display_path(directory) +
+                         ", on the RUNPATH of " + display_path(owner) +
+                         ", but a RUNPATH serves only its own object's requests");
     finding.evidence.push_back("the loader: " + resolution.error);
     for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
     finding.evidence.push_back(display_path(directory + "/" + name) + " exists");
@@ -309,8 +280,8 @@ Finding missing_dependency(const search::Tree& tree, int node,
     return finding;
   }
 
-  Finding finding = bad_path_finding(
-      "path.missing-dependency", name + " (needed by " + requester + ") is not on the search path");
+  Finding finding = make_finding(Family::BadPath, "path.missing-dependency",
+                                 name + " (needed by " + requester + ") is not on the search path");
   finding.evidence.push_back("the loader: " + resolution.error);
   for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
   const std::string beside = parent_of(resolution.needed_by) + "/" + name;
@@ -354,19 +325,12 @@ std::optional<Finding> shadowed(const search::Resolution& resolution) {
   elf::ReadOutcome requester_outcome = elf::read_image(resolution.needed_by);
   const auto* requester = std::get_if<elf::Image>(&requester_outcome);
   if (requester == nullptr || !requester->dynamic.runpath) return std::nullopt;
-  std::string list = *requester->dynamic.runpath;
   std::optional<std::string> other;
-  for (std::size_t start = 0; start <= list.size() && !other;) {
-    std::size_t end = list.find(':', start);
-    if (end == std::string::npos) end = list.size();
-    std::string entry = list.substr(start, end - start);
-    start = end + 1;
-    for (const char* token : {"$ORIGIN", "${ORIGIN}"})
-      if (entry.rfind(token, 0) == 0)
-        entry = parent_of(absolute(resolution.needed_by)) + entry.substr(std::strlen(token));
+  for (const std::string& entry : origin_expanded_entries(
+           *requester->dynamic.runpath, parent_of(absolute(resolution.needed_by)))) {
     const std::string candidate = entry + "/" + resolution.name;
-    if (is_file(candidate) && absolute(candidate) != absolute(*resolution.path)) other = candidate;
-    if (end == list.size()) break;
+    if (!other && is_file(candidate) && absolute(candidate) != absolute(*resolution.path))
+      other = candidate;
   }
   if (!other) return std::nullopt;
   elf::ReadOutcome chosen_outcome = elf::read_image(*resolution.path);
@@ -380,11 +344,11 @@ std::optional<Finding> shadowed(const search::Resolution& resolution) {
   for (const std::string& name : missing_in_chosen)
     if (std::find(missing_in_other.begin(), missing_in_other.end(), name) == missing_in_other.end())
       lost.push_back(name);
-  Finding finding = bad_path_finding("path.shadowed-dependency",
-                                     resolution.name + " (needed by " + resolution.needed_by +
-                                         ") is taken from " + *resolution.path + " [" +
-                                         std::string(search::to_string(chosen_rule)) +
-                                         "], which shadows " + *other + " [runpath]");
+  Finding finding =
+      make_finding(Family::BadPath, "path.shadowed-dependency",
+                   resolution.name + " (needed by " + resolution.needed_by + ") is taken from " +
+                       *resolution.path + " [" + std::string(search::to_string(chosen_rule)) +
+                       "], which shadows " + *other + " [runpath]");
   finding.severity = lost.empty() ? Severity::Warning : Severity::Error;
   finding.evidence.push_back("chosen: " + *resolution.path + " by " +
                              std::string(search::to_string(chosen_rule)) +
@@ -455,8 +419,8 @@ std::optional<Finding> insecure_runpath(const std::string& path, const elf::Imag
     if (end == list->size()) break;
   }
   if (reasons.empty()) return std::nullopt;
-  Finding finding = bad_path_finding("path.insecure-runpath",
-                                     path + "'s " + tag + " lets others choose the code it loads");
+  Finding finding = make_finding(Family::BadPath, "path.insecure-runpath",
+                                 path + "'s " + tag + " lets others choose the code it loads");
   finding.severity = Severity::Warning;
   finding.evidence.push_back(std::string(tag) + ": " + *list);
   for (const std::string& reason : reasons) finding.evidence.push_back("entry " + reason);
@@ -534,9 +498,10 @@ StageVerdict check_path(Context& context) {
       return StageVerdict::Stop;
     case EACCES: return StageVerdict::Continue;  // a directory that cannot be searched: stage 2
     default: {
-      Finding finding = bad_path_finding(
-          probe.stat_errno == ENOTDIR ? "path.not-a-directory" : "path.unreachable",
-          "cannot reach " + probe.path + ": " + std::strerror(probe.stat_errno));
+      Finding finding =
+          make_finding(Family::BadPath,
+                       probe.stat_errno == ENOTDIR ? "path.not-a-directory" : "path.unreachable",
+                       "cannot reach " + probe.path + ": " + std::strerror(probe.stat_errno));
       finding.evidence.push_back("stat " + probe.path + ": " + std::strerror(probe.stat_errno));
       finding.fix.summary = "give a path whose every component but the last is a directory";
       finding.fix.commands.push_back("namei -l " + shell_quote(probe.path));

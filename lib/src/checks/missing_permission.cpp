@@ -21,6 +21,7 @@
 #include <variant>
 
 #include "checks/access_rules.hpp"
+#include "checks/finding_helpers.hpp"
 #include "checks/mounts.hpp"
 #include "checks/path_walk.hpp"
 #include "checks/stage.hpp"
@@ -171,14 +172,6 @@ void add_search_skip_note(Finding& finding, std::string_view needed_by) {
       "open shared object file: No such file or directory\" for a file that is there");
 }
 
-Finding permission_finding(std::string code, std::string summary) {
-  Finding finding;
-  finding.family = Family::MissingPermission;
-  finding.code = std::move(code);
-  finding.summary = std::move(summary);
-  return finding;
-}
-
 // For the current process the kernel has the last word: the rules cannot see a security module
 // (AppArmor, SELinux) or a capability. faccessat(AT_EACCESS) asks it with the effective ids.
 std::optional<bool> kernel_allows(const UserIdentity& user, const std::string& path, int how) {
@@ -189,10 +182,10 @@ std::optional<bool> kernel_allows(const UserIdentity& user, const std::string& p
 Finding unsearchable(const SearchedDirectory& directory, const FileFacts& facts,
                      const AccessDecision& decision, const UserIdentity& user,
                      const std::string& path_shown, std::string_view needed_by, bool by_kernel) {
-  Finding finding = permission_finding(
-      "permission.unsearchable-directory",
-      "the directory " + directory.shown + " cannot be searched by " + describe_user(user) +
-          ", so " + subject(path_shown, needed_by) + " cannot be reached");
+  Finding finding = make_finding(Family::MissingPermission, "permission.unsearchable-directory",
+                                 "the directory " + directory.shown + " cannot be searched by " +
+                                     describe_user(user) + ", so " +
+                                     subject(path_shown, needed_by) + " cannot be reached");
   finding.evidence.push_back(checked_for(user));
   finding.evidence.push_back(facts_line(directory.shown, facts));
   if (by_kernel) {
@@ -214,8 +207,8 @@ Finding unsearchable(const SearchedDirectory& directory, const FileFacts& facts,
 
 Finding unreadable(const std::string& shown, const FileFacts& facts, const AccessDecision& decision,
                    const UserIdentity& user, std::string_view needed_by, bool by_kernel) {
-  Finding finding = permission_finding(
-      "permission.unreadable-file",
+  Finding finding = make_finding(
+      Family::MissingPermission, "permission.unreadable-file",
       subject(shown, needed_by) + " cannot be opened for reading by " + describe_user(user));
   finding.evidence.push_back(checked_for(user));
   finding.evidence.push_back(facts_line(shown, facts));
@@ -239,9 +232,9 @@ Finding unreadable(const std::string& shown, const FileFacts& facts, const Acces
 // dldoctor's own process could not look further: say so instead of guessing.
 Finding not_inspectable(const PathWalk& walk, const UserIdentity& user) {
   Finding finding =
-      permission_finding("permission.not-inspectable", "dldoctor cannot look up " + walk.failed_at +
-                                                           " itself, so it cannot tell whether " +
-                                                           describe_user(user) + " can");
+      make_finding(Family::MissingPermission, "permission.not-inspectable",
+                   "dldoctor cannot look up " + walk.failed_at +
+                       " itself, so it cannot tell whether " + describe_user(user) + " can");
   finding.severity = Severity::Warning;
   finding.evidence.push_back("lstat " + walk.failed_at + ": " + std::strerror(walk.error));
   finding.evidence.push_back("dldoctor runs as " + describe_credentials(current_user()));
@@ -290,10 +283,10 @@ std::optional<Finding> noexec_mount(const PathWalk& walk, const std::string& sho
   if (!segment) return std::nullopt;
   const std::optional<MountEntry> mount = mount_containing(walk.target, read_mountinfo());
   const std::string where = mount ? mount->mount_point : "its file system";
-  Finding finding = permission_finding(
-      "permission.noexec-mount",
-      subject(shown, needed_by) + " is on a file system mounted noexec (" + where +
-          "): the kernel refuses to map its code, for every user, root included");
+  Finding finding =
+      make_finding(Family::MissingPermission, "permission.noexec-mount",
+                   subject(shown, needed_by) + " is on a file system mounted noexec (" + where +
+                       "): the kernel refuses to map its code, for every user, root included");
   finding.evidence.push_back("statvfs " + shown + ": ST_NOEXEC is set");
   if (mount)
     finding.evidence.push_back("mount point " + mount->mount_point + ": " + mount->fs_type + " " +
@@ -404,7 +397,7 @@ std::optional<Finding> check_writable_by_others(const std::string& path,
   try {
     const PathWalk walk = walk_path(path);
     if (walk.error != 0) return std::nullopt;
-    Finding finding = permission_finding("permission.writable-by-others", "");
+    Finding finding = make_finding(Family::MissingPermission, "permission.writable-by-others", "");
     finding.severity = Severity::Warning;
     std::string first_shown;
     std::string chmods_for_target;
@@ -460,8 +453,8 @@ StageVerdict check_permissions(Context& context) {
   std::string unknown_user;
   const UserIdentity user = user_for(context, unknown_user);
   if (!unknown_user.empty()) {
-    Finding finding = permission_finding(
-        "permission.unknown-user",
+    Finding finding = make_finding(
+        Family::MissingPermission, "permission.unknown-user",
         "cannot check for user " + context.request.user.value_or("") + ": " + unknown_user);
     finding.fix.summary = "give a user name from the user database (getent passwd) or a UID";
     finding.fix.commands.push_back("getent passwd " + shell_quote(*context.request.user));

@@ -8,16 +8,12 @@
 #include <cstdlib>
 #include <memory>
 
+#include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
 #include "elf/dwarf_sources.hpp"
 
 namespace dldoctor {
 namespace {
-
-std::string base_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 bool exportable(const elf::Symbol& symbol) {
   return symbol.defined() &&

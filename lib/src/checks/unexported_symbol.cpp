@@ -18,31 +18,13 @@
 #include <memory>
 #include <set>
 
+#include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
 #include "checks/symbol_rules.hpp"
 #include "dldoctor/search.hpp"
 
 namespace dldoctor {
 namespace {
-
-Finding symbol_finding(std::string code, std::string summary) {
-  Finding finding;
-  finding.family = Family::UnexportedSymbol;
-  finding.code = std::move(code);
-  finding.summary = std::move(summary);
-  return finding;
-}
-
-std::string base_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string parent_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
 
 // ---- The objects of the load scope, read once ----
 
@@ -140,8 +122,8 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
   const Elsewhere elsewhere = find_elsewhere(context, requester.path, name);
   Finding finding;
   if (elsewhere.where == Elsewhere::Where::HostUnexported) {
-    finding = symbol_finding(
-        "symbol.host-not-exported",
+    finding = make_finding(
+        Family::UnexportedSymbol, "symbol.host-not-exported",
         file + " calls " + name + " of the host, which defines it but does not export it");
     finding.evidence.push_back(file + " .dynsym: " + describe_symbol(symbol));
     finding.evidence.push_back(base_of(elsewhere.path) + " .symtab: defines " + name +
@@ -151,12 +133,12 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
         "functions plugins may call), so that its symbols are exported";
   } else if (elsewhere.where == Elsewhere::Where::Sibling) {
     const std::string provider = base_of(elsewhere.path);
-    finding = symbol_finding("symbol.rtld-local-scope",
-                             file + " needs " + name + ", defined by " + provider +
-                                 ", which is not in its scope: " + file + " has no DT_NEEDED on " +
-                                 provider +
-                                 ", and a library the host opened RTLD_LOCAL (the "
-                                 "default) serves no other object");
+    finding = make_finding(Family::UnexportedSymbol, "symbol.rtld-local-scope",
+                           file + " needs " + name + ", defined by " + provider +
+                               ", which is not in its scope: " + file + " has no DT_NEEDED on " +
+                               provider +
+                               ", and a library the host opened RTLD_LOCAL (the "
+                               "default) serves no other object");
     finding.evidence.push_back(file + " .dynsym: " + describe_symbol(symbol));
     finding.evidence.push_back(provider + " exports " + name);
     finding.fix.summary = "make " + file + " need " + provider +
@@ -168,8 +150,8 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
       finding.fix.commands.push_back("patchelf --add-rpath '$ORIGIN' " +
                                      shell_quote(requester.path));
   } else {
-    finding = symbol_finding("symbol.undefined",
-                             file + " needs " + name + ", which no object in its scope defines");
+    finding = make_finding(Family::UnexportedSymbol, "symbol.undefined",
+                           file + " needs " + name + ", which no object in its scope defines");
     finding.evidence.push_back(file + " .dynsym: " + describe_symbol(symbol));
     if (!context.request.host)
       finding.evidence.push_back("if the host program defines " + name +

@@ -1,0 +1,53 @@
+// Small helpers every stage shares: making a finding of its family, and the parts of a path a
+// message names. One place, so that the stages spell them alike.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dldoctor/report.hpp"
+
+namespace dldoctor {
+
+inline Finding make_finding(Family family, std::string code, std::string summary) {
+  Finding finding;
+  finding.family = family;
+  finding.code = std::move(code);
+  finding.summary = std::move(summary);
+  return finding;
+}
+
+// "plugins/p.so" -> "p.so".
+inline std::string base_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// "plugins/p.so" -> "plugins", "p.so" -> ".", "/p.so" -> "/".
+inline std::string parent_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// The entries of a RUNPATH or RPATH string with a leading $ORIGIN (or ${ORIGIN}) replaced by
+// the directory of `object` as given (the loader's origin: never resolved through links). Empty
+// entries are kept, as "" (the loader reads them as the current directory).
+inline std::vector<std::string> origin_expanded_entries(const std::string& list,
+                                                        const std::string& object_directory) {
+  std::vector<std::string> entries;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t end = list.find(':', start);
+    if (end == std::string::npos) end = list.size();
+    std::string entry = list.substr(start, end - start);
+    for (const std::string token : {"${ORIGIN}", "$ORIGIN"})
+      if (entry.rfind(token, 0) == 0) entry = object_directory + entry.substr(token.size());
+    entries.push_back(std::move(entry));
+    if (end == list.size()) break;
+    start = end + 1;
+  }
+  return entries;
+}
+
+}  // namespace dldoctor
