@@ -116,11 +116,8 @@ class Held {
   void* handle_;
 };
 
-// Fresh load, raw: the baseline, what any host pays to map, relocate and unmap the fixture.
-void BM_OpenRaw(benchmark::State& state, dldoctor::Mode mode) {
-  if (!require_fresh(state)) return;
-  const char* path = fixture_path.c_str();
-  const int flags = raw_flags(mode);
+// The raw side of every load pair: dlopen + dlclose of path, each iteration.
+void raw_open_close(benchmark::State& state, const char* path, int flags) {
   for (auto _ : state) {
     void* handle = ::dlopen(path, flags);
     if (handle == nullptr) {
@@ -130,6 +127,14 @@ void BM_OpenRaw(benchmark::State& state, dldoctor::Mode mode) {
     benchmark::DoNotOptimize(handle);
     ::dlclose(handle);
   }
+}
+
+// Fresh load, raw: the baseline, what any host pays to map, relocate and unmap the fixture.
+void BM_OpenRaw(benchmark::State& state, dldoctor::Mode mode) {
+  if (!require_fresh(state)) return;
+  const char* path = fixture_path.c_str();
+  const int flags = raw_flags(mode);
+  raw_open_close(state, path, flags);
 }
 
 // Fresh load, checked: Library::open plus its destructor (dlclose). Must match BM_OpenRaw, the
@@ -156,15 +161,7 @@ void BM_OpenLoadedRaw(benchmark::State& state) {
   }
   const char* path = fixture_path.c_str();
   const int flags = raw_flags(dldoctor::Mode::Now);
-  for (auto _ : state) {
-    void* handle = ::dlopen(path, flags);
-    if (handle == nullptr) {
-      state.SkipWithError(loader_error("dlopen").c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(handle);
-    ::dlclose(handle);
-  }
+  raw_open_close(state, path, flags);
 }
 
 // Already loaded, checked: the same reference-count path through Library::open and destruction.
@@ -443,15 +440,7 @@ void BM_ExplainLookupRaw(benchmark::State& state) {
   if (!require_fresh(state, symbols_path)) return;
   const char* path = symbols_path.c_str();
   const int flags = raw_flags(dldoctor::Mode::Now);
-  for (auto _ : state) {
-    void* handle = ::dlopen(path, flags);
-    if (handle == nullptr) {
-      state.SkipWithError(loader_error("dlopen").c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(handle);
-    ::dlclose(handle);
-  }
+  raw_open_close(state, path, flags);
 }
 
 // What explain_lookup must say for a name: the code, and a piece of evidence that shows it read

@@ -76,15 +76,17 @@ bool group_is_owner_and_root_only(gid_t gid, uid_t owner) {
   return true;
 }
 
+}  // namespace
+
 std::string acl_user_label(unsigned id) {
   const std::string name = user_name(id);
   return name.empty() ? std::to_string(id) : name;
 }
+
 std::string acl_group_label(unsigned id) {
   const std::string name = group_name(id);
   return name.empty() ? std::to_string(id) : name;
 }
-}  // namespace
 
 std::optional<FileFacts> read_file_facts(const std::string& path, int& error) noexcept {
   try {

@@ -71,6 +71,10 @@ struct OtherWriter {
 };
 std::vector<OtherWriter> other_writers(const FileFacts& facts);
 
+// An ACL entry's user or group as getfacl names it: the name, or the number without one.
+std::string acl_user_label(unsigned id);
+std::string acl_group_label(unsigned id);
+
 // "rw-", "--x": one class of bits.
 std::string permission_string(unsigned perms);
 // "-rw-------", "drwx------": the mode as ls -l prints it.

@@ -66,15 +66,6 @@ char wanted_letter(unsigned wanted) {
   return wanted == kSearch ? 'x' : wanted == kRead ? 'r' : 'w';
 }
 
-std::string acl_user_label(unsigned id) {
-  const std::string name = user_name(id);
-  return name.empty() ? std::to_string(id) : name;
-}
-std::string acl_group_label(unsigned id) {
-  const std::string name = group_name(id);
-  return name.empty() ? std::to_string(id) : name;
-}
-
 std::string acl_entry_text(const AclEntry& entry, const FileFacts& facts) {
   switch (entry.tag) {
     case AclEntry::Tag::User:
