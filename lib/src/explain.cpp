@@ -106,14 +106,16 @@ const std::vector<KnownMessage>& known_messages() {
        {"readelf -d FILE | grep STATIC_TLS", "build with -ftls-model=global-dynamic"}},
       {R"(cannot open shared object file: No such file or directory)",
        "cannot open shared object file: No such file or directory",
-       {F::BadPath, F::WrongBuildMode},
+       {F::BadPath, F::WrongBuildMode, F::MissingPermission},
        "no file of this name was found where the loader looked, or the one found is built for "
-       "another machine (open_verify skips it as if absent)",
+       "another machine (open_verify skips it as if absent), or a copy it could not read was "
+       "skipped (open_path goes on past EACCES, and the last error it reports is ENOENT)",
        {"if the name has no slash: it is searched on RPATH, LD_LIBRARY_PATH, RUNPATH, "
         "ld.so.cache and the default directories, never the current directory",
         "if the message names a dependency, not the plugin: the plugin's NEEDED library is not "
         "on the search path",
-        "if the file exists: readelf -h FILE shows its Machine"}},
+        "if the file exists: readelf -h FILE shows its Machine",
+        "if a library of that name exists on the path: namei -l on it shows who may read it"}},
       {R"(cannot open shared object file: Permission denied)",
        "cannot open shared object file: Permission denied",
        {F::MissingPermission},

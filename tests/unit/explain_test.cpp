@@ -35,12 +35,13 @@ TEST(Explain, PieIsNotMistakenForAPlainExecutable) {
   EXPECT_EQ(explanation->message_kind, "cannot dynamically load position-independent executable");
 }
 
-TEST(Explain, NoSuchFileCanBeAPathOrAForeignMachine) {
+TEST(Explain, NoSuchFileCanBeAPathAForeignMachineOrAnUnreadableCopy) {
   auto explanation = explain("./p.so: cannot open shared object file: No such file or directory");
   ASSERT_TRUE(explanation);
-  ASSERT_EQ(explanation->families.size(), 2u);
+  ASSERT_EQ(explanation->families.size(), 3u);
   EXPECT_EQ(explanation->families[0], Family::BadPath);
   EXPECT_EQ(explanation->families[1], Family::WrongBuildMode);
+  EXPECT_EQ(explanation->families[2], Family::MissingPermission);
   EXPECT_EQ(explanation->object, "./p.so");
   EXPECT_EQ(explanation->next_command, "dldoctor check ./p.so");
 }
