@@ -116,6 +116,17 @@ class Held {
   void* handle_;
 };
 
+// The library a lookup benchmark holds for its whole run; nullopt (and the benchmark skipped with
+// the loader's message) when it does not load.
+std::optional<dldoctor::Library> open_or_skip(benchmark::State& state, const std::string& path) {
+  dldoctor::Result<dldoctor::Library> library = dldoctor::Library::open(path, dldoctor::Mode::Now);
+  if (!library.ok()) {
+    state.SkipWithError(report_error("Library::open", library.report()).c_str());
+    return std::nullopt;
+  }
+  return std::move(library).value();
+}
+
 // The raw side of every load pair: dlopen + dlclose of path, each iteration.
 void raw_open_close(benchmark::State& state, const char* path, int flags) {
   for (auto _ : state) {
@@ -326,13 +337,9 @@ void BM_LookupRaw(benchmark::State& state) {
 // Lookup hit, checked: the typed Library::lookup<int()>, which must add nothing measurable to the
 // dlsym it makes when the symbol is there.
 void BM_LookupChecked(benchmark::State& state) {
-  dldoctor::Result<dldoctor::Library> library =
-      dldoctor::Library::open(fixture_path, dldoctor::Mode::Now);
-  if (!library.ok()) {
-    state.SkipWithError(report_error("Library::open", library.report()).c_str());
-    return;
-  }
-  const dldoctor::Library& held = library.value();
+  const std::optional<dldoctor::Library> library = open_or_skip(state, fixture_path);
+  if (!library) return;
+  const dldoctor::Library& held = *library;
   for (auto _ : state) {
     dldoctor::Result<int (*)()> function = held.lookup<int()>(kSymbol);
     if (!function.ok()) {
@@ -402,13 +409,9 @@ std::optional<std::string> miss_report_problem(const dldoctor::Report& report, c
 // returns, destroyed each iteration as a caller that only checks ok() would. Target: at most
 // 1.10x BM_LookupMiss/raw.
 void BM_LookupMissChecked(benchmark::State& state) {
-  dldoctor::Result<dldoctor::Library> library =
-      dldoctor::Library::open(symbols_path, dldoctor::Mode::Now);
-  if (!library.ok()) {
-    state.SkipWithError(report_error("Library::open", library.report()).c_str());
-    return;
-  }
-  const dldoctor::Library& held = library.value();
+  const std::optional<dldoctor::Library> library = open_or_skip(state, symbols_path);
+  if (!library) return;
+  const dldoctor::Library& held = *library;
   if (const std::optional<std::string> problem = miss_problem(held.native_handle(), kHidden)) {
     state.SkipWithError(problem->c_str());
     return;
@@ -473,13 +476,9 @@ std::optional<std::string> explain_problem(const dldoctor::Report& report,
 // DWARF producers, looking for -fvisibility=hidden) and builds the finding. Target: at most 0.5x
 // BM_ExplainLookup/raw, a fresh load of the same plugin.
 void BM_ExplainLookup(benchmark::State& state, ExplainCase expected) {
-  dldoctor::Result<dldoctor::Library> library =
-      dldoctor::Library::open(symbols_path, dldoctor::Mode::Now);
-  if (!library.ok()) {
-    state.SkipWithError(report_error("Library::open", library.report()).c_str());
-    return;
-  }
-  const dldoctor::Library& held = library.value();
+  const std::optional<dldoctor::Library> library = open_or_skip(state, symbols_path);
+  if (!library) return;
+  const dldoctor::Library& held = *library;
   if (const std::optional<std::string> problem =
           miss_problem(held.native_handle(), expected.name)) {
     state.SkipWithError(problem->c_str());

@@ -77,6 +77,20 @@ std::vector<std::string> hwcaps_names(const Bytes& bytes, std::uint32_t extensio
   return names;
 }
 
+// One entry, as both formats start it: flags, then the offsets of key and value, counted from
+// strings_base. nullopt when a string runs out of the file.
+std::optional<LdSoCache::Entry> read_entry(const Bytes& bytes, std::uint64_t at,
+                                           std::uint64_t strings_base) {
+  auto key = bytes.string_at(strings_base + bytes.read<std::uint32_t>(at + 4));
+  auto value = bytes.string_at(strings_base + bytes.read<std::uint32_t>(at + 8));
+  if (!key || !value) return std::nullopt;
+  LdSoCache::Entry entry;
+  entry.flags = bytes.read<std::int32_t>(at);
+  entry.key = std::move(*key);
+  entry.value = std::move(*value);
+  return entry;
+}
+
 }  // namespace
 
 LdSoCache LdSoCache::load(const std::string& path) {
@@ -97,15 +111,8 @@ LdSoCache LdSoCache::load(const std::string& path) {
     new_format_at = (entries_end + 7) & ~7ull;
     if (data.compare(new_format_at, kNewMagic.size(), kNewMagic) != 0) {
       for (std::uint32_t i = 0; i < count && bytes.has(16 + 12ull * i, 12); ++i) {
-        const std::uint64_t at = 16 + 12ull * i;
-        Entry entry;
-        entry.flags = bytes.read<std::int32_t>(at);
-        auto key = bytes.string_at(entries_end + bytes.read<std::uint32_t>(at + 4));
-        auto value = bytes.string_at(entries_end + bytes.read<std::uint32_t>(at + 8));
-        if (!key || !value) continue;
-        entry.key = *key;
-        entry.value = *value;
-        cache.entries_.push_back(std::move(entry));
+        if (auto entry = read_entry(bytes, 16 + 12ull * i, entries_end))
+          cache.entries_.push_back(std::move(*entry));
       }
       return cache;
     }
@@ -123,13 +130,9 @@ LdSoCache LdSoCache::load(const std::string& path) {
   const std::uint64_t first = base + 48;
   for (std::uint32_t i = 0; i < count && bytes.has(first + 24ull * i, 24); ++i) {
     const std::uint64_t at = first + 24ull * i;
-    Entry entry;
-    entry.flags = bytes.read<std::int32_t>(at);
-    auto key = bytes.string_at(base + bytes.read<std::uint32_t>(at + 4));
-    auto value = bytes.string_at(base + bytes.read<std::uint32_t>(at + 8));
-    if (!key || !value) continue;
-    entry.key = *key;
-    entry.value = *value;
+    std::optional<Entry> read = read_entry(bytes, at, base);
+    if (!read) continue;
+    Entry& entry = *read;
     const std::uint64_t hwcap = bytes.read<std::uint64_t>(at + 16);
     if ((hwcap & kHwcapExtension) != 0) {
       const std::uint32_t index = static_cast<std::uint32_t>(hwcap);
