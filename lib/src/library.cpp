@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 #include <link.h>
 
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "checks/symbol_rules.hpp"
@@ -26,22 +28,6 @@ int dlopen_flags(Mode mode) noexcept {
   return report;
 }
 
-// The structured error of a failed lookup, as cheap as it can be: the loader's message is the
-// summary, and nothing is read; Library::explain_lookup says why, on request.
-[[gnu::cold, gnu::noinline]] Report explain_failed_lookup(const char* name,
-                                                          const char* loader_message) noexcept {
-  Report report;
-  report.loads = true;
-  Finding& finding = report.findings.emplace_back();
-  finding.family = Family::UnexportedSymbol;
-  finding.code = "symbol.not-found";
-  finding.stops_load = false;
-  if (loader_message != nullptr)
-    finding.summary = loader_message;
-  else
-    finding.summary = std::string("undefined symbol: ") + (name != nullptr ? name : "(null)");
-  return report;
-}
 }  // namespace
 
 Result<Library> Library::open(const std::string& path, Mode mode) noexcept {
@@ -65,34 +51,18 @@ Library::~Library() {
 Report Library::explain_lookup(const char* name) const noexcept {
   Report report;
   try {
+    const std::string wanted = name != nullptr ? name : "";
     link_map* map = nullptr;
     if (handle_ == nullptr || ::dlinfo(handle_, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr) {
-      report.findings.push_back(explain_failed_lookup(name, "no loaded object").findings.front());
+      report.findings.push_back(LookupError("no loaded object").report().findings.front());
       return report;
     }
     report.path = map->l_name;
-    elf::ReadOutcome outcome = elf::read_image(report.path);
-    if (const auto* image = std::get_if<elf::Image>(&outcome)) {
-      if (find_exported(*image, name) == nullptr)
-        report.findings.push_back(lookup_failure(report.path, *image, name));
-    } else {
-      Finding finding = explain_failed_lookup(name, nullptr).findings.front();
-      finding.evidence.push_back("cannot read " + report.path + ": " +
-                                 std::get<elf::ReadError>(outcome).message);
-      report.findings.push_back(std::move(finding));
-    }
+    if (std::optional<Finding> finding = explain_unexported(report.path, wanted))
+      report.findings.push_back(std::move(*finding));
   } catch (...) {
   }
   return report;
-}
-
-Result<void*> Library::lookup_null(const char* name) const noexcept {
-  // dlsym returned NULL. That is not yet a failure: an absolute symbol of value 0 or an IFUNC
-  // resolving to 0 is found and still NULL. glibc's _dlerror_run (dlfcn/dlerror.c) records every
-  // call's outcome, a success included, so dlerror() now tells the two apart.
-  if (const char* message = ::dlerror(); message != nullptr)
-    return explain_failed_lookup(name, message);
-  return static_cast<void*>(nullptr);
 }
 
 }  // namespace dldoctor

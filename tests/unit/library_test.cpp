@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <string>
+#include <string_view>
+#include <utility>
 
 namespace dldoctor {
 namespace {
@@ -18,7 +21,7 @@ bool has_code(const Report& report, const std::string& code) {
 TEST(LibraryOpen, SystemLibraryOpensAndItsFunctionIsCalled) {
   Result<Library> library = Library::open("libm.so.6");
   ASSERT_TRUE(library.ok()) << library.report().load->message;
-  Result<double (*)(double)> cosine = library->lookup<double(double)>("cos");
+  Result<double (*)(double), LookupError> cosine = library->lookup<double(double)>("cos");
   ASSERT_TRUE(cosine.ok());
   EXPECT_DOUBLE_EQ(cosine.value()(0.0), 1.0);
 }
@@ -48,16 +51,62 @@ TEST(LibraryOpen, ProgramIsDiagnosedAsAPie) {
 TEST(LibraryLookup, MissingSymbolCarriesDlerrorAndNoDiagnosis) {
   Result<Library> library = Library::open("libm.so.6");
   ASSERT_TRUE(library.ok());
-  Result<void*> missing = library->lookup_address("dldoctor_no_such_symbol");
+  Result<void*, LookupError> missing = library->lookup_address("dldoctor_no_such_symbol");
   ASSERT_FALSE(missing.ok());
-  ASSERT_EQ(missing.report().findings.size(), 1u);
-  const Finding& finding = missing.report().findings.front();
+  EXPECT_NE(missing.error().message().find("undefined symbol: dldoctor_no_such_symbol"),
+            std::string_view::npos)
+      << missing.error().message();
+  // The error outlives glibc's buffer: another failing call replaces dlerror()'s text.
+  ASSERT_FALSE(library->lookup<int()>("dldoctor_another_missing_symbol").ok());
+  EXPECT_EQ(missing.error().message().find("dldoctor_another_missing_symbol"),
+            std::string_view::npos)
+      << missing.error().message();
+
+  const Report report = missing.report();
+  ASSERT_EQ(report.findings.size(), 1u);
+  const Finding& finding = report.findings.front();
   EXPECT_EQ(finding.family, Family::UnexportedSymbol);
   EXPECT_EQ(finding.code, "symbol.not-found");
-  EXPECT_NE(finding.summary.find("undefined symbol: dldoctor_no_such_symbol"), std::string::npos)
-      << finding.summary;
+  EXPECT_EQ(finding.summary, missing.error().message()) << "the summary is dlerror()'s text";
   EXPECT_TRUE(finding.evidence.empty()) << "the cheap failure reads no file";
-  EXPECT_TRUE(missing.report().loads) << "the library loaded; only the lookup failed";
+  EXPECT_TRUE(report.loads) << "the library loaded; only the lookup failed";
+}
+
+TEST(LibraryLookup, TypedMissCarriesTheSameError) {
+  Result<Library> library = Library::open("libm.so.6");
+  ASSERT_TRUE(library.ok());
+  Result<double (*)(double), LookupError> missing =
+      library->lookup<double(double)>("dldoctor_no_such_symbol");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("undefined symbol: dldoctor_no_such_symbol"),
+            std::string_view::npos)
+      << missing.error().message();
+}
+
+TEST(LookupErrorMessage, ShortMessagesStayInlineAndLongOnesAreKeptWhole) {
+  const std::string small = "./plugin.so: undefined symbol: f";
+  const std::string large = "/" + std::string(3 * LookupError::kInlineCapacity, 'd') +
+                            "/plugin.so: undefined symbol: " + std::string(500, 'n');
+  for (const std::string& text : {small, large}) {
+    LookupError error(text.c_str());
+    EXPECT_EQ(error.message(), text);
+    LookupError copy(error);
+    EXPECT_EQ(copy.message(), text);
+    LookupError moved(std::move(copy));
+    EXPECT_EQ(moved.message(), text);
+    LookupError assigned("x");
+    assigned = moved;
+    EXPECT_EQ(assigned.message(), text);
+    assigned = std::move(moved);
+    EXPECT_EQ(assigned.message(), text);
+    EXPECT_EQ(assigned.report().findings.at(0).summary, text);
+  }
+  // Exactly at the edge of the inline buffer, and one past it.
+  for (const std::size_t size : {LookupError::kInlineCapacity - 1, LookupError::kInlineCapacity}) {
+    const std::string text(size, 'e');
+    EXPECT_EQ(LookupError(text.c_str()).message(), text) << size;
+  }
+  EXPECT_EQ(LookupError(nullptr).message(), "");
 }
 
 TEST(LibraryLookup, ExplainLookupReadsTheLoadedFile) {

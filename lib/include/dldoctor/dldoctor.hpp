@@ -5,6 +5,7 @@
 #include "dldoctor/elf.hpp"
 #include "dldoctor/explain.hpp"
 #include "dldoctor/library.hpp"
+#include "dldoctor/lookup_error.hpp"
 #include "dldoctor/render.hpp"
 #include "dldoctor/report.hpp"
 #include "dldoctor/result.hpp"

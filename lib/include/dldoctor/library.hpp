@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "dldoctor/diagnose.hpp"
+#include "dldoctor/lookup_error.hpp"
 #include "dldoctor/result.hpp"
 
 namespace dldoctor {
@@ -25,19 +26,25 @@ class Library {
   Library& operator=(const Library&) = delete;
   ~Library();
 
-  // dlsym; on failure, a report carrying dlerror(). The hit is inline and is the raw call; the
-  // diagnosis of why a symbol is missing is the symbol stage's (unexported-symbol family).
-  Result<void*> lookup_address(const char* name) const noexcept {
+  // dlsym; on failure, a LookupError carrying a copy of dlerror() (no file is read, nothing is
+  // allocated for a message of usual length; error().report() gives the Report). The hit is
+  // inline and is the raw call; why a symbol is missing is explain_lookup's question.
+  Result<void*, LookupError> lookup_address(const char* name) const noexcept {
     if (void* address = ::dlsym(handle_, name); address != nullptr) return address;
-    return lookup_null(name);
+    // NULL is not yet a failure: an absolute symbol of value 0, or an IFUNC resolving to 0, is
+    // found and still NULL. glibc's _dlerror_run (dlfcn/dlerror.c) records every call's outcome,
+    // a success included, so dlerror() tells the two apart.
+    if (const char* message = ::dlerror(); message != nullptr)
+      return Result<void*, LookupError>(std::in_place_index<1>, message);
+    return static_cast<void*>(nullptr);
   }
 
   template <class T>
-  Result<T*> lookup(const char* name) const noexcept {
+  Result<T*, LookupError> lookup(const char* name) const noexcept {
     if (void* address = ::dlsym(handle_, name); address != nullptr)
       return reinterpret_cast<T*>(address);
-    Result<void*> slow = lookup_null(name);
-    if (!slow) return std::move(slow).report();
+    if (const char* message = ::dlerror(); message != nullptr)  // as in lookup_address
+      return Result<T*, LookupError>(std::in_place_index<1>, message);
     return static_cast<T*>(nullptr);
   }
 
@@ -51,8 +58,6 @@ class Library {
 
  private:
   explicit Library(void* handle) noexcept : handle_(handle) {}
-  // dlsym returned NULL: a failure, or a symbol whose value is 0 (see library.cpp).
-  Result<void*> lookup_null(const char* name) const noexcept;
   void* handle_ = nullptr;
 };
 

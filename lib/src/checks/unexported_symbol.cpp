@@ -63,12 +63,13 @@ std::vector<ScopeObject> load_scope(const Context& context, const search::Tree& 
 
 // ---- --symbol NAME: why dlsym cannot find it ----
 
-std::optional<Finding> explain_missing_symbol(const std::string& path, const elf::Image& image,
-                                              const std::string& name,
+// The plugin's own file is read again, in place (explain_unexported): the why needs its .symtab
+// and DWARF, which the scope's images do not keep in a form to search by name.
+std::optional<Finding> explain_missing_symbol(const std::string& path, const std::string& name,
                                               const std::vector<ScopeObject>& scope) {
   for (const ScopeObject& object : scope)
     if (find_exported(object.image, name) != nullptr) return std::nullopt;
-  return lookup_failure(path, image, name);
+  return explain_unexported(path, name);
 }
 
 // ---- Undefined symbols of the plugin's tree ----
@@ -217,7 +218,7 @@ StageVerdict check_symbols(Context& context) {
   for (const ScopeObject& object : scope)
     if (!object.from_host) plugin_scope.push_back(object);
   for (const std::string& name : context.request.symbols)
-    if (auto finding = explain_missing_symbol(context.file, *context.image, name, plugin_scope))
+    if (auto finding = explain_missing_symbol(context.file, name, plugin_scope))
       context.findings.push_back(std::move(*finding));
   return StageVerdict::Continue;
 }

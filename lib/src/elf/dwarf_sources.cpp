@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <string_view>
 
 namespace dldoctor::elf {
@@ -18,6 +19,20 @@ bool is_runtime_or_assembly(std::string_view source, std::string_view producer) 
   // glibc's crt files carry DWARF on some distributions: sysdeps/... and csu/...
   return source.find("sysdeps/") != std::string_view::npos ||
          source.find("/csu/") != std::string_view::npos;
+}
+
+// A unit from its top DIE's strings; nullopt for a unit without a name (dwarf_diename fails) and
+// for the units nobody rebuilds.
+std::optional<CompileUnit> make_unit(const char* name, const char* directory,
+                                     const char* producer) {
+  if (name == nullptr) return std::nullopt;
+  CompileUnit unit;
+  unit.source = name;
+  if (!unit.source.empty() && unit.source[0] != '/' && directory != nullptr)
+    unit.source = (std::filesystem::path(directory) / unit.source).lexically_normal();
+  unit.producer = producer != nullptr ? producer : "";
+  if (is_runtime_or_assembly(unit.source, unit.producer)) return std::nullopt;
+  return unit;
 }
 }  // namespace
 
@@ -37,21 +52,35 @@ std::vector<CompileUnit> compile_units(const std::string& path) noexcept {
            ++guard, offset = next) {
         Dwarf_Die die;
         if (dwarf_offdie(dwarf, offset + header_size, &die) == nullptr) continue;
-        const char* name = dwarf_diename(&die);
-        if (name == nullptr) continue;
         Dwarf_Attribute attribute;
         const char* producer = dwarf_formstring(dwarf_attr(&die, DW_AT_producer, &attribute));
         const char* directory = dwarf_formstring(dwarf_attr(&die, DW_AT_comp_dir, &attribute));
-        CompileUnit unit;
-        unit.source = name;
-        if (!unit.source.empty() && unit.source[0] != '/' && directory != nullptr)
-          unit.source = (std::filesystem::path(directory) / unit.source).lexically_normal();
-        unit.producer = producer != nullptr ? producer : "";
-        if (!is_runtime_or_assembly(unit.source, unit.producer)) units.push_back(std::move(unit));
+        if (std::optional<CompileUnit> unit = make_unit(dwarf_diename(&die), directory, producer))
+          units.push_back(std::move(*unit));
       }
       dwarf_end(dwarf);
     }
     ::close(fd);
+  } catch (...) {
+    units.clear();
+  }
+  return units;
+}
+
+std::vector<CompileUnit> compile_units_at(const std::string& path, const FileBytes& file,
+                                          const DebugSections& sections, bool big_endian,
+                                          std::uint64_t address) noexcept {
+  std::optional<std::vector<UnitDie>> dies = units_for_address(file, sections, big_endian, address);
+  if (!dies) return compile_units(path);  // the small reader declined: libdw reads every unit
+  std::vector<CompileUnit> units;
+  try {
+    const auto c_str = [](const std::optional<std::string>& text) {
+      return text ? text->c_str() : nullptr;
+    };
+    for (const UnitDie& die : *dies)
+      if (std::optional<CompileUnit> unit =
+              make_unit(c_str(die.name), c_str(die.comp_dir), c_str(die.producer)))
+        units.push_back(std::move(*unit));
   } catch (...) {
     units.clear();
   }

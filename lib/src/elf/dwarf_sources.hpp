@@ -3,8 +3,11 @@
 // a rebuild command with the user's real sources instead of a placeholder.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "elf/dwarf_unit.hpp"
 
 namespace dldoctor::elf {
 
@@ -16,5 +19,14 @@ struct CompileUnit {
 // Empty when the file has no DWARF (stripped or built without -g) or libdw cannot read it.
 // Assembly units and the C runtime's start files are left out: nobody rebuilds those.
 std::vector<CompileUnit> compile_units(const std::string& path) noexcept;
+
+// The units that tell how the code at address (a symbol's value) was built, left out as above:
+// the unit .debug_aranges assigns the address to (each, when several claim it), or every unit
+// when no range covers it.
+// Read with the small reader of dwarf_unit.hpp from file (whose DWARF sections are those given);
+// when it declines, libdw reads path (compile_units).
+std::vector<CompileUnit> compile_units_at(const std::string& path, const FileBytes& file,
+                                          const DebugSections& sections, bool big_endian,
+                                          std::uint64_t address) noexcept;
 
 }  // namespace dldoctor::elf

@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -21,8 +23,10 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <string_view>
 
 #include "dldoctor/elf.hpp"
+#include "elf/symbol_index.hpp"
 
 namespace dldoctor::elf {
 namespace {
@@ -82,31 +86,66 @@ void ensure_libelf_initialised() {
 
 std::size_t entry_size(Elf* elf, Elf_Type type) { return gelf_fsize(elf, type, 1, EV_CURRENT); }
 
+// How far to read: the loader's view, everything into elf::Image, or everything checked with the
+// symbol tables left in place (SymbolIndex).
+enum class Depth { LoaderView, Everything, InPlace };
+
 class ImageReader {
  public:
-  ImageReader(int fd, std::uint64_t file_size, ReadParts parts)
-      : fd_(fd), file_size_(file_size), parts_(parts) {
+  ImageReader(int fd, std::uint64_t file_size, Depth depth)
+      : fd_(fd), file_size_(file_size), depth_(depth) {
     image_.file_size = file_size;
   }
 
   Image read() {
+    read_checked();
+    return std::move(image_);
+  }
+
+  // The same reading and checks as read(), handing over the libelf handle and the symbol tables
+  // as libelf holds them. The caller owns fd and passes it on; contents, when not null, is the
+  // whole file (file_size bytes), read by the caller, and every read is served from it.
+  SymbolIndex::Parts read_in_place(std::unique_ptr<char[]> contents) {
+    memory_ = contents.get();
+    index_.contents = memory_;
+    index_.contents_size = memory_ != nullptr ? file_size_ : 0;
+    index_.contents_owner = std::move(contents);
+    read_checked();
+    index_.fd = fd_;
+    index_.image = std::move(image_);
+    index_.elf = elf_.release();
+    return std::move(index_);
+  }
+
+ private:
+  void read_checked() {
     read_identity();
-    elf_.reset(elf_begin(fd_, ELF_C_READ, nullptr));
+    // elf_memory does not write to the bytes it is given unless it must convert them in place
+    // (another byte order), and they are this reader's own copy.
+    elf_.reset(memory_ != nullptr
+                   ? elf_memory(const_cast<char*>(memory_), static_cast<std::size_t>(file_size_))
+                   : elf_begin(fd_, ELF_C_READ, nullptr));
     if (!elf_ || elf_kind(elf_.get()) != ELF_K_ELF)
       throw Failure("libelf cannot read the ELF header: " + libelf_error());
     read_elf_header();
     read_program_headers();
     read_dynamic_segment();
-    if (parts_ == ReadParts::Everything) read_sections();
-    return std::move(image_);
+    if (depth_ != Depth::LoaderView) read_sections();
   }
 
- private:
+  // size bytes at offset of the file (checked against its size by the caller).
+  bool read_bytes(void* buffer, std::size_t size, std::uint64_t offset) const noexcept {
+    if (memory_ == nullptr) return read_exact(fd_, buffer, size, offset);
+    if (!fits(offset, size, file_size_)) return false;
+    std::memcpy(buffer, memory_ + offset, size);
+    return true;
+  }
+
   // e_ident and the fields open_verify compares, read before libelf so that a short file is
   // reported as glibc would report it ("file too short").
   void read_identity() {
     unsigned char ident[EI_NIDENT] = {};
-    if (file_size_ < EI_NIDENT || !read_exact(fd_, ident, EI_NIDENT, 0))
+    if (file_size_ < EI_NIDENT || !read_bytes(ident, EI_NIDENT, 0))
       throw Failure("file too short: the ELF header needs " + std::to_string(EI_NIDENT) +
                     " bytes of identification, the file has " + std::to_string(file_size_));
     if (std::memcmp(ident, ELFMAG, SELFMAG) != 0)
@@ -243,7 +282,7 @@ class ImageReader {
                     hex(*strtab_size) + ") runs past the end of the file (size " +
                     std::to_string(file_size_) + ")");
     std::string strings(*strtab_size, '\0');
-    if (!read_exact(fd_, strings.data(), strings.size(), *strtab_offset))
+    if (!read_bytes(strings.data(), strings.size(), *strtab_offset))
       throw Failure("cannot read the dynamic string table at " + hex(*strtab_offset));
 
     for (const auto& [tag, offset] : string_entries) {
@@ -308,6 +347,9 @@ class ImageReader {
     }
     std::size_t names_index = 0;
     const bool have_names = elf_getshdrstrndx(elf_.get(), &names_index) == 0;
+    index_.section_count = count;
+    index_.names_index = names_index;
+    index_.have_section_names = have_names;
 
     Elf_Scn* dynsym = nullptr;
     Elf_Scn* symtab = nullptr;
@@ -318,18 +360,20 @@ class ImageReader {
       GElf_Shdr header;
       if (gelf_getshdr(section, &header) == nullptr) continue;
       const std::size_t index = elf_ndxscn(section);
-      std::string name;
-      if (have_names) {
-        const char* raw = elf_strptr(elf_.get(), names_index, header.sh_name);
-        name = raw != nullptr ? raw : "<?>";
-      }
-      section_names_[index] = name;
+      const char* raw = have_names ? elf_strptr(elf_.get(), names_index, header.sh_name) : "";
+      const std::string_view name = raw != nullptr ? raw : "<?>";
+      // SymbolIndex names the one section a finding cites when it needs it.
+      if (depth_ != Depth::InPlace) section_names_[index] = name;
       if (header.sh_type != SHT_NOBITS && !fits(header.sh_offset, header.sh_size, file_size_)) {
-        warn("section " + std::to_string(index) + " (" + name + ") at " + hex(header.sh_offset) +
-             " (size " + hex(header.sh_size) + ") runs past the end of the file (size " +
-             std::to_string(file_size_) + ")");
+        warn("section " + std::to_string(index) + " (" + std::string(name) + ") at " +
+             hex(header.sh_offset) + " (size " + hex(header.sh_size) +
+             ") runs past the end of the file (size " + std::to_string(file_size_) + ")");
+        // libdw would fail to read it and give up on the whole file's DWARF.
+        if (name.starts_with(".debug_") || name.starts_with(".zdebug_"))
+          index_.debug.needs_libdw = true;
         continue;
       }
+      note_debug_section(name, header);
       if ((header.sh_type == SHT_RELA || header.sh_type == SHT_REL) &&
           (name == ".rela.plt" || name == ".rel.plt"))
         plt_relocations = section;
@@ -342,9 +386,108 @@ class ImageReader {
         default: break;
       }
     }
+    if (depth_ == Depth::InPlace) {
+      if (dynsym != nullptr) index_.dynamic = table_in_place(dynsym);
+      if (symtab != nullptr) index_.symtab = table_in_place(symtab);
+      if (dynsym != nullptr && versym != nullptr) versions_in_place(versym);
+      index_.class64 = image_.identity.elf_class == ELFCLASS64;
+      index_.version_names = std::move(version_names_);
+      return;
+    }
     if (dynsym != nullptr) image_.dynamic_symbols = read_symbols(dynsym, versym);
     if (plt_relocations != nullptr) read_plt_relocations(plt_relocations);
     if (symtab != nullptr) image_.symbol_table = read_symbols(symtab, nullptr);
+  }
+
+  // The DWARF sections the symbol rules read with their own small reader (dwarf_unit.hpp), chosen
+  // as libdw's dwarf_begin_elf chooses them: by name, the first of each, SHT_NOBITS and section
+  // group members left out. What that reader cannot read makes it hand the file to libdw.
+  void note_debug_section(std::string_view name, const GElf_Shdr& header) {
+    const bool compressed_name = name.starts_with(".zdebug_");
+    if (!compressed_name && !name.starts_with(".debug_")) return;
+    if (header.sh_type == SHT_NOBITS || (header.sh_flags & SHF_GROUP) != 0) return;
+    if (compressed_name || (header.sh_flags & SHF_COMPRESSED) != 0 || name.ends_with(".dwo")) {
+      index_.debug.needs_libdw = true;
+      return;
+    }
+    DebugSections& debug = index_.debug;
+    SectionRange* range = name == ".debug_info"          ? &debug.info
+                          : name == ".debug_abbrev"      ? &debug.abbrev
+                          : name == ".debug_str"         ? &debug.str
+                          : name == ".debug_line_str"    ? &debug.line_str
+                          : name == ".debug_str_offsets" ? &debug.str_offsets
+                          : name == ".debug_aranges"     ? &debug.aranges
+                                                         : nullptr;
+    if (range == nullptr || range->present) return;
+    *range = SectionRange{true, header.sh_offset, header.sh_size};
+  }
+
+  // A symbol table checked as read_symbols checks it (entry size, readable data, at most
+  // kMaxSymbols entries), kept where libelf read it. Its names are valid below the last NUL of the
+  // linked string table, as elf_strptr decides (a string must end inside its table).
+  SymbolIndex::Table table_in_place(Elf_Scn* section) {
+    SymbolIndex::Table table;
+    table.present = true;
+    GElf_Shdr header;
+    if (gelf_getshdr(section, &header) == nullptr) return table;
+    const std::string table_name = section_name_of(section);
+    const std::size_t entry = entry_size(elf_.get(), ELF_T_SYM);
+    if (header.sh_entsize != entry) {
+      warn(table_name + " entry size " + std::to_string(header.sh_entsize) + " is not the " +
+           std::to_string(entry) + " bytes of a symbol");
+      return table;
+    }
+    Elf_Data* data = elf_getdata(section, nullptr);
+    if (data == nullptr) {
+      warn("cannot read " + table_name + ": " + libelf_error());
+      return table;
+    }
+    if (data->d_buf == nullptr) return table;
+    table.count = std::min<std::size_t>(data->d_size / entry, kMaxSymbols);
+    // libelf hands the entries over in this host's byte order, and aligned unless the machine
+    // allows unaligned reads; then they are copied (the index reads them as Elf{32,64}_Sym).
+    const std::size_t alignment =
+        image_.identity.elf_class == ELFCLASS64 ? alignof(Elf64_Sym) : alignof(Elf32_Sym);
+    table.entries = data->d_buf;
+    if (reinterpret_cast<std::uintptr_t>(data->d_buf) % alignment != 0) {
+      table.aligned_copy.resize((table.count * entry + 7) / 8);
+      std::memcpy(table.aligned_copy.data(), data->d_buf, table.count * entry);
+      table.entries = table.aligned_copy.data();
+    }
+    Elf_Scn* strings_section = elf_getscn(elf_.get(), header.sh_link);
+    GElf_Shdr strings_header;
+    Elf_Data* strings = nullptr;
+    if (strings_section != nullptr && gelf_getshdr(strings_section, &strings_header) != nullptr &&
+        strings_header.sh_type == SHT_STRTAB)
+      strings = elf_getdata(strings_section, nullptr);
+    if (strings != nullptr && strings->d_buf != nullptr && strings->d_size > 0) {
+      table.strings = static_cast<const char*>(strings->d_buf);
+      const void* last = ::memrchr(table.strings, '\0', strings->d_size);
+      if (last != nullptr) table.strings_end = static_cast<const char*>(last) - table.strings + 1;
+    }
+    if (table.strings_end == 0 && table.count > 1)
+      warn(table_name + " names are outside its string table");
+    return table;
+  }
+
+  void versions_in_place(Elf_Scn* section) {
+    Elf_Data* data = elf_getdata(section, nullptr);
+    if (data == nullptr || data->d_buf == nullptr) return;
+    index_.versym_count = data->d_size / sizeof(std::uint16_t);
+    index_.versym = static_cast<const std::uint16_t*>(data->d_buf);
+    if (reinterpret_cast<std::uintptr_t>(data->d_buf) % alignof(std::uint16_t) != 0) {
+      index_.versym_copy.resize(index_.versym_count);
+      std::memcpy(index_.versym_copy.data(), data->d_buf,
+                  index_.versym_count * sizeof(std::uint16_t));
+      index_.versym = index_.versym_copy.data();
+    }
+  }
+
+  std::string section_name_of(Elf_Scn* section) {
+    GElf_Shdr header;
+    if (!index_.have_section_names || gelf_getshdr(section, &header) == nullptr) return "";
+    const char* name = elf_strptr(elf_.get(), index_.names_index, header.sh_name);
+    return name != nullptr ? name : "<?>";
   }
 
   std::vector<Symbol> read_symbols(Elf_Scn* section, Elf_Scn* versym_section) {
@@ -483,8 +626,12 @@ class ImageReader {
   }
 
   int fd_;
+  const char* memory_ = nullptr;  // the whole file, when the caller read it (read_in_place)
   std::uint64_t file_size_;
-  ReadParts parts_;
+  Depth depth_;
+  // Section header facts kept for SymbolIndex (Depth::InPlace). Declared before elf_, which may
+  // read from the contents it owns, so that it outlives it.
+  SymbolIndex::Parts index_;
   ElfHandle elf_;
   Image image_;
   std::uint64_t phoff_ = 0;
@@ -504,7 +651,8 @@ ReadOutcome read_image_fd(int fd, ReadParts parts) noexcept {
     if (::fstat(fd, &status) != 0)
       return ReadError{std::string("cannot stat the file: ") + std::strerror(errno)};
     if (!S_ISREG(status.st_mode)) return ReadError{"not a regular file"};
-    ImageReader reader(fd, static_cast<std::uint64_t>(status.st_size), parts);
+    ImageReader reader(fd, static_cast<std::uint64_t>(status.st_size),
+                       parts == ReadParts::Everything ? Depth::Everything : Depth::LoaderView);
     return reader.read();
   } catch (const Failure& failure) {
     return ReadError{failure.message()};
@@ -522,6 +670,37 @@ ReadOutcome read_image(const std::string& path, ReadParts parts) noexcept {
   ReadOutcome outcome = read_image_fd(fd, parts);
   ::close(fd);
   return outcome;
+}
+
+SymbolIndexOutcome read_symbol_index(const std::string& path,
+                                     std::uint64_t read_whole_up_to) noexcept {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return ReadError{"cannot open " + path + ": " + std::strerror(errno)};
+  try {
+    ensure_libelf_initialised();
+    struct stat status;
+    if (::fstat(fd, &status) != 0)
+      throw Failure(std::string("cannot stat the file: ") + std::strerror(errno));
+    if (!S_ISREG(status.st_mode)) throw Failure("not a regular file");
+    const auto size = static_cast<std::uint64_t>(status.st_size);
+    std::unique_ptr<char[]> contents;
+    if (size > 0 && size <= read_whole_up_to) {
+      contents.reset(new (std::nothrow) char[size]);
+      // Without the memory, or if the read fails, the file is read part by part.
+      if (contents && !read_exact(fd, contents.get(), size, 0)) contents.reset();
+    }
+    ImageReader reader(fd, size, Depth::InPlace);
+    return SymbolIndex(reader.read_in_place(std::move(contents)));  // owns fd from here
+  } catch (const Failure& failure) {
+    ::close(fd);
+    return ReadError{failure.message()};
+  } catch (const std::bad_alloc&) {
+    ::close(fd);
+    return ReadError{"out of memory while reading the file"};
+  } catch (const std::exception& error) {
+    ::close(fd);
+    return ReadError{std::string("cannot read the file: ") + error.what()};
+  }
 }
 
 }  // namespace dldoctor::elf

@@ -1,0 +1,386 @@
+// The symbol rules read files in place (SymbolIndex) and DWARF with their own small reader, for
+// speed. These tests hold them to what the full readers give: read_image's entries and messages,
+// libdw's compile units, and the near names of a full sort over exact edit distances.
+#include "checks/symbol_rules.hpp"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dldoctor/elf.hpp"
+#include "elf/dwarf_sources.hpp"
+#include "elf/dwarf_unit.hpp"
+#include "elf/symbol_index.hpp"
+
+#ifndef DLDOCTOR_TEST_DATA
+#define DLDOCTOR_TEST_DATA ""
+#endif
+
+namespace fs = std::filesystem;
+
+// Defined here, not inline, so that this test binary's .symtab and DWARF have it.
+extern "C" [[gnu::noinline]] int dldoctor_unit_probe(int x) { return x * 3 + 1; }
+
+namespace dldoctor {
+namespace {
+
+using elf::SymbolIndex;
+using elf::SymbolTable;
+
+std::string self_path() { return fs::read_symlink("/proc/self/exe").string(); }
+
+// The file libdldoctor was loaded from: large, C++, with .symtab and DWARF in a build tree.
+std::string library_path() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&elf::read_image), &info) == 0 || info.dli_fname == nullptr)
+    return "";
+  return info.dli_fname;
+}
+
+// Both ways SymbolIndex reads: the whole file at once, and part by part.
+const std::uint64_t kReadWays[] = {std::uint64_t{1} << 40, 0};
+
+// The classic table, every cell: the reference for edit_distance.
+std::size_t full_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+TEST(EditDistance, IsTheFullTablesValueUpToTheLimit) {
+  std::mt19937 random(20261126);
+  const std::string alphabet = "ab_cd";
+  const auto word = [&](std::size_t size) {
+    std::string text;
+    for (std::size_t i = 0; i < size; ++i) text += alphabet[random() % alphabet.size()];
+    return text;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    // Mostly near pairs (a shared stem), some longer than a word of bits (the banded table).
+    const std::string stem = word(random() % (round % 10 == 0 ? 90 : 20));
+    const std::string a = word(random() % 4) + stem + word(random() % 4);
+    const std::string b = word(random() % 4) + stem + word(random() % 5);
+    const std::size_t limit = random() % 9;
+    const std::size_t expected = std::min(full_distance(a, b), limit + 1);
+    ASSERT_EQ(edit_distance(a, b, limit), expected) << a << " / " << b << " limit " << limit;
+    ASSERT_EQ(edit_distance(b, a, limit), expected) << b << " / " << a << " limit " << limit;
+  }
+  EXPECT_EQ(edit_distance("dldoctor_bench_fn_42", "dldoctor_bench_fn_042", 5), 1u);
+  EXPECT_EQ(edit_distance("", "", 0), 0u);
+  EXPECT_EQ(edit_distance("abc", "", 2), 3u);
+}
+
+void expect_same_symbol(const elf::Symbol& read, const elf::Symbol& in_place,
+                        const std::string& where) {
+  EXPECT_EQ(read.name, in_place.name) << where;
+  EXPECT_EQ(read.binding, in_place.binding) << where;
+  EXPECT_EQ(read.type, in_place.type) << where;
+  EXPECT_EQ(read.visibility, in_place.visibility) << where;
+  EXPECT_EQ(read.section_index, in_place.section_index) << where;
+  EXPECT_EQ(read.section_name, in_place.section_name) << where;
+  EXPECT_EQ(read.value, in_place.value) << where;
+  EXPECT_EQ(read.size, in_place.size) << where;
+  EXPECT_EQ(read.version, in_place.version) << where;
+  EXPECT_EQ(read.version_hidden, in_place.version_hidden) << where;
+  EXPECT_EQ(read.file, in_place.file) << where;
+}
+
+void expect_same_tables(const std::string& path) {
+  const elf::ReadOutcome read = elf::read_image(path);
+  ASSERT_TRUE(std::holds_alternative<elf::Image>(read)) << path;
+  const elf::Image& image = std::get<elf::Image>(read);
+  for (const std::uint64_t whole : kReadWays) {
+    const elf::SymbolIndexOutcome outcome = elf::read_symbol_index(path, whole);
+    ASSERT_TRUE(std::holds_alternative<SymbolIndex>(outcome)) << path;
+    const SymbolIndex& index = std::get<SymbolIndex>(outcome);
+    EXPECT_EQ(index.image().version_definitions, image.version_definitions) << path;
+    EXPECT_EQ(index.image().dynamic.needed, image.dynamic.needed) << path;
+    ASSERT_EQ(index.has_symbol_table(), image.symbol_table.has_value()) << path;
+    const std::pair<SymbolTable, const std::vector<elf::Symbol>*> tables[] = {
+        {SymbolTable::Dynamic, &image.dynamic_symbols},
+        {SymbolTable::Static, image.symbol_table ? &*image.symbol_table : nullptr}};
+    for (const auto& [table, symbols] : tables) {
+      if (symbols == nullptr) continue;
+      ASSERT_EQ(index.size(table), symbols->size() + 1) << path;  // + the null entry
+      for (std::size_t i = 1; i < index.size(table); ++i) {
+        const elf::SymbolRef ref = index.at(table, i);
+        const std::string where = path + " entry " + std::to_string(i) + " " + ref.name;
+        expect_same_symbol((*symbols)[i - 1], index.materialise(table, ref), where);
+        EXPECT_TRUE(index.name_is(table, i, ref.name, std::char_traits<char>::length(ref.name)))
+            << where;
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+  }
+}
+
+TEST(SymbolIndex, ListsWhatReadImageListsForThisProgram) { expect_same_tables(self_path()); }
+
+TEST(SymbolIndex, ListsWhatReadImageListsForTheLibrary) {
+  const std::string path = library_path();
+  if (path.empty()) GTEST_SKIP() << "dladdr cannot name libdldoctor";
+  expect_same_tables(path);
+}
+
+TEST(SymbolIndex, ListsWhatReadImageListsForLibc) {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&::getpid), &info) == 0 || info.dli_fname == nullptr)
+    GTEST_SKIP() << "dladdr cannot name libc";
+  expect_same_tables(info.dli_fname);
+}
+
+TEST(SymbolIndex, MalformedFilesGiveReadImagesMessages) {
+  const fs::path data = DLDOCTOR_TEST_DATA;
+  if (data.empty() || !fs::is_directory(data)) GTEST_SKIP() << "no test data directory";
+  int files = 0;
+  for (const fs::directory_entry& entry : fs::directory_iterator(data)) {
+    if (entry.path().extension() != ".elf") continue;
+    ++files;
+    const std::string path = entry.path().string();
+    const elf::ReadOutcome read = elf::read_image(path);
+    for (const std::uint64_t whole : kReadWays) {
+      const elf::SymbolIndexOutcome outcome = elf::read_symbol_index(path, whole);
+      ASSERT_EQ(std::holds_alternative<elf::ReadError>(read),
+                std::holds_alternative<elf::ReadError>(outcome))
+          << path;
+      if (const auto* error = std::get_if<elf::ReadError>(&read)) {
+        EXPECT_EQ(std::get<elf::ReadError>(outcome).message, error->message) << path;
+      }
+    }
+  }
+  EXPECT_GT(files, 0);
+  const elf::SymbolIndexOutcome missing = elf::read_symbol_index("/nonexistent/dldoctor.so");
+  ASSERT_TRUE(std::holds_alternative<elf::ReadError>(missing));
+  EXPECT_EQ(std::get<elf::ReadError>(missing).message,
+            std::get<elf::ReadError>(elf::read_image("/nonexistent/dldoctor.so")).message);
+}
+
+void expect_units_as_libdw(const std::string& path) {
+  const std::vector<elf::CompileUnit> expected = elf::compile_units(path);
+  for (const std::uint64_t whole : kReadWays) {
+    const elf::SymbolIndexOutcome outcome = elf::read_symbol_index(path, whole);
+    ASSERT_TRUE(std::holds_alternative<SymbolIndex>(outcome)) << path;
+    const SymbolIndex& index = std::get<SymbolIndex>(outcome);
+    ASSERT_FALSE(index.debug_sections().needs_libdw)
+        << path << ": this test wants the small reader";
+    // No range covers this address: every unit, as libdw walks them.
+    const std::vector<elf::CompileUnit> units = elf::compile_units_at(
+        path, index.file_bytes(), index.debug_sections(), index.big_endian(), ~std::uint64_t{0});
+    ASSERT_EQ(units.size(), expected.size()) << path;
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      EXPECT_EQ(units[i].source, expected[i].source) << path;
+      EXPECT_EQ(units[i].producer, expected[i].producer) << path;
+    }
+  }
+}
+
+TEST(DwarfUnits, EveryUnitAsLibdwReadsThemForThisProgram) { expect_units_as_libdw(self_path()); }
+
+TEST(DwarfUnits, EveryUnitAsLibdwReadsThemForTheLibrary) {
+  const std::string path = library_path();
+  if (path.empty()) GTEST_SKIP() << "dladdr cannot name libdldoctor";
+  expect_units_as_libdw(path);
+}
+
+TEST(DwarfUnits, AFunctionsUnitIsTheOneThatDefinesIt) {
+  EXPECT_EQ(dldoctor_unit_probe(1), 4);
+  const std::string path = self_path();
+  for (const std::uint64_t whole : kReadWays) {
+    const elf::SymbolIndexOutcome outcome = elf::read_symbol_index(path, whole);
+    ASSERT_TRUE(std::holds_alternative<SymbolIndex>(outcome));
+    const SymbolIndex& index = std::get<SymbolIndex>(outcome);
+    ASSERT_TRUE(index.has_symbol_table()) << path << " is stripped";
+    const std::string name = "dldoctor_unit_probe";
+    std::optional<elf::SymbolRef> probe;
+    for (std::size_t i = 1; i < index.size(SymbolTable::Static) && !probe; ++i)
+      if (index.name_is(SymbolTable::Static, i, name.data(), name.size()))
+        probe = index.at(SymbolTable::Static, i);
+    ASSERT_TRUE(probe.has_value()) << "no " << name << " in " << path << "'s .symtab";
+    const std::vector<elf::CompileUnit> units = elf::compile_units_at(
+        path, index.file_bytes(), index.debug_sections(), index.big_endian(), probe->value);
+    ASSERT_EQ(units.size(), 1u) << "the unit of " << name;
+    EXPECT_TRUE(units.front().source.ends_with("symbol_rules_test.cpp")) << units.front().source;
+    EXPECT_NE(units.front().producer.find("GNU"), std::string::npos) << units.front().producer;
+  }
+}
+
+// A small DWARF 5 image made by hand: two compile units, A covering 0x1000..0x10ff and B
+// 0x2000..0x20ff in .debug_aranges, their top DIEs with a producer (DW_FORM_strp), a name
+// (DW_FORM_line_strp) and a compilation directory (DW_FORM_string).
+struct HandMadeDwarf {
+  std::string image;
+  elf::DebugSections sections;
+};
+
+HandMadeDwarf hand_made_dwarf(bool big_endian) {
+  const auto number = [big_endian](std::uint64_t value, int width) {
+    std::string bytes;
+    for (int i = 0; i < width; ++i) {
+      const int shift = 8 * (big_endian ? width - 1 - i : i);
+      bytes += static_cast<char>((value >> shift) & 0xff);
+    }
+    return bytes;
+  };
+  std::string abbrev;
+  for (const int byte : {1, 0x11, 0,  // code 1: DW_TAG_compile_unit, no children
+                         0x25, 0x0e, 0x03, 0x1f, 0x1b, 0x08,  // producer strp, name line_strp, dir
+                         0x11, 0x01, 0x12, 0x07, 0, 0, 0})    // low_pc addr, high_pc data8; end
+    abbrev += static_cast<char>(byte);
+  static constexpr char kStr[] = "GNU C++20 -O2\0GNU C++20 -fvisibility=hidden";  // at 0 and 14
+  static constexpr char kLineStr[] = "a.cpp\0b.cpp";                              // at 0 and 6
+  const std::string str(kStr, sizeof kStr);  // the final NUL included
+  const std::string line_str(kLineStr, sizeof kLineStr);
+  std::string info;
+  const auto unit = [&](std::uint64_t producer, std::uint64_t name, std::uint64_t low) {
+    const std::string body = number(5, 2) + std::string(1, '\x01') + std::string(1, '\x08') +
+                             number(0, 4) + std::string(1, '\x01') + number(producer, 4) +
+                             number(name, 4) + std::string("/src\0", 5) + number(low, 8) +
+                             number(0x100, 8);
+    info += number(body.size(), 4) + body;
+  };
+  unit(0, 0, 0x1000);
+  const std::uint64_t second = info.size();
+  unit(14, 6, 0x2000);
+  std::string aranges;
+  for (const auto& [unit_offset, low] : {std::pair<std::uint64_t, std::uint64_t>{0, 0x1000},
+                                         std::pair<std::uint64_t, std::uint64_t>{second, 0x2000}}) {
+    const std::string body = number(2, 2) + number(unit_offset, 4) + std::string(1, '\x08') +
+                             std::string(1, '\0') + std::string(4, '\0') +  // to 16 bytes
+                             number(low, 8) + number(0x100, 8) + number(0, 16);
+    aranges += number(body.size(), 4) + body;
+  }
+  HandMadeDwarf dwarf;
+  const auto add = [&](const std::string& bytes, elf::SectionRange& range) {
+    range = elf::SectionRange{true, dwarf.image.size(), bytes.size()};
+    dwarf.image += bytes;
+  };
+  add(info, dwarf.sections.info);
+  add(abbrev, dwarf.sections.abbrev);
+  add(str, dwarf.sections.str);
+  add(line_str, dwarf.sections.line_str);
+  add(aranges, dwarf.sections.aranges);
+  return dwarf;
+}
+
+TEST(DwarfUnits, HandMadeUnitsAreReadInEitherByteOrder) {
+  for (const bool big_endian : {false, true}) {
+    const HandMadeDwarf dwarf = hand_made_dwarf(big_endian);
+    const elf::FileBytes bytes{-1, dwarf.image.data(), dwarf.image.size()};
+    const auto b = elf::units_for_address(bytes, dwarf.sections, big_endian, 0x2010);
+    ASSERT_TRUE(b.has_value()) << big_endian;
+    ASSERT_EQ(b->size(), 1u);
+    EXPECT_EQ(b->front().name, "b.cpp");
+    EXPECT_EQ(b->front().comp_dir, "/src");
+    EXPECT_EQ(b->front().producer, "GNU C++20 -fvisibility=hidden");
+    const auto a = elf::units_for_address(bytes, dwarf.sections, big_endian, 0x10ff);
+    ASSERT_TRUE(a.has_value());
+    ASSERT_EQ(a->size(), 1u);
+    EXPECT_EQ(a->front().producer, "GNU C++20 -O2");
+    // 0x1100 is past A's range and before B's: every unit.
+    const auto every = elf::units_for_address(bytes, dwarf.sections, big_endian, 0x1100);
+    ASSERT_TRUE(every.has_value());
+    ASSERT_EQ(every->size(), 2u);
+    EXPECT_EQ((*every)[0].name, "a.cpp");
+    EXPECT_EQ((*every)[1].name, "b.cpp");
+  }
+}
+
+// Bytes of broken DWARF never make the small reader read out of bounds, loop, or throw: it
+// answers or declines.
+TEST(DwarfUnits, DamagedSectionsAreAnsweredOrDeclined) {
+  std::mt19937 random(7);
+  int answered = 0;
+  int declined = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const bool big_endian = round % 2 == 1;
+    HandMadeDwarf dwarf = hand_made_dwarf(big_endian);
+    for (int flips = 1 + static_cast<int>(random() % 4); flips > 0; --flips)
+      dwarf.image[random() % dwarf.image.size()] = static_cast<char>(random());
+    // Sometimes the sections claim more than there is.
+    if (round % 7 == 0) dwarf.sections.info.size += random() % 64;
+    if (round % 11 == 0) dwarf.sections.aranges.size += random() % 64;
+    const elf::FileBytes bytes{-1, dwarf.image.data(), dwarf.image.size()};
+    const std::uint64_t address = round % 3 == 0 ? 0x2010 : random() % 0x3000;
+    if (elf::units_for_address(bytes, dwarf.sections, big_endian, address).has_value())
+      ++answered;
+    else
+      ++declined;
+  }
+  EXPECT_GT(answered, 0);
+  EXPECT_GT(declined, 0);
+}
+
+// The reference: every exportable .dynsym name scored, sorted, the first three kept.
+std::string function_name(const std::string& demangled) {
+  int depth = 0;
+  for (std::size_t i = 0; i < demangled.size(); ++i) {
+    if (demangled[i] == '<') ++depth;
+    if (demangled[i] == '>') --depth;
+    if (demangled[i] == '(' && depth == 0) return demangled.substr(0, i);
+  }
+  return demangled;
+}
+
+std::vector<std::string> reference_near(const elf::Image& image, const std::string& name) {
+  const std::size_t allowed = std::max<std::size_t>(2, name.size() / 4);
+  const auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  std::vector<std::pair<std::size_t, std::string>> near;
+  for (const elf::Symbol& symbol : image.dynamic_symbols) {
+    if (!exportable(symbol.binding, symbol.type, symbol.visibility, symbol.defined())) continue;
+    const std::string plain =
+        symbol.name.rfind("_Z", 0) == 0 ? function_name(demangle(symbol.name)) : symbol.name;
+    std::size_t score = std::min(full_distance(name, plain), allowed + 1);
+    if (score > 0 && plain.size() == name.size() && lower(plain) == lower(name)) score = 0;
+    const bool prefix = plain.size() > 3 && name.size() > 3 &&
+                        (plain.rfind(name, 0) == 0 || name.rfind(plain, 0) == 0);
+    if (score <= allowed || prefix)
+      near.emplace_back(prefix ? std::min(score, allowed) : score, symbol.name);
+  }
+  std::sort(near.begin(), near.end());
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < near.size() && i < 3; ++i) names.push_back(near[i].second);
+  return names;
+}
+
+TEST(NearNames, AreTheFirstThreeOfAFullSort) {
+  const std::string path = library_path();
+  if (path.empty()) GTEST_SKIP() << "dladdr cannot name libdldoctor";
+  const elf::ReadOutcome read = elf::read_image(path);
+  ASSERT_TRUE(std::holds_alternative<elf::Image>(read));
+  const elf::SymbolIndexOutcome outcome = elf::read_symbol_index(path);
+  ASSERT_TRUE(std::holds_alternative<SymbolIndex>(outcome));
+  const SymbolIndex& index = std::get<SymbolIndex>(outcome);
+  ASSERT_TRUE(index.has_symbol_table()) << path << " is stripped";
+  int compared = 0;
+  for (const std::string name :
+       {"dldoctor::diagnos", "dldoctor::diagnosee", "DLDOCTOR::DIAGNOSE", "dldoctor::to_strin",
+        "dldoctor::elf::read_imag", "read_image", "dldoctor::Library::opn", "x", "dldoctor::"}) {
+    const SymbolVerdict verdict = classify_symbol(index, name);
+    if (verdict.kind != SymbolVerdict::Kind::Absent) continue;  // e.g. a C++ name after all
+    ++compared;
+    EXPECT_EQ(verdict.near, reference_near(std::get<elf::Image>(read), name)) << name;
+  }
+  EXPECT_GE(compared, 5);
+}
+
+}  // namespace
+}  // namespace dldoctor
