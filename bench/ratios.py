@@ -204,9 +204,10 @@ def process_section(processes):
                      format_ns(command["median_cpu_ns"])])
     table = markdown_table(["command", "as run", "wall median", "CPU median"], rows)
     return f"""The tree resolved is that of `{processes['library']}` ({processes['library_objects']}
-objects in `ld.so --list`), the dldoctor binary of the benchmark's build unless
+objects in `ld.so --list`), the `libdldoctor.so` of the benchmark's build unless
 `BENCH_TREE_LIBRARY` names another file: it is built with the benchmark, so every machine has it,
-and its tree is a real one (its own library through RUNPATH, the rest through `ld.so.cache`).
+and its tree is a real one (libelf, libdw, libacl, libstdc++ and theirs, through `ld.so.cache`).
+The `dldoctor` command itself is linked statically (lib/meson.build says why), so it has no tree.
 Before timing, `bench/process_times.py` checks that every command succeeds and that
 `dldoctor tree --json` names the same libraries at the same paths as `ld.so --list`.
 {processes['rounds']} rounds, each running every command once in an order rotated from round to

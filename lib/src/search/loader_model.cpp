@@ -105,9 +105,7 @@ std::string strip_trailing_slashes(std::string directory) {
 
 class Process {
  public:
-  explicit Process(Environment environment)
-      : environment_(std::move(environment)), subdirectories_(hwcap_subdirectory_list()) {
-    if (subdirectories_.empty() || !subdirectories_.back().empty()) subdirectories_.push_back("");
+  explicit Process(Environment environment) : environment_(std::move(environment)) {
     if (environment_.cwd.empty()) {
       char buffer[4096];
       if (::getcwd(buffer, sizeof buffer) != nullptr) environment_.cwd = buffer;
@@ -154,6 +152,23 @@ class Process {
  private:
   // ---- Files ----
 
+  // The subdirectories tried in each search directory, the directory itself ("") last. Built on
+  // first need: a tree that the cache resolves entirely never asks, and telling the legacy
+  // avx512_1 name apart takes a CPUID, which traps in a virtual machine.
+  const std::vector<std::string>& hwcap_subdirectories_in_order() const {
+    if (subdirectories_.empty()) {
+      subdirectories_ = hwcap_subdirectory_list();
+      if (subdirectories_.empty() || !subdirectories_.back().empty()) subdirectories_.push_back("");
+    }
+    return subdirectories_;
+  }
+
+  // Like _dl_load_cache_lookup, the cache is read on first need and kept for the whole run.
+  const LdSoCache& ld_so_cache() const {
+    if (!ld_so_cache_) ld_so_cache_ = cached_ld_so_cache(environment_.ld_so_cache);
+    return *ld_so_cache_;
+  }
+
   std::string on_disk(const std::string& path) const {
     if (!path.empty() && path[0] == '/') return path;
     return environment_.cwd + "/" + path;
@@ -185,9 +200,10 @@ class Process {
       candidate.why = "cannot read file data: Is a directory";
       return candidate;
     }
-    elf::ReadOutcome outcome = S_ISREG(status.st_mode)
-                                   ? elf::read_image_fd(fd, elf::ReadParts::LoaderView)
-                                   : elf::ReadOutcome(elf::ReadError{"not a regular file"});
+    elf::ReadOutcome outcome =
+        S_ISREG(status.st_mode) ? elf::read_image_fd(fd, static_cast<std::uint64_t>(status.st_size),
+                                                     elf::ReadParts::LoaderView)
+                                : elf::ReadOutcome(elf::ReadError{"not a regular file"});
     ::close(fd);
     if (const auto* error = std::get_if<elf::ReadError>(&outcome)) {
       candidate.outcome = Outcome::Fatal;
@@ -527,17 +543,18 @@ class Process {
                           bool& found_other_class, int& last_errno) {
     for (const std::string& directory : directories) {
       std::vector<DirectoryStatus>& status = directory_status_[directory];
-      status.resize(subdirectories_.size(), DirectoryStatus::Unknown);
-      for (std::size_t i = 0; i < subdirectories_.size(); ++i) {
+      const std::vector<std::string>& subdirectories = hwcap_subdirectories_in_order();
+      status.resize(subdirectories.size(), DirectoryStatus::Unknown);
+      for (std::size_t i = 0; i < subdirectories.size(); ++i) {
         if (status[i] == DirectoryStatus::Nonexisting) continue;
-        const std::string path = directory + subdirectories_[i] + resolution.name;
+        const std::string path = directory + subdirectories[i] + resolution.name;
         Candidate candidate = open_verify(path);
         if (status[i] == DirectoryStatus::Unknown) {
           if (candidate.outcome == Outcome::Found) {
             status[i] = DirectoryStatus::Existing;
           } else {
             const std::string dir_path =
-                on_disk(strip_trailing_slashes(directory + subdirectories_[i]));
+                on_disk(strip_trailing_slashes(directory + subdirectories[i]));
             struct stat dir_status {};
             status[i] = ::stat(dir_path.c_str(), &dir_status) != 0 || !S_ISDIR(dir_status.st_mode)
                             ? DirectoryStatus::Nonexisting
@@ -646,8 +663,7 @@ class Process {
     const LoadedObject* flags_owner = loader != nullptr ? loader : main_object();
     const bool nodeflib = flags_owner != nullptr && (flags_owner->flags_1 & DF_1_NODEFLIB) != 0;
     if (!finished()) {
-      const auto cache = cached_ld_so_cache(environment_.ld_so_cache);
-      std::optional<std::string> cached = cache->lookup(resolution.name);
+      std::optional<std::string> cached = ld_so_cache().lookup(resolution.name);
       if (!cached)
         resolution.notes.push_back(environment_.ld_so_cache + ": no entry for " + resolution.name);
       if (cached) {
@@ -703,9 +719,10 @@ class Process {
   }
 
   Environment environment_;
+  mutable std::shared_ptr<const LdSoCache> ld_so_cache_;  // see ld_so_cache()
   bool stop_at_first_error_ = false;
   bool origin_is_real_path_ = false;
-  std::vector<std::string> subdirectories_;
+  mutable std::vector<std::string> subdirectories_;  // see hwcap_subdirectories_in_order()
   std::vector<LoadedObject> objects_;
   std::map<std::string, std::vector<DirectoryStatus>> directory_status_;
   Tree tree_;
