@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <span>
 #include <string>
 
 #include "dldoctor/elf.hpp"
@@ -170,23 +171,33 @@ class ImageReader {
   // for the loader's view: it would fstat, fcntl, allocate a section table and read these
   // headers once more, in a search that opens files by the dozen.
   template <class Types, class T>
-  std::vector<T> read_table(std::uint64_t offset, std::size_t count, Elf_Type type) {
-    std::vector<T> entries(count);
+  void read_into(T* entries, std::uint64_t offset, std::size_t count, Elf_Type type) {
     const std::size_t bytes = count * sizeof(T);  // file and memory sizes agree for these types
     if (fits(offset, bytes, head_size_))
-      std::memcpy(entries.data(), head_.data() + offset, bytes);
-    else if (!read_exact(fd_, entries.data(), bytes, offset))
+      std::memcpy(entries, head_.data() + offset, bytes);
+    else if (!read_exact(fd_, entries, bytes, offset))
       throw Failure("cannot read " + std::to_string(bytes) + " bytes at " + hex(offset) + ": " +
                     std::strerror(errno));
     Elf_Data data{};
-    data.d_buf = entries.data();
+    data.d_buf = entries;
     data.d_type = type;
     data.d_size = bytes;
     data.d_version = EV_CURRENT;
     Elf_Data translated = data;
     if (Types::to_memory(&translated, &data, image_.identity.byte_order) == nullptr)
       throw Failure("libelf cannot translate the data at " + hex(offset) + ": " + libelf_error());
-    return entries;
+  }
+  // A table read into the reader's scratch space when it is small (program headers and dynamic
+  // entries nearly always are), into the heap otherwise; valid until the next call.
+  template <class Types, class T>
+  std::span<const T> read_small_table(std::uint64_t offset, std::size_t count, Elf_Type type) {
+    T* entries = reinterpret_cast<T*>(scratch_.data());
+    if (count * sizeof(T) > scratch_.size()) {
+      large_.resize(count * sizeof(T) / sizeof(std::uint64_t) + 1);
+      entries = reinterpret_cast<T*>(large_.data());
+    }
+    read_into<Types>(entries, offset, count, type);
+    return {entries, count};
   }
 
   template <class Types>
@@ -198,7 +209,8 @@ class ImageReader {
 
   template <class Types>
   void read_elf_header() {
-    const auto header = read_table<Types, typename Types::Ehdr>(0, 1, ELF_T_EHDR).front();
+    typename Types::Ehdr header;
+    read_into<Types>(&header, 0, 1, ELF_T_EHDR);
     Identity& id = image_.identity;
     id.type = header.e_type;
     id.machine = header.e_machine;
@@ -224,7 +236,9 @@ class ImageReader {
         throw Failure(
             "cannot count the program headers: e_phnum is PN_XNUM and section header 0, "
             "which holds the count, is not in the file");
-      count = read_table<Types, Shdr>(shoff_, 1, ELF_T_SHDR).front().sh_info;
+      Shdr first;
+      read_into<Types>(&first, shoff_, 1, ELF_T_SHDR);
+      count = first.sh_info;
     }
     if (count == 0) return;
     const std::size_t expected_entry = sizeof(Phdr);
@@ -237,7 +251,7 @@ class ImageReader {
       throw Failure("program header table at " + hex(phoff_) +
                     " runs past the end of the file (size " + std::to_string(file_size_) + ")");
     image_.program_headers.reserve(count);
-    for (const Phdr& raw : read_table<Types, Phdr>(phoff_, count, ELF_T_PHDR))
+    for (const Phdr& raw : read_small_table<Types, Phdr>(phoff_, count, ELF_T_PHDR))
       image_.program_headers.push_back(ProgramHeader{raw.p_type, raw.p_flags, raw.p_offset,
                                                      raw.p_vaddr, raw.p_filesz, raw.p_memsz,
                                                      raw.p_align});
@@ -268,7 +282,7 @@ class ImageReader {
                     std::to_string(file_size_) + ")");
     const std::size_t count = dynamic->filesz / sizeof(Dyn);
     if (count == 0) return;
-    const std::vector<Dyn> entries = read_table<Types, Dyn>(dynamic->offset, count, ELF_T_DYN);
+    const auto entries = read_small_table<Types, Dyn>(dynamic->offset, count, ELF_T_DYN);
 
     std::vector<std::pair<std::int64_t, std::uint64_t>> string_entries;  // (tag, string offset)
     std::optional<std::uint64_t> strtab_address;
@@ -308,7 +322,7 @@ class ImageReader {
     // Only the strings the dynamic entries name are read, not the whole table (libstdc++'s is
     // 300 KB, of symbol names the search never looks at): one read covers them when they lie
     // close together, as the linker puts them.
-    DynamicStrings strings(fd_, *strtab_offset, *strtab_size);
+    DynamicStrings strings(fd_, *strtab_offset, *strtab_size, head_.data(), head_size_);
     std::uint64_t lowest = UINT64_MAX, highest = 0;
     for (const auto& entry : string_entries) {
       lowest = std::min(lowest, entry.second);
@@ -332,8 +346,9 @@ class ImageReader {
   // The dynamic string table [offset, offset + size) of the file, read a window at a time.
   class DynamicStrings {
    public:
-    DynamicStrings(int fd, std::uint64_t offset, std::uint64_t size)
-        : fd_(fd), table_offset_(offset), table_size_(size) {}
+    DynamicStrings(int fd, std::uint64_t offset, std::uint64_t size, const unsigned char* head,
+                   std::size_t head_size)
+        : fd_(fd), table_offset_(offset), table_size_(size), head_(head), head_size_(head_size) {}
 
     // Reads the table from first to a little past last in one go.
     void prefetch(std::uint64_t first, std::uint64_t last) {
@@ -366,7 +381,9 @@ class ImageReader {
 
     void load(std::uint64_t start, std::uint64_t size) {
       window_.resize(static_cast<std::size_t>(size));
-      if (!read_exact(fd_, window_.data(), window_.size(), table_offset_ + start))
+      if (fits(table_offset_ + start, size, head_size_)) {  // already read with the headers
+        std::memcpy(window_.data(), head_ + table_offset_ + start, window_.size());
+      } else if (!read_exact(fd_, window_.data(), window_.size(), table_offset_ + start))
         throw Failure("cannot read the dynamic string table at " + hex(table_offset_ + start));
       start_ = start;
     }
@@ -374,6 +391,8 @@ class ImageReader {
     int fd_;
     std::uint64_t table_offset_;
     std::uint64_t table_size_;
+    const unsigned char* head_;  // the file's first head_size_ bytes
+    std::size_t head_size_;
     std::uint64_t start_ = 0;
     std::string window_;
   };
@@ -594,6 +613,8 @@ class ImageReader {
   ElfHandle elf_;  // only for ReadParts::Everything: the sections
   Image image_;
   std::array<unsigned char, 1024> head_{};
+  alignas(std::uint64_t) std::array<unsigned char, 2048> scratch_;  // see read_small_table
+  std::vector<std::uint64_t> large_;
   std::size_t head_size_ = 0;
   std::uint64_t phoff_ = 0;
   std::size_t phnum_ = 0;

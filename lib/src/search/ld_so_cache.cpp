@@ -43,24 +43,18 @@ bool is_hwcaps_entry(std::uint64_t hwcap) { return (hwcap & kHwcapExtension) != 
 class LdSoCache::Bytes {
  public:
   // The whole file, or nullptr with the reason in error.
-  static std::shared_ptr<const Bytes> read(const std::string& path, std::string& error) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      error = "cannot read " + path + ": " + std::strerror(errno);
-      return nullptr;
-    }
-    std::shared_ptr<Bytes> bytes;
+  // The whole file open at fd, or nullptr with the reason in error.
+  static std::shared_ptr<const Bytes> read(int fd, const std::string& path, std::string& error) {
     struct stat status {};
     if (::fstat(fd, &status) != 0 || !S_ISREG(status.st_mode) || status.st_size <= 0) {
       error = path + " is not a regular, non-empty file";
-    } else {
-      bytes = std::shared_ptr<Bytes>(new Bytes(fd, static_cast<std::size_t>(status.st_size)));
-      if (bytes->data_ == nullptr) {
-        error = "cannot read " + path + ": " + std::strerror(errno);
-        bytes.reset();
-      }
+      return nullptr;
     }
-    ::close(fd);
+    auto bytes = std::shared_ptr<Bytes>(new Bytes(fd, static_cast<std::size_t>(status.st_size)));
+    if (bytes->data_ == nullptr) {
+      error = "cannot read " + path + ": " + std::strerror(errno);
+      return nullptr;
+    }
     return bytes;
   }
   Bytes(const Bytes&) = delete;
@@ -131,8 +125,20 @@ std::vector<std::string> hwcaps_names(const LdSoCache::Bytes& bytes,
 }  // namespace
 
 LdSoCache LdSoCache::load(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    LdSoCache cache;
+    cache.error_ = "cannot read " + path + ": " + std::strerror(errno);
+    return cache;
+  }
+  LdSoCache cache = load(fd, path);
+  ::close(fd);
+  return cache;
+}
+
+LdSoCache LdSoCache::load(int fd, const std::string& path) {
   LdSoCache cache;
-  cache.bytes_ = Bytes::read(path, cache.error_);
+  cache.bytes_ = Bytes::read(fd, path, cache.error_);
   if (!cache.bytes_) return cache;
   const Bytes& bytes = *cache.bytes_;
   std::uint64_t new_format_at = 0;
@@ -300,22 +306,55 @@ std::optional<std::string> LdSoCache::lookup(std::string_view name) const {
 std::shared_ptr<const LdSoCache> cached_ld_so_cache(const std::string& path) {
   struct Cached {
     std::shared_ptr<const LdSoCache> cache;
+    int fd = -1;  // open on the file read, kept to ask it whether it changed
+    dev_t device = 0;
+    ino_t inode = 0;
     std::int64_t mtime = 0;
-    std::int64_t size = -1;
+    std::int64_t size = -1;  // -2: there was no file
+  };
+  auto nanoseconds = [](const struct stat& status) {
+    return static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1000000000 + status.st_mtim.tv_nsec;
+  };
+  auto same_file = [&](const Cached& cached, const struct stat& status) {
+    return status.st_dev == cached.device && status.st_ino == cached.inode &&
+           nanoseconds(status) == cached.mtime && status.st_size == cached.size;
   };
   static std::mutex mutex;
   static std::map<std::string, Cached> caches;
-  struct stat status {};
-  const bool exists = ::stat(path.c_str(), &status) == 0;
-  const std::int64_t mtime =
-      exists ? status.st_mtim.tv_sec * 1000000000 + status.st_mtim.tv_nsec : 0;
-  const std::int64_t size = exists ? status.st_size : -2;
   const std::lock_guard<std::mutex> lock(mutex);
   Cached& cached = caches[path];
-  if (!cached.cache || cached.size != size || cached.mtime != mtime) {
-    cached.cache = std::make_shared<const LdSoCache>(LdSoCache::load(path));
-    cached.mtime = mtime;
-    cached.size = size;
+  struct stat status {};
+  if (cached.cache && cached.fd >= 0) {
+    // fstat walks no path. The file read is unchanged while it is the same inode with the same
+    // mtime and size and still linked once: ldconfig replaces the cache by renaming a new file
+    // over it, which leaves the old one with no link. Anything else asks the path below.
+    if (::fstat(cached.fd, &status) == 0 && status.st_dev == cached.device &&
+        status.st_ino == cached.inode) {
+      if (status.st_nlink == 1 && same_file(cached, status)) return cached.cache;
+      if (status.st_nlink == 0) {
+        ::close(cached.fd);
+        cached.fd = -1;
+      }
+    } else {
+      cached.fd = -1;  // the number names another file now (a program closed it): not ours
+    }
+  }
+  const bool exists = ::stat(path.c_str(), &status) == 0;
+  if (cached.cache && (exists ? same_file(cached, status) : cached.size == -2)) return cached.cache;
+  if (cached.fd >= 0) ::close(cached.fd);
+  cached = Cached{};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && ::fstat(fd, &status) == 0) {
+    cached.cache = std::make_shared<const LdSoCache>(LdSoCache::load(fd, path));
+    cached.fd = fd;
+    cached.device = status.st_dev;
+    cached.inode = status.st_ino;
+    cached.mtime = nanoseconds(status);
+    cached.size = status.st_size;
+  } else {
+    if (fd >= 0) ::close(fd);
+    cached.cache = std::make_shared<const LdSoCache>(LdSoCache::load(path));  // says why not
+    cached.size = -2;
   }
   return cached.cache;
 }

@@ -25,6 +25,8 @@ class LdSoCache {
   // Reads the file; an unreadable or malformed cache is an empty one (as for glibc, which then
   // just skips the cache) with the reason in error().
   static LdSoCache load(const std::string& path);
+  // The same from a descriptor open on it (not closed); path names it in messages.
+  static LdSoCache load(int fd, const std::string& path);
 
   // The entry the loader would choose for name (search_cache): flags of this process's kind,
   // the best supported glibc-hwcaps subdirectory first, then a plain entry.
@@ -55,8 +57,9 @@ class LdSoCache {
   std::string error_;
 };
 
-// The cache of path, read once per process and reread when the file changes (mtime, size).
-// Shared, so that a reload by another thread never pulls it from under a reader.
+// The cache of path, read once per process and read again when the file changes (modified or
+// replaced: see ld_so_cache.cpp). Shared, so that a reload by another thread never pulls it
+// from under a reader.
 std::shared_ptr<const LdSoCache> cached_ld_so_cache(const std::string& path);
 
 }  // namespace dldoctor::search
