@@ -3,7 +3,7 @@
 interleaved in one run, and write the medians as JSON. Run by scripts/bench; standard library
 only (run it with /usr/bin/python3).
 
-Usage: process_times.py --dldoctor PATH [--library PATH] [--rounds N] --out PROCESSES.json
+Usage: process_times.py --dldoctor PATH --library PATH [--rounds N] --out PROCESSES.json
 
 DESIGN.md (Benchmarks) compares the dependency tree against ld.so --list and libtree as
 processes. Each round runs every command once, in an order rotated from round to round, so a slow
@@ -117,7 +117,7 @@ def time_once(argv):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dldoctor", required=True, help="the dldoctor executable")
-    parser.add_argument("--library", help="the file whose tree is resolved (default: --dldoctor)")
+    parser.add_argument("--library", required=True, help="the file whose tree is resolved")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--out", required=True, help="JSON file to write")
     args = parser.parse_args()
@@ -128,9 +128,7 @@ def main():
     if shutil.which("libtree") is None:
         sys.exit("process_times: libtree is not installed (scripts/setup installs it)")
     dldoctor = os.path.abspath(args.dldoctor)
-    # The dldoctor binary is the default: built with the benchmark, so on every machine, and a
-    # real tree (its own library through RUNPATH, the rest through ld.so.cache).
-    library = os.path.abspath(args.library or args.dldoctor)
+    library = os.path.abspath(args.library)
     argv_by_name = commands(dldoctor, library)
 
     expected, problems, objects = check(argv_by_name, dldoctor, library)

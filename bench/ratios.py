@@ -32,7 +32,11 @@ TARGETS = {
     ("already loaded", "`dlopen`+`dlclose`", "`Library::open`", 1.15),
     ("BM_Lookup", "checked"): ("lookup hit", "`dlsym`", "`Library::lookup`", 1.05),
     ("BM_FailedOpen", "resolve_tree"):
-    ("explain a failing load", "failing `dlopen`+`dlerror`", "`search::resolve_tree`", 0.25),
+    ("explain a failing load", "failing `dlopen`+`dlerror`",
+     "`search::resolve_tree` (this process)", 0.25),
+    ("BM_FailedOpen", "resolve_tree_fresh"):
+    ("explain a failing load, as a fresh process", "failing `dlopen`+`dlerror`",
+     "`search::resolve_tree` (fresh process)", None),
     ("BM_FailedOpen", "diagnose"):
     ("diagnose a failing load", "failing `dlopen`+`dlerror`", "`dldoctor::diagnose`", None),
     ("BM_LookupMiss", "checked"):
@@ -204,9 +208,10 @@ def process_section(processes):
                      format_ns(command["median_cpu_ns"])])
     table = markdown_table(["command", "as run", "wall median", "CPU median"], rows)
     return f"""The tree resolved is that of `{processes['library']}` ({processes['library_objects']}
-objects in `ld.so --list`), the dldoctor binary of the benchmark's build unless
+objects in `ld.so --list`), the `libdldoctor.so` of the benchmark's build unless
 `BENCH_TREE_LIBRARY` names another file: it is built with the benchmark, so every machine has it,
-and its tree is a real one (its own library through RUNPATH, the rest through `ld.so.cache`).
+and its tree is a real one (libelf, libdw, libacl, libstdc++ and theirs, through `ld.so.cache`).
+The `dldoctor` command itself is linked statically (lib/meson.build says why), so it has no tree.
 Before timing, `bench/process_times.py` checks that every command succeeds and that
 `dldoctor tree --json` names the same libraries at the same paths as `ld.so --list`.
 {processes['rounds']} rounds, each running every command once in an order rotated from round to
@@ -241,7 +246,11 @@ Benchmarks). `bench/bench_open.cpp` measures, in one process:
 - **a failing load** (`BM_FailedOpen`): `dlopen` + `dlerror` of `bench/missing_dep.cpp`, a
   plugin that needs `libbench_gone.so`, which is on no search path (it is built in
   `bench/gone/`), so the load fails with `libbench_gone.so: cannot open shared object file`;
-  against `search::resolve_tree` of the same plugin (no host: the model of `ld.so --list`) and
+  against `search::resolve_tree` of the same plugin as this process would `dlopen` it
+  (`TreeRequest::this_process`: the objects already loaded answer by name, read from the
+  loader's own mapped dynamic sections, and the system directories found missing by an earlier
+  resolution stay missing, as rtld's search-path status does), the same as a fresh process (no
+  host: the model of `ld.so --list`, which reads every dependency's file; no target), and
   against `dldoctor::diagnose` of it. Each benchmark checks first that the load fails with that
   message and that the tree and the diagnosis blame `libbench_gone.so`. In a process that
   repeats the failing `dlopen`, glibc remembers which system directories do not exist and

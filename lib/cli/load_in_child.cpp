@@ -1,6 +1,5 @@
 #include "load_in_child.hpp"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,16 +11,36 @@
 
 namespace dldoctor::cli {
 namespace {
-// The child reports one line through the pipe: "ok" or the loader's message.
-[[noreturn]] void child_load(int write_end, const std::string& path, Mode mode) {
-  void* handle = ::dlopen(path.c_str(), (mode == Mode::Lazy ? RTLD_LAZY : RTLD_NOW) | RTLD_LOCAL);
-  const char* message = handle != nullptr ? "ok" : ::dlerror();
-  if (message == nullptr) message = "dlopen failed without a message";
-  const std::size_t length = std::strlen(message);
-  [[maybe_unused]] ssize_t written = ::write(write_end, message, length);
-  ::close(write_end);
-  // _exit: no atexit handlers or destructors of the plugin's run in a half-torn process.
-  ::_exit(handle != nullptr ? 0 : 1);
+// The helper beside the command (the build tree), or where `meson install` puts it
+// (PREFIX/bin/dldoctor and PREFIX/libexec/dldoctor/dldoctor-load).
+std::string load_helper_path() {
+  char self[4096];
+  const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (length <= 0) return "dldoctor-load";
+  const std::string executable(self, static_cast<std::size_t>(length));
+  const std::string directory = executable.substr(0, executable.rfind('/') + 1);
+  for (const std::string& candidate :
+       {directory + "dldoctor-load", directory + "../libexec/dldoctor/dldoctor-load"})
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  return directory + "../libexec/dldoctor/dldoctor-load";
+}
+
+// The child runs dldoctor-load with the pipe as its descriptor 3: it reports one line, "ok" or
+// the loader's message. Only async-signal-safe calls between fork and exec.
+[[noreturn]] void child_load(int write_end, const char* helper, const char* path, Mode mode) {
+  constexpr int kReportFd = 3;
+  // dup2 onto itself would keep O_CLOEXEC, and exec would close the pipe.
+  if (write_end == kReportFd ? ::fcntl(kReportFd, F_SETFD, 0) < 0
+                             : ::dup2(write_end, kReportFd) < 0)
+    ::_exit(126);
+  const char* mode_name = mode == Mode::Lazy ? "lazy" : "now";
+  char* const arguments[] = {const_cast<char*>(helper), const_cast<char*>(mode_name),
+                             const_cast<char*>(path), nullptr};
+  ::execv(helper, arguments);
+  static constexpr char kCannotRun[] = "cannot run the load helper ";
+  [[maybe_unused]] ssize_t written = ::write(kReportFd, kCannotRun, sizeof kCannotRun - 1);
+  written = ::write(kReportFd, helper, std::strlen(helper));
+  ::_exit(127);
 }
 }  // namespace
 
@@ -32,6 +51,7 @@ LoadAttempt load_in_child(const std::string& path, Mode mode, std::chrono::secon
     attempt.message = std::string("cannot create a pipe: ") + std::strerror(errno);
     return attempt;
   }
+  const std::string helper = load_helper_path();
   const pid_t child = ::fork();
   if (child < 0) {
     attempt.message = std::string("cannot fork: ") + std::strerror(errno);
@@ -40,8 +60,7 @@ LoadAttempt load_in_child(const std::string& path, Mode mode, std::chrono::secon
     return attempt;
   }
   if (child == 0) {
-    ::close(pipe_ends[0]);
-    child_load(pipe_ends[1], path, mode);
+    child_load(pipe_ends[1], helper.c_str(), path.c_str(), mode);
   }
   ::close(pipe_ends[1]);
 
@@ -87,7 +106,7 @@ LoadAttempt load_in_child(const std::string& path, Mode mode, std::chrono::secon
                       std::to_string(*attempt.signal) + " (" + ::strsignal(*attempt.signal) + ")" +
                       (said.empty() ? "" : ": " + said);
   else if (!said.empty())
-    attempt.message = said;
+    attempt.message = said;  // dlerror(), or why the helper could not be run
   else
     attempt.message = "the child exited with status " +
                       std::to_string(attempt.exit_status.value_or(-1)) +

@@ -1,5 +1,6 @@
-// A real load, asked for with --load: dlopen in a forked child, so that a crashing constructor,
-// an ld.so assertion or an exit() inside the plugin is reported instead of ending dldoctor.
+// A real load, asked for with --load: dlopen in a child process running dldoctor-load (a
+// dynamically linked helper, see load_helper.cpp), so that a crashing constructor, an ld.so
+// assertion or an exit() inside the plugin is reported instead of ending dldoctor.
 #pragma once
 
 #include <chrono>

@@ -58,6 +58,15 @@ def main() -> int:
                                  capture_output=True, text=True, check=False)
         assert checked.returncode == 1 and "mode.pie-executable" in checked.stdout, checked
         print("the installed command runs: dldoctor check /usr/bin/true -> mode.pie-executable")
+
+        # --load runs the installed helper (PREFIX/libexec/dldoctor/dldoctor-load), found
+        # relative to the installed command: a real dlopen of a real library.
+        helper = find("dldoctor-load")
+        loaded = subprocess.run([str(command), "check", "--json", "--load",
+                                 "/lib/x86_64-linux-gnu/libm.so.6"], env=run_env,
+                                capture_output=True, text=True, check=False)
+        assert loaded.returncode == 0 and '"loaded":true' in loaded.stdout.replace(" ", ""), loaded
+        print(f"the installed command loads through {helper.relative_to(stage)}: libm.so.6 loads")
     return 0
 
 

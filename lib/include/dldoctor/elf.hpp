@@ -107,6 +107,9 @@ enum class ReadParts { LoaderView, Everything };
 ReadOutcome read_image(const std::string& path, ReadParts parts = ReadParts::Everything) noexcept;
 // Reads an already open descriptor (not closed, not moved: reads use pread).
 ReadOutcome read_image_fd(int fd, ReadParts parts = ReadParts::Everything) noexcept;
+// The same for a caller that has just fstat'ed fd and found a regular file of file_size bytes
+// (the search, which opens files by the dozen and needs their inode anyway).
+ReadOutcome read_image_fd(int fd, std::uint64_t file_size, ReadParts parts) noexcept;
 
 // Names for people: "ET_DYN", "x86-64 (62)", "AArch64 (183)", "ELFCLASS32".
 std::string type_name(std::uint16_t e_type);

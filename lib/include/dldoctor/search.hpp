@@ -87,6 +87,13 @@ struct TreeRequest {
   std::string path;                 // the library or program to resolve
   std::optional<std::string> host;  // a host program: path is then dlopened by it
   Environment environment = Environment::from_process();
+  // Model a dlopen(path) by the running process itself, now (host is then ignored): the objects
+  // its loader has mapped (dl_iterate_phdr, with their names, SONAMEs and search paths read
+  // from the loader's own view in memory) answer to their names without a search, the running
+  // program is the caller, and the system and LD_LIBRARY_PATH directories found missing by an
+  // earlier resolution in this process stay missing, as rtld's search-path status does for the
+  // life of a process. What explains a failed dlopen in the same process (Library::open).
+  bool this_process = false;
 };
 
 // Models what ld.so does for `ld.so --list PATH` (no host), or for the host's dlopen(PATH)

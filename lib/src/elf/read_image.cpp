@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -90,6 +92,26 @@ std::size_t entry_size(Elf* elf, Elf_Type type) { return gelf_fsize(elf, type, 1
 // symbol tables left in place (SymbolIndex).
 enum class Depth { LoaderView, Everything, InPlace };
 
+// The types and libelf's translation of each ELF class.
+struct Class32 {
+  using Ehdr = Elf32_Ehdr;
+  using Phdr = Elf32_Phdr;
+  using Shdr = Elf32_Shdr;
+  using Dyn = Elf32_Dyn;
+  static Elf_Data* to_memory(Elf_Data* out, const Elf_Data* in, unsigned encoding) {
+    return elf32_xlatetom(out, in, encoding);
+  }
+};
+struct Class64 {
+  using Ehdr = Elf64_Ehdr;
+  using Phdr = Elf64_Phdr;
+  using Shdr = Elf64_Shdr;
+  using Dyn = Elf64_Dyn;
+  static Elf_Data* to_memory(Elf_Data* out, const Elf_Data* in, unsigned encoding) {
+    return elf64_xlatetom(out, in, encoding);
+  }
+};
+
 class ImageReader {
  public:
   ImageReader(int fd, std::uint64_t file_size, Depth depth)
@@ -119,18 +141,21 @@ class ImageReader {
 
  private:
   void read_checked() {
+    read_head();
     read_identity();
-    // elf_memory does not write to the bytes it is given unless it must convert them in place
-    // (another byte order), and they are this reader's own copy.
+    if (image_.identity.elf_class == ELFCLASS64)
+      read_loader_view<Class64>();
+    else
+      read_loader_view<Class32>();
+    if (depth_ == Depth::LoaderView) return;
+    // The sections need libelf. elf_memory does not write to the bytes it is given unless it
+    // must convert them in place (another byte order), and they are this reader's own copy.
     elf_.reset(memory_ != nullptr
                    ? elf_memory(const_cast<char*>(memory_), static_cast<std::size_t>(file_size_))
                    : elf_begin(fd_, ELF_C_READ, nullptr));
     if (!elf_ || elf_kind(elf_.get()) != ELF_K_ELF)
       throw Failure("libelf cannot read the ELF header: " + libelf_error());
-    read_elf_header();
-    read_program_headers();
-    read_dynamic_segment();
-    if (depth_ != Depth::LoaderView) read_sections();
+    read_sections();
   }
 
   // size bytes at offset of the file (checked against its size by the caller).
@@ -144,8 +169,8 @@ class ImageReader {
   // e_ident and the fields open_verify compares, read before libelf so that a short file is
   // reported as glibc would report it ("file too short").
   void read_identity() {
-    unsigned char ident[EI_NIDENT] = {};
-    if (file_size_ < EI_NIDENT || !read_bytes(ident, EI_NIDENT, 0))
+    const unsigned char* ident = head_.data();
+    if (head_size_ < EI_NIDENT)
       throw Failure("file too short: the ELF header needs " + std::to_string(EI_NIDENT) +
                     " bytes of identification, the file has " + std::to_string(file_size_));
     if (std::memcmp(ident, ELFMAG, SELFMAG) != 0)
@@ -169,10 +194,59 @@ class ImageReader {
                     " bytes, the file has " + std::to_string(file_size_));
   }
 
+  // The first bytes of the file, read once: e_ident, the ELF header and, in nearly every file,
+  // the program headers (glibc's open_verify reads 832 bytes at once for the same reason).
+  void read_head() {
+    head_size_ = static_cast<std::size_t>(std::min<std::uint64_t>(file_size_, head_.size()));
+    if (head_size_ > 0 && !read_bytes(head_.data(), head_size_, 0))
+      throw Failure(std::string("cannot read the file: ") + std::strerror(errno));
+  }
+
+  // count entries of T at offset (the caller has checked that they lie inside the file), turned
+  // from the file's byte order into the host's by libelf's translation, in place. No elf_begin
+  // for the loader's view: it would fstat, fcntl, allocate a section table and read these
+  // headers once more, in a search that opens files by the dozen.
+  template <class Types, class T>
+  void read_into(T* entries, std::uint64_t offset, std::size_t count, Elf_Type type) {
+    const std::size_t bytes = count * sizeof(T);  // file and memory sizes agree for these types
+    if (fits(offset, bytes, head_size_))
+      std::memcpy(entries, head_.data() + offset, bytes);
+    else if (!read_bytes(entries, bytes, offset))
+      throw Failure("cannot read " + std::to_string(bytes) + " bytes at " + hex(offset) + ": " +
+                    std::strerror(errno));
+    Elf_Data data{};
+    data.d_buf = entries;
+    data.d_type = type;
+    data.d_size = bytes;
+    data.d_version = EV_CURRENT;
+    Elf_Data translated = data;
+    if (Types::to_memory(&translated, &data, image_.identity.byte_order) == nullptr)
+      throw Failure("libelf cannot translate the data at " + hex(offset) + ": " + libelf_error());
+  }
+  // A table read into the reader's scratch space when it is small (program headers and dynamic
+  // entries nearly always are), into the heap otherwise; valid until the next call.
+  template <class Types, class T>
+  std::span<const T> read_small_table(std::uint64_t offset, std::size_t count, Elf_Type type) {
+    T* entries = reinterpret_cast<T*>(scratch_.data());
+    if (count * sizeof(T) > scratch_.size()) {
+      large_.resize(count * sizeof(T) / sizeof(std::uint64_t) + 1);
+      entries = reinterpret_cast<T*>(large_.data());
+    }
+    read_into<Types>(entries, offset, count, type);
+    return {entries, count};
+  }
+
+  template <class Types>
+  void read_loader_view() {
+    read_elf_header<Types>();
+    read_program_headers<Types>();
+    read_dynamic_segment<Types>();
+  }
+
+  template <class Types>
   void read_elf_header() {
-    GElf_Ehdr header;
-    if (gelf_getehdr(elf_.get(), &header) == nullptr)
-      throw Failure("libelf cannot read the ELF header: " + libelf_error());
+    typename Types::Ehdr header;
+    read_into<Types>(&header, 0, 1, ELF_T_EHDR);
     Identity& id = image_.identity;
     id.type = header.e_type;
     id.machine = header.e_machine;
@@ -186,15 +260,24 @@ class ImageReader {
     shentsize_ = header.e_shentsize;
   }
 
+  template <class Types>
   void read_program_headers() {
-    // The count is checked as the header states it: elf_getphdrnum() quietly shrinks it to what
-    // fits in the file, which would hide the very truncation this must report. Only PN_XNUM
-    // (0xffff, the real count kept in section 0's sh_info) needs libelf to find it.
+    using Phdr = typename Types::Phdr;
+    using Shdr = typename Types::Shdr;
+    // The count is checked as the header states it. Only PN_XNUM (0xffff) means that the real
+    // count is kept in section 0's sh_info (the gABI's extended numbering).
     std::size_t count = phnum_;
-    if (phnum_ == PN_XNUM && elf_getphdrnum(elf_.get(), &count) != 0)
-      throw Failure("cannot count the program headers: " + libelf_error());
+    if (phnum_ == PN_XNUM) {
+      if (shoff_ == 0 || !fits(shoff_, sizeof(Shdr), file_size_))
+        throw Failure(
+            "cannot count the program headers: e_phnum is PN_XNUM and section header 0, "
+            "which holds the count, is not in the file");
+      Shdr first;
+      read_into<Types>(&first, shoff_, 1, ELF_T_SHDR);
+      count = first.sh_info;
+    }
     if (count == 0) return;
-    const std::size_t expected_entry = entry_size(elf_.get(), ELF_T_PHDR);
+    const std::size_t expected_entry = sizeof(Phdr);
     if (image_.identity.phentsize != expected_entry)
       throw Failure("program header entry size " + std::to_string(image_.identity.phentsize) +
                     " is not the " + std::to_string(expected_entry) + " bytes of " +
@@ -204,14 +287,10 @@ class ImageReader {
       throw Failure("program header table at " + hex(phoff_) +
                     " runs past the end of the file (size " + std::to_string(file_size_) + ")");
     image_.program_headers.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-      GElf_Phdr raw;
-      if (gelf_getphdr(elf_.get(), static_cast<int>(i), &raw) == nullptr)
-        throw Failure("cannot read program header " + std::to_string(i) + ": " + libelf_error());
+    for (const Phdr& raw : read_small_table<Types, Phdr>(phoff_, count, ELF_T_PHDR))
       image_.program_headers.push_back(ProgramHeader{raw.p_type, raw.p_flags, raw.p_offset,
                                                      raw.p_vaddr, raw.p_filesz, raw.p_memsz,
                                                      raw.p_align});
-    }
   }
 
   // The loader finds strings by address: DT_STRTAB is a virtual address that only a PT_LOAD
@@ -225,7 +304,9 @@ class ImageReader {
     return std::nullopt;
   }
 
+  template <class Types>
   void read_dynamic_segment() {
+    using Dyn = typename Types::Dyn;
     const ProgramHeader* dynamic = nullptr;
     for (const ProgramHeader& header : image_.program_headers)
       if (header.type == PT_DYNAMIC) dynamic = &header;
@@ -235,24 +316,17 @@ class ImageReader {
       throw Failure("dynamic segment at " + hex(dynamic->offset) + " (size " +
                     hex(dynamic->filesz) + ") runs past the end of the file (size " +
                     std::to_string(file_size_) + ")");
-    const std::size_t entry = entry_size(elf_.get(), ELF_T_DYN);
-    const std::size_t count = entry == 0 ? 0 : dynamic->filesz / entry;
+    const std::size_t count = dynamic->filesz / sizeof(Dyn);
     if (count == 0) return;
-    Elf_Data* data = elf_getdata_rawchunk(elf_.get(), static_cast<int64_t>(dynamic->offset),
-                                          count * entry, ELF_T_DYN);
-    if (data == nullptr)
-      throw Failure("cannot read the dynamic segment at " + hex(dynamic->offset) + ": " +
-                    libelf_error());
+    const auto entries = read_small_table<Types, Dyn>(dynamic->offset, count, ELF_T_DYN);
 
     std::vector<std::pair<std::int64_t, std::uint64_t>> string_entries;  // (tag, string offset)
     std::optional<std::uint64_t> strtab_address;
     std::optional<std::uint64_t> strtab_size;
     DynamicInfo& info = image_.dynamic;
-    for (std::size_t i = 0; i < count; ++i) {
-      GElf_Dyn entry_value;
-      if (gelf_getdyn(data, static_cast<int>(i), &entry_value) == nullptr) break;
-      const std::int64_t tag = entry_value.d_tag;
-      const std::uint64_t value = entry_value.d_un.d_val;
+    for (const Dyn& entry : entries) {
+      const std::int64_t tag = entry.d_tag;
+      const std::uint64_t value = entry.d_un.d_val;
       if (tag == DT_NULL) break;
       switch (tag) {
         case DT_NEEDED:
@@ -281,12 +355,18 @@ class ImageReader {
       throw Failure("dynamic string table at " + hex(*strtab_offset) + " (size " +
                     hex(*strtab_size) + ") runs past the end of the file (size " +
                     std::to_string(file_size_) + ")");
-    std::string strings(*strtab_size, '\0');
-    if (!read_bytes(strings.data(), strings.size(), *strtab_offset))
-      throw Failure("cannot read the dynamic string table at " + hex(*strtab_offset));
-
+    // Only the strings the dynamic entries name are read, not the whole table (libstdc++'s is
+    // 300 KB, of symbol names the search never looks at): one read covers them when they lie
+    // close together, as the linker puts them.
+    DynamicStrings strings(*this, *strtab_offset, *strtab_size);
+    std::uint64_t lowest = UINT64_MAX, highest = 0;
+    for (const auto& entry : string_entries) {
+      lowest = std::min(lowest, entry.second);
+      highest = std::max(highest, entry.second);
+    }
+    if (highest - lowest <= kStringSpanReadAtOnce) strings.prefetch(lowest, highest);
     for (const auto& [tag, offset] : string_entries) {
-      std::string value = dynamic_string(strings, tag, offset);
+      std::string value = strings.at(tag, offset);
       switch (tag) {
         case DT_NEEDED: info.needed.push_back(std::move(value)); break;
         case DT_SONAME: info.soname = std::move(value); break;
@@ -297,6 +377,59 @@ class ImageReader {
     }
   }
 
+  static constexpr std::uint64_t kStringSpanReadAtOnce = 16384;
+
+  // The dynamic string table [offset, offset + size) of the file, read a window at a time.
+  class DynamicStrings {
+   public:
+    DynamicStrings(const ImageReader& reader, std::uint64_t offset, std::uint64_t size)
+        : reader_(reader), table_offset_(offset), table_size_(size) {}
+
+    // Reads the table from first to a little past last in one go.
+    void prefetch(std::uint64_t first, std::uint64_t last) {
+      if (first < table_size_) load(first, std::min(last - first + kTail, table_size_ - first));
+    }
+
+    // The NUL-terminated string at offset; a Failure when it lies outside the table or runs
+    // to its end unterminated.
+    std::string at(std::int64_t tag, std::uint64_t offset) {
+      if (offset >= table_size_)
+        throw Failure(tag_name(tag) + " name at " + hex(offset) +
+                      " is outside the dynamic string table (size " + std::to_string(table_size_) +
+                      ")");
+      for (std::uint64_t want = kTail;; want *= 8) {
+        if (offset >= start_ && offset < start_ + window_.size()) {
+          const std::size_t from = static_cast<std::size_t>(offset - start_);
+          const std::size_t end = window_.find('\0', from);
+          if (end != std::string::npos) return window_.substr(from, end - from);
+          if (start_ + window_.size() == table_size_)
+            throw Failure(tag_name(tag) + " name at " + hex(offset) +
+                          " is not terminated inside the dynamic string table (size " +
+                          std::to_string(table_size_) + ")");
+        }
+        load(offset, std::min(want, table_size_ - offset));
+      }
+    }
+
+   private:
+    static constexpr std::uint64_t kTail = 256;  // room for a name after the last offset
+
+    void load(std::uint64_t start, std::uint64_t size) {
+      window_.resize(static_cast<std::size_t>(size));
+      if (fits(table_offset_ + start, size, reader_.head_size_)) {  // read with the headers
+        std::memcpy(window_.data(), reader_.head_.data() + table_offset_ + start, window_.size());
+      } else if (!reader_.read_bytes(window_.data(), window_.size(), table_offset_ + start))
+        throw Failure("cannot read the dynamic string table at " + hex(table_offset_ + start));
+      start_ = start;
+    }
+
+    const ImageReader& reader_;
+    std::uint64_t table_offset_;
+    std::uint64_t table_size_;
+    std::uint64_t start_ = 0;
+    std::string window_;
+  };
+
   static std::string tag_name(std::int64_t tag) {
     switch (tag) {
       case DT_NEEDED: return "DT_NEEDED";
@@ -305,20 +438,6 @@ class ImageReader {
       case DT_RUNPATH: return "DT_RUNPATH";
       default: return "dynamic tag " + std::to_string(tag);
     }
-  }
-
-  static std::string dynamic_string(const std::string& strings, std::int64_t tag,
-                                    std::uint64_t offset) {
-    if (offset >= strings.size())
-      throw Failure(tag_name(tag) + " name at " + hex(offset) +
-                    " is outside the dynamic string table (size " + std::to_string(strings.size()) +
-                    ")");
-    const std::size_t end = strings.find('\0', offset);
-    if (end == std::string::npos)
-      throw Failure(tag_name(tag) + " name at " + hex(offset) +
-                    " is not terminated inside the dynamic string table (size " +
-                    std::to_string(strings.size()) + ")");
-    return strings.substr(offset, end - offset);
   }
 
   // ---- Section headers: what linkers and nm read, and the loader never does. ----
@@ -632,8 +751,12 @@ class ImageReader {
   // Section header facts kept for SymbolIndex (Depth::InPlace). Declared before elf_, which may
   // read from the contents it owns, so that it outlives it.
   SymbolIndex::Parts index_;
-  ElfHandle elf_;
+  ElfHandle elf_;  // only past the loader's view: the sections
   Image image_;
+  std::array<unsigned char, 1024> head_{};
+  alignas(std::uint64_t) std::array<unsigned char, 2048> scratch_;  // see read_small_table
+  std::vector<std::uint64_t> large_;
+  std::size_t head_size_ = 0;
   std::uint64_t phoff_ = 0;
   std::size_t phnum_ = 0;
   std::uint64_t shoff_ = 0;
@@ -651,7 +774,16 @@ ReadOutcome read_image_fd(int fd, ReadParts parts) noexcept {
     if (::fstat(fd, &status) != 0)
       return ReadError{std::string("cannot stat the file: ") + std::strerror(errno)};
     if (!S_ISREG(status.st_mode)) return ReadError{"not a regular file"};
-    ImageReader reader(fd, static_cast<std::uint64_t>(status.st_size),
+    return read_image_fd(fd, static_cast<std::uint64_t>(status.st_size), parts);
+  } catch (const std::exception& error) {
+    return ReadError{std::string("cannot read the file: ") + error.what()};
+  }
+}
+
+ReadOutcome read_image_fd(int fd, std::uint64_t file_size, ReadParts parts) noexcept {
+  try {
+    ensure_libelf_initialised();
+    ImageReader reader(fd, file_size,
                        parts == ReadParts::Everything ? Depth::Everything : Depth::LoaderView);
     return reader.read();
   } catch (const Failure& failure) {

@@ -1,12 +1,14 @@
 #include "search/ld_so_cache.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <mutex>
 
@@ -32,34 +34,78 @@ constexpr int default_cache_flags() {
 #endif
 }
 
-class Bytes {
+// glibc-hwcaps entries carry this bit in their hwcap field, the index into the extension's
+// subdirectory names in the low 32 bits (dl-cache.h, DL_CACHE_HWCAP_EXTENSION).
+bool is_hwcaps_entry(std::uint64_t hwcap) { return (hwcap & kHwcapExtension) != 0; }
+
+}  // namespace
+
+class LdSoCache::Bytes {
  public:
-  explicit Bytes(const std::string& data) : data_(data) {}
+  // The whole file, or nullptr with the reason in error.
+  // The whole file open at fd, or nullptr with the reason in error.
+  static std::shared_ptr<const Bytes> read(int fd, const std::string& path, std::string& error) {
+    struct stat status {};
+    if (::fstat(fd, &status) != 0 || !S_ISREG(status.st_mode) || status.st_size <= 0) {
+      error = path + " is not a regular, non-empty file";
+      return nullptr;
+    }
+    auto bytes = std::shared_ptr<Bytes>(new Bytes(fd, static_cast<std::size_t>(status.st_size)));
+    if (bytes->data_ == nullptr) {
+      error = "cannot read " + path + ": " + std::strerror(errno);
+      return nullptr;
+    }
+    return bytes;
+  }
+  Bytes(const Bytes&) = delete;
+  Bytes& operator=(const Bytes&) = delete;
+  ~Bytes() {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+  }
+
   bool has(std::uint64_t offset, std::uint64_t size) const {
-    return offset <= data_.size() && size <= data_.size() - offset;
+    return offset <= size_ && size <= size_ - offset;
   }
   template <class T>
   T read(std::uint64_t offset) const {
     T value{};
-    if (has(offset, sizeof(T))) std::memcpy(&value, data_.data() + offset, sizeof(T));
+    if (has(offset, sizeof(T))) std::memcpy(&value, data_ + offset, sizeof(T));
     return value;
   }
-  // A NUL-terminated string at offset, or nullopt when it runs out of the file.
-  std::optional<std::string> string_at(std::uint64_t offset) const {
-    if (offset >= data_.size()) return std::nullopt;
-    const std::size_t end = data_.find('\0', offset);
-    if (end == std::string::npos) return std::nullopt;
-    return data_.substr(offset, end - offset);
+  bool starts_with(std::uint64_t offset, std::string_view magic) const {
+    return has(offset, magic.size()) &&
+           std::memcmp(data_ + offset, magic.data(), magic.size()) == 0;
   }
-  std::size_t size() const { return data_.size(); }
+  // The NUL-terminated string at offset; nullopt when it runs out of the file.
+  std::optional<std::string_view> string_at(std::uint64_t offset) const {
+    if (offset >= size_) return std::nullopt;
+    const void* end = std::memchr(data_ + offset, '\0', size_ - offset);
+    if (end == nullptr) return std::nullopt;
+    return std::string_view(data_ + offset, static_cast<const char*>(end) - (data_ + offset));
+  }
+  // Whether the string at offset is exactly name, without scanning past it.
+  bool string_equals(std::uint64_t offset, std::string_view name) const {
+    return has(offset, name.size() + 1) && data_[offset + name.size()] == '\0' &&
+           std::memcmp(data_ + offset, name.data(), name.size()) == 0;
+  }
 
  private:
-  const std::string& data_;
+  // Mapped as glibc maps it (_dl_sysdep_read_whole_file): read-only, private, the file's own
+  // pages rather than a copy. ldconfig replaces the cache by renaming a new file over it, so a
+  // mapping stays whole; only a cache truncated in place would fault, as it would in the loader.
+  Bytes(int fd, std::size_t size) : size_(size) {
+    void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (data != MAP_FAILED) data_ = static_cast<const char*>(data);
+  }
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
 };
 
+namespace {
 // The glibc-hwcaps extension: an array of string offsets naming the subdirectories that the
 // entries' hwcap fields index (dl-cache.h, cache_extension_tag).
-std::vector<std::string> hwcaps_names(const Bytes& bytes, std::uint32_t extension_offset) {
+std::vector<std::string> hwcaps_names(const LdSoCache::Bytes& bytes,
+                                      std::uint32_t extension_offset) {
   std::vector<std::string> names;
   if (extension_offset == 0 || !bytes.has(extension_offset, 8)) return names;
   if (bytes.read<std::uint32_t>(extension_offset) != kExtensionMagic) return names;
@@ -72,122 +118,243 @@ std::vector<std::string> hwcaps_names(const Bytes& bytes, std::uint32_t extensio
     const std::uint32_t size = bytes.read<std::uint32_t>(section + 12);
     if (tag != kExtensionTagGlibcHwcaps || !bytes.has(offset, size)) continue;
     for (std::uint32_t j = 0; j + 4 <= size && j < 4096; j += 4)
-      names.push_back(bytes.string_at(bytes.read<std::uint32_t>(offset + j)).value_or(""));
+      names.emplace_back(bytes.string_at(bytes.read<std::uint32_t>(offset + j)).value_or(""));
   }
   return names;
 }
-
-// One entry, as both formats start it: flags, then the offsets of key and value, counted from
-// strings_base. nullopt when a string runs out of the file.
-std::optional<LdSoCache::Entry> read_entry(const Bytes& bytes, std::uint64_t at,
-                                           std::uint64_t strings_base) {
-  auto key = bytes.string_at(strings_base + bytes.read<std::uint32_t>(at + 4));
-  auto value = bytes.string_at(strings_base + bytes.read<std::uint32_t>(at + 8));
-  if (!key || !value) return std::nullopt;
-  LdSoCache::Entry entry;
-  entry.flags = bytes.read<std::int32_t>(at);
-  entry.key = std::move(*key);
-  entry.value = std::move(*value);
-  return entry;
-}
-
 }  // namespace
 
 LdSoCache LdSoCache::load(const std::string& path) {
-  LdSoCache cache;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    cache.error_ = "cannot read " + path;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    LdSoCache cache;
+    cache.error_ = "cannot read " + path + ": " + std::strerror(errno);
     return cache;
   }
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const Bytes bytes(data);
+  LdSoCache cache = load(fd, path);
+  ::close(fd);
+  return cache;
+}
+
+LdSoCache LdSoCache::load(int fd, const std::string& path) {
+  LdSoCache cache;
+  cache.bytes_ = Bytes::read(fd, path, cache.error_);
+  if (!cache.bytes_) return cache;
+  const Bytes& bytes = *cache.bytes_;
   std::uint64_t new_format_at = 0;
-  if (data.compare(0, kOldMagic.size(), kOldMagic) == 0) {
+  if (bytes.starts_with(0, kOldMagic)) {
     // Old format: magic[11], nlibs, then 12-byte entries; string offsets count from the end of
     // the entries. A new-format cache may follow, 8-byte aligned; glibc prefers it.
     const std::uint32_t count = bytes.read<std::uint32_t>(12);
     const std::uint64_t entries_end = 16 + 12ull * count;
     new_format_at = (entries_end + 7) & ~7ull;
-    if (data.compare(new_format_at, kNewMagic.size(), kNewMagic) != 0) {
-      for (std::uint32_t i = 0; i < count && bytes.has(16 + 12ull * i, 12); ++i) {
-        if (auto entry = read_entry(bytes, 16 + 12ull * i, entries_end))
-          cache.entries_.push_back(std::move(*entry));
-      }
+    if (!bytes.starts_with(new_format_at, kNewMagic)) {
+      cache.entries_at_ = 16;
+      cache.entry_size_ = 12;
+      cache.count_ = count;
+      cache.strings_base_ = entries_end;
       return cache;
     }
   }
-  if (data.compare(new_format_at, kNewMagic.size(), kNewMagic) != 0) {
+  if (!bytes.starts_with(new_format_at, kNewMagic)) {
     cache.error_ = path + " is not an ld.so.cache file";
+    cache.bytes_.reset();
     return cache;
   }
   // New format: magic[20], nlibs, len_strings, flags(1), padding[3], extension_offset, unused[3],
   // then 24-byte entries; string offsets count from the start of the new-format cache.
-  const std::uint64_t base = new_format_at;
-  const std::uint32_t count = bytes.read<std::uint32_t>(base + 20);
-  const std::uint32_t extension_offset = bytes.read<std::uint32_t>(base + 32);
-  const std::vector<std::string> hwcaps = hwcaps_names(bytes, extension_offset);
-  const std::uint64_t first = base + 48;
-  for (std::uint32_t i = 0; i < count && bytes.has(first + 24ull * i, 24); ++i) {
-    const std::uint64_t at = first + 24ull * i;
-    std::optional<Entry> read = read_entry(bytes, at, base);
-    if (!read) continue;
-    Entry& entry = *read;
-    const std::uint64_t hwcap = bytes.read<std::uint64_t>(at + 16);
-    if ((hwcap & kHwcapExtension) != 0) {
-      const std::uint32_t index = static_cast<std::uint32_t>(hwcap);
-      entry.hwcaps_subdirectory = index < hwcaps.size() ? hwcaps[index] : "?";
-    } else if (hwcap != 0) {
-      continue;  // a legacy hwcap entry: this model does not select those (Debian has none)
-    }
-    cache.entries_.push_back(std::move(entry));
-  }
+  cache.entries_at_ = new_format_at + 48;
+  cache.entry_size_ = 24;
+  cache.count_ = bytes.read<std::uint32_t>(new_format_at + 20);
+  cache.strings_base_ = new_format_at;
+  cache.hwcaps_ = hwcaps_names(bytes, bytes.read<std::uint32_t>(new_format_at + 32));
   return cache;
 }
 
-std::optional<std::string> LdSoCache::lookup(std::string_view name) const {
-  // dl-cache.c search_cache: among the entries of this name with the process's flags, the best
-  // glibc-hwcaps subdirectory this CPU supports wins; a plain entry ranks after all of them; the
-  // first in file order wins a tie.
-  const std::vector<std::string>& supported = glibc_hwcaps_names();
-  const Entry* best = nullptr;
-  std::size_t best_rank = 0;
-  for (const Entry& entry : entries_) {
-    if (entry.key != name || entry.flags != default_cache_flags()) continue;
-    std::size_t rank = supported.size();  // plain entries
-    if (!entry.hwcaps_subdirectory.empty()) {
-      auto found = std::find(supported.begin(), supported.end(), entry.hwcaps_subdirectory);
-      if (found == supported.end()) continue;
-      rank = static_cast<std::size_t>(found - supported.begin());
+// Calls visit(slot) for each entry glibc would consider, in file order, until visit returns
+// false. Both formats start an entry with flags, then the offsets of key and value.
+template <class Visit>
+void LdSoCache::for_each_slot(Visit&& visit) const {
+  if (!bytes_) return;
+  for (std::uint32_t i = 0; i < count_; ++i) {
+    Slot slot;
+    slot.at = entries_at_ + entry_size_ * i;
+    if (!bytes_->has(slot.at, entry_size_)) return;
+    if (entry_size_ == 24) {
+      const std::uint64_t hwcap = bytes_->read<std::uint64_t>(slot.at + 16);
+      if (is_hwcaps_entry(hwcap)) {
+        slot.hwcaps_index = static_cast<std::uint32_t>(hwcap);
+      } else if (hwcap != 0) {
+        continue;  // a legacy hwcap entry: this model does not select those (Debian has none)
+      }
     }
-    if (best == nullptr || rank < best_rank) {
-      best = &entry;
+    if (!visit(slot)) return;
+  }
+}
+
+std::vector<LdSoCache::Entry> LdSoCache::entries() const {
+  std::vector<Entry> entries;
+  for_each_slot([&](const Slot& slot) {
+    const auto key = bytes_->string_at(strings_base_ + bytes_->read<std::uint32_t>(slot.at + 4));
+    const auto value = bytes_->string_at(strings_base_ + bytes_->read<std::uint32_t>(slot.at + 8));
+    if (!key || !value) return true;  // a string that runs out of the file: glibc's would too
+    Entry& entry = entries.emplace_back();
+    entry.flags = bytes_->read<std::int32_t>(slot.at);
+    entry.key = std::string(*key);
+    entry.value = std::string(*value);
+    if (slot.hwcaps_index)
+      entry.hwcaps_subdirectory =
+          *slot.hwcaps_index < hwcaps_.size() ? hwcaps_[*slot.hwcaps_index] : "?";
+    return true;
+  });
+  return entries;
+}
+
+namespace {
+// dl-cache.c _dl_cache_libcmp: the order ldconfig sorts the entries in (descending), with runs
+// of digits compared as numbers, so that libfoo.so.10 sorts after libfoo.so.9.
+int cache_libcmp(std::string_view left, std::string_view right) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::size_t i = 0, j = 0;
+  while (i < left.size()) {
+    if (digit(left[i])) {
+      if (j >= right.size() || !digit(right[j])) return 1;
+      unsigned long long left_value = 0, right_value = 0;
+      while (i < left.size() && digit(left[i])) left_value = left_value * 10 + (left[i++] - '0');
+      while (j < right.size() && digit(right[j]))
+        right_value = right_value * 10 + (right[j++] - '0');
+      if (left_value != right_value) return left_value < right_value ? -1 : 1;
+    } else if (j < right.size() && digit(right[j])) {
+      return -1;
+    } else if (j >= right.size() || left[i] != right[j]) {
+      return static_cast<unsigned char>(left[i]) -
+             (j < right.size() ? static_cast<unsigned char>(right[j]) : 0);
+    } else {
+      ++i;
+      ++j;
+    }
+  }
+  return j < right.size() ? -static_cast<unsigned char>(right[j]) : 0;
+}
+}  // namespace
+
+std::optional<std::string> LdSoCache::lookup(std::string_view name) const {
+  if (!bytes_ || count_ == 0) return std::nullopt;
+  const Bytes& bytes = *bytes_;
+  auto key_at = [&](std::uint32_t index) {
+    const std::uint64_t at = entries_at_ + entry_size_ * index;
+    if (!bytes.has(at, entry_size_)) return std::optional<std::string_view>();
+    return bytes.string_at(strings_base_ + bytes.read<std::uint32_t>(at + 4));
+  };
+  // dl-cache.c search_cache: a binary search over the sorted keys finds one entry of this name;
+  // the run of entries with the same key around it holds every candidate. A cache that is not
+  // sorted misleads the loader the same way.
+  std::int64_t left = 0, right = static_cast<std::int64_t>(count_) - 1;
+  std::optional<std::int64_t> hit;
+  while (left <= right) {
+    const std::int64_t middle = (left + right) / 2;
+    const auto key = key_at(static_cast<std::uint32_t>(middle));
+    if (!key) return std::nullopt;  // an entry outside the file: the loader stops there too
+    const int order = cache_libcmp(name, *key);
+    if (order == 0) {
+      hit = middle;
+      break;
+    }
+    if (order < 0)
+      left = middle + 1;
+    else
+      right = middle - 1;
+  }
+  if (!hit) return std::nullopt;
+  std::int64_t first = *hit;
+  while (first > 0 && key_at(static_cast<std::uint32_t>(first - 1)) == name) --first;
+
+  // Among the entries of this name with the process's flags, the best glibc-hwcaps
+  // subdirectory this CPU supports wins; a plain entry ranks after all of them; the first in
+  // file order wins a tie. Legacy hwcap entries are not selected (Debian has none).
+  const std::vector<std::string>& supported = glibc_hwcaps_names();
+  std::optional<std::uint64_t> best;
+  std::size_t best_rank = 0;
+  for (std::int64_t index = first; index < static_cast<std::int64_t>(count_) &&
+                                   key_at(static_cast<std::uint32_t>(index)) == name;
+       ++index) {
+    const std::uint64_t at = entries_at_ + entry_size_ * static_cast<std::uint64_t>(index);
+    if (bytes.read<std::int32_t>(at) != default_cache_flags()) continue;
+    std::size_t rank = supported.size();  // plain entries
+    if (entry_size_ == 24) {
+      const std::uint64_t hwcap = bytes.read<std::uint64_t>(at + 16);
+      if (is_hwcaps_entry(hwcap)) {
+        const auto subdirectory = static_cast<std::uint32_t>(hwcap);
+        if (subdirectory >= hwcaps_.size()) continue;
+        auto found = std::find(supported.begin(), supported.end(), hwcaps_[subdirectory]);
+        if (found == supported.end()) continue;
+        rank = static_cast<std::size_t>(found - supported.begin());
+      } else if (hwcap != 0) {
+        continue;
+      }
+    }
+    if (!bytes.string_at(strings_base_ + bytes.read<std::uint32_t>(at + 8))) continue;
+    if (!best || rank < best_rank) {
+      best = at;
       best_rank = rank;
     }
   }
-  if (best == nullptr) return std::nullopt;
-  return best->value;
+  if (!best) return std::nullopt;
+  return std::string(*bytes.string_at(strings_base_ + bytes.read<std::uint32_t>(*best + 8)));
 }
 
 std::shared_ptr<const LdSoCache> cached_ld_so_cache(const std::string& path) {
   struct Cached {
     std::shared_ptr<const LdSoCache> cache;
+    int fd = -1;  // open on the file read, kept to ask it whether it changed
+    dev_t device = 0;
+    ino_t inode = 0;
     std::int64_t mtime = 0;
-    std::int64_t size = -1;
+    std::int64_t size = -1;  // -2: there was no file
+  };
+  auto nanoseconds = [](const struct stat& status) {
+    return static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1000000000 + status.st_mtim.tv_nsec;
+  };
+  auto same_file = [&](const Cached& cached, const struct stat& status) {
+    return status.st_dev == cached.device && status.st_ino == cached.inode &&
+           nanoseconds(status) == cached.mtime && status.st_size == cached.size;
   };
   static std::mutex mutex;
   static std::map<std::string, Cached> caches;
-  struct stat status {};
-  const bool exists = ::stat(path.c_str(), &status) == 0;
-  const std::int64_t mtime =
-      exists ? status.st_mtim.tv_sec * 1000000000 + status.st_mtim.tv_nsec : 0;
-  const std::int64_t size = exists ? status.st_size : -2;
   const std::lock_guard<std::mutex> lock(mutex);
   Cached& cached = caches[path];
-  if (!cached.cache || cached.size != size || cached.mtime != mtime) {
-    cached.cache = std::make_shared<const LdSoCache>(LdSoCache::load(path));
-    cached.mtime = mtime;
-    cached.size = size;
+  struct stat status {};
+  if (cached.cache && cached.fd >= 0) {
+    // fstat walks no path. The file read is unchanged while it is the same inode with the same
+    // mtime and size and still linked once: ldconfig replaces the cache by renaming a new file
+    // over it, which leaves the old one with no link. Anything else asks the path below.
+    if (::fstat(cached.fd, &status) == 0 && status.st_dev == cached.device &&
+        status.st_ino == cached.inode) {
+      if (status.st_nlink == 1 && same_file(cached, status)) return cached.cache;
+      if (status.st_nlink == 0) {
+        ::close(cached.fd);
+        cached.fd = -1;
+      }
+    } else {
+      cached.fd = -1;  // the number names another file now (a program closed it): not ours
+    }
+  }
+  const bool exists = ::stat(path.c_str(), &status) == 0;
+  if (cached.cache && (exists ? same_file(cached, status) : cached.size == -2)) return cached.cache;
+  if (cached.fd >= 0) ::close(cached.fd);
+  cached = Cached{};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && ::fstat(fd, &status) == 0) {
+    cached.cache = std::make_shared<const LdSoCache>(LdSoCache::load(fd, path));
+    cached.fd = fd;
+    cached.device = status.st_dev;
+    cached.inode = status.st_ino;
+    cached.mtime = nanoseconds(status);
+    cached.size = status.st_size;
+  } else {
+    if (fd >= 0) ::close(fd);
+    cached.cache = std::make_shared<const LdSoCache>(LdSoCache::load(path));  // says why not
+    cached.size = -2;
   }
   return cached.cache;
 }

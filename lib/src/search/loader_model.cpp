@@ -3,6 +3,7 @@
 // names the glibc step it models. Files are opened O_RDONLY and read, never mapped or run.
 #include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "dldoctor/elf.hpp"
 #include "dldoctor/search.hpp"
@@ -86,6 +88,16 @@ struct LoadedObject {
   int node = -1;
 };
 
+// An object of the running process as dl_iterate_phdr shows it: spans of Process's copied
+// text, until a name asks for it and it becomes a LoadedObject.
+struct RunningObject {
+  std::pair<std::size_t, std::size_t> name;
+  std::optional<std::pair<std::size_t, std::size_t>> soname, rpath, runpath;
+  std::uint64_t flags_1 = 0;
+  std::uintptr_t base = 0;
+  int object = -1;  // its LoadedObject, once made
+};
+
 enum class DirectoryStatus : unsigned char { Unknown, Nonexisting, Existing };
 
 // What open_verify concluded of one candidate file.
@@ -105,16 +117,23 @@ std::string strip_trailing_slashes(std::string directory) {
 
 class Process {
  public:
-  explicit Process(Environment environment)
-      : environment_(std::move(environment)), subdirectories_(hwcap_subdirectory_list()) {
-    if (subdirectories_.empty() || !subdirectories_.back().empty()) subdirectories_.push_back("");
-    if (environment_.cwd.empty()) {
-      char buffer[4096];
-      if (::getcwd(buffer, sizeof buffer) != nullptr) environment_.cwd = buffer;
-    }
+  explicit Process(Environment environment) : environment_(std::move(environment)) {
+    objects_.reserve(4);
+    tree_.nodes.reserve(4);
+    tree_.trace.reserve(4);
   }
 
   Tree run(const TreeRequest& request) {
+    if (request.this_process) {
+      const int host = add_running_objects();
+      this_process_ = true;
+      tree_.dlopen_trace_start = tree_.trace.size();
+      stop_at_first_error_ = true;
+      const int plugin = request_object(request.path, host, objects_[host].node);
+      tree_.plugin = plugin >= 0 ? objects_[plugin].node : static_cast<int>(tree_.nodes.size()) - 1;
+      if (plugin >= 0) walk_dependencies(plugin);
+      return std::move(tree_);
+    }
     add_interpreter();
     if (request.host) {
       // AT_SECURE: the kernel marks a set-user-ID or set-group-ID program run by another user,
@@ -154,9 +173,48 @@ class Process {
  private:
   // ---- Files ----
 
+  // The directory relative names are taken from: Environment::cwd, or the process's own, asked
+  // on first need (the loader itself never asks: the kernel resolves relative names).
+  const std::string& cwd() const {
+    if (environment_.cwd.empty()) {
+      char buffer[4096];
+      if (::getcwd(buffer, sizeof buffer) != nullptr) environment_.cwd = buffer;
+    }
+    return environment_.cwd;
+  }
+
+  // The subdirectories tried in each search directory, the directory itself ("") last. Built on
+  // first need: a tree that the cache resolves entirely never asks, and telling the legacy
+  // avx512_1 name apart takes a CPUID, which traps in a virtual machine.
+  const std::vector<std::string>& hwcap_subdirectories_in_order() const {
+    if (subdirectories_.empty()) {
+      subdirectories_ = hwcap_subdirectory_list();
+      if (subdirectories_.empty() || !subdirectories_.back().empty()) subdirectories_.push_back("");
+    }
+    return subdirectories_;
+  }
+
+  // Like _dl_load_cache_lookup, the cache is read on first need and kept for the whole run.
+  const LdSoCache& ld_so_cache() const {
+    if (!ld_so_cache_) ld_so_cache_ = cached_ld_so_cache(environment_.ld_so_cache);
+    return *ld_so_cache_;
+  }
+
   std::string on_disk(const std::string& path) const {
     if (!path.empty() && path[0] == '/') return path;
-    return environment_.cwd + "/" + path;
+    return cwd() + "/" + path;
+  }
+
+  // What open_path makes of an open that failed with error: ENOENT and ENOTDIR are "not here",
+  // EACCES is skipped and remembered, anything else ends the search.
+  static Candidate failed_open(int error) {
+    Candidate candidate;
+    candidate.error_number = error;
+    candidate.outcome = error == ENOENT || error == ENOTDIR ? Outcome::NotFound
+                        : error == EACCES                   ? Outcome::PermissionDenied
+                                                            : Outcome::OtherError;
+    candidate.why = std::strerror(error);
+    return candidate;
   }
 
   // open_verify: open O_RDONLY, then the ELF identity checks that decide whether the search goes
@@ -165,14 +223,7 @@ class Process {
     Candidate candidate;
     const std::string file = on_disk(path);
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-      candidate.error_number = errno;
-      candidate.outcome = errno == ENOENT || errno == ENOTDIR ? Outcome::NotFound
-                          : errno == EACCES                   ? Outcome::PermissionDenied
-                                                              : Outcome::OtherError;
-      candidate.why = std::strerror(errno);
-      return candidate;
-    }
+    if (fd < 0) return failed_open(errno);
     struct stat status {};
     if (::fstat(fd, &status) == 0) {
       candidate.device = status.st_dev;
@@ -185,9 +236,10 @@ class Process {
       candidate.why = "cannot read file data: Is a directory";
       return candidate;
     }
-    elf::ReadOutcome outcome = S_ISREG(status.st_mode)
-                                   ? elf::read_image_fd(fd, elf::ReadParts::LoaderView)
-                                   : elf::ReadOutcome(elf::ReadError{"not a regular file"});
+    elf::ReadOutcome outcome =
+        S_ISREG(status.st_mode) ? elf::read_image_fd(fd, static_cast<std::uint64_t>(status.st_size),
+                                                     elf::ReadParts::LoaderView)
+                                : elf::ReadOutcome(elf::ReadError{"not a regular file"});
     ::close(fd);
     if (const auto* error = std::get_if<elf::ReadError>(&outcome)) {
       candidate.outcome = Outcome::Fatal;
@@ -320,6 +372,188 @@ class Process {
     if (interpreter) objects_.push_back(*interpreter);
   }
 
+  // ---- The running process ----
+
+  // The running program's file, read once: it does not change while the process runs.
+  static const std::string& running_program() {
+    static const std::string program = [] {
+      char self[PATH_MAX];
+      const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
+      return length > 0 ? std::string(self, static_cast<std::size_t>(length)) : std::string();
+    }();
+    return program;
+  }
+
+  // The file identity (st_dev, st_ino) of a running object, asked of its file once per process:
+  // an object mapped at the same address under the same name is the same mapping, whose file
+  // the loader compared when it loaded it (_dl_map_object_from_fd keeps it in l_file_id).
+  static std::optional<std::pair<dev_t, ino_t>> running_file_id(std::string_view name,
+                                                                std::uintptr_t base) {
+    struct Known {
+      std::string name;
+      dev_t device;
+      ino_t inode;
+    };
+    static std::mutex mutex;
+    static std::map<std::uintptr_t, Known> known;  // by load address, checked against the name
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (auto found = known.find(base); found != known.end() && found->second.name == name)
+      return std::make_pair(found->second.device, found->second.inode);
+    if (name.empty() || name[0] != '/') return std::nullopt;
+    const std::string path(name);
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) return std::nullopt;
+    known[base] = Known{path, status.st_dev, status.st_ino};
+    return std::make_pair(status.st_dev, status.st_ino);
+  }
+
+  // The objects this process's loader has mapped, in link-map order: their names, SONAMEs and
+  // (for the program) RPATH, RUNPATH and DT_FLAGS_1, read where the loader keeps them, in the
+  // mapped dynamic sections, and copied out while dl_iterate_phdr holds the loader's lock. No
+  // file is opened, as none is by _dl_map_object for an object already loaded. Only the program
+  // becomes a model object at once (it is the caller of the dlopen); another becomes one when a
+  // name asks for it (find_loaded, find_same_file). Returns the program's object.
+  int add_running_objects() {
+    running_.clear();
+    running_text_.clear();
+    ::dl_iterate_phdr(
+        [](dl_phdr_info* info, std::size_t, void* data) {
+          static_cast<Process*>(data)->copy_running_object(*info);
+          return 0;
+        },
+        this);
+    LoadedObject program;
+    program.is_main = true;
+    // l_name is "" for the program; its origin is that of /proc/self/exe (_dl_get_origin).
+    program.name = running_program();
+    if (program.name.empty()) program.name = "(this process)";
+    const std::size_t slash = program.name.rfind('/');
+    program.origin = slash == std::string::npos ? cwd()
+                     : slash == 0               ? "/"
+                                                : program.name.substr(0, slash);
+    if (!running_.empty()) {
+      RunningObject& mapped = running_.front();
+      mapped.object = static_cast<int>(objects_.size());
+      program.flags_1 = mapped.flags_1;
+      program.soname = text(mapped.soname);
+      // get-dynamic-info.h: an object with DT_RUNPATH has its DT_RPATH dropped altogether, and
+      // an empty list is none at all (decompose_rpath).
+      program.has_runpath = mapped.runpath.has_value();
+      if (mapped.rpath && !mapped.runpath && mapped.rpath->second > 0)
+        program.rpath_directories = directory_list(*text(mapped.rpath), ":", program, nullptr);
+      if (mapped.runpath && mapped.runpath->second > 0)
+        program.runpath_directories = directory_list(*text(mapped.runpath), ":", program, nullptr);
+    }
+    program.names.push_back(program.name);
+    // The tree's root: the running program. The other objects appear where the plugin's
+    // dependencies ask for them, as already loaded.
+    program.node = add_node(program.name, -1);
+    Node& entry = tree_.nodes[static_cast<std::size_t>(program.node)];
+    entry.path = program.name;
+    entry.soname = program.soname;
+    entry.rule = Rule::Direct;
+    objects_.push_back(std::move(program));
+    return static_cast<int>(objects_.size()) - 1;
+  }
+
+  // A span of running_text_, where the running objects' strings are copied.
+  using TextSpan = std::pair<std::size_t, std::size_t>;
+  std::optional<std::string> text(const std::optional<TextSpan>& span) const {
+    if (!span) return std::nullopt;
+    return running_text_.substr(span->first, span->second);
+  }
+  std::string_view view(const TextSpan& span) const {
+    return std::string_view(running_text_).substr(span.first, span.second);
+  }
+  TextSpan keep(std::string_view value) {
+    running_text_.append(value);
+    return {running_text_.size() - value.size(), value.size()};
+  }
+
+  // One dl_iterate_phdr entry: its name and what its dynamic section says. glibc rewrites
+  // DT_STRTAB to an absolute address where the section is writable (x86-64, AArch64) and leaves
+  // it relative elsewhere (the vDSO, RISC-V, MIPS): whichever lies inside the object's segments
+  // is the one.
+  void copy_running_object(const dl_phdr_info& info) {
+    RunningObject object;
+    object.base = info.dlpi_addr;
+    object.name = keep(info.dlpi_name != nullptr ? info.dlpi_name : "");
+    const ElfW(Dyn)* dynamic = nullptr;
+    ElfW(Addr) low = ~ElfW(Addr){0}, high = 0;
+    for (ElfW(Half) i = 0; i < info.dlpi_phnum; ++i) {
+      const ElfW(Phdr)& header = info.dlpi_phdr[i];
+      if (header.p_type == PT_DYNAMIC)
+        dynamic = reinterpret_cast<const ElfW(Dyn)*>(info.dlpi_addr + header.p_vaddr);
+      if (header.p_type == PT_LOAD) {
+        low = std::min(low, info.dlpi_addr + header.p_vaddr);
+        high = std::max(high, info.dlpi_addr + header.p_vaddr + header.p_memsz);
+      }
+    }
+    if (dynamic != nullptr) {
+      ElfW(Addr) strtab = 0;
+      std::optional<ElfW(Addr)> soname, rpath, runpath;
+      for (const ElfW(Dyn)* entry = dynamic; entry->d_tag != DT_NULL; ++entry) {
+        switch (entry->d_tag) {
+          case DT_STRTAB: strtab = entry->d_un.d_ptr; break;
+          case DT_SONAME: soname = entry->d_un.d_val; break;
+          case DT_RPATH: rpath = entry->d_un.d_val; break;
+          case DT_RUNPATH: runpath = entry->d_un.d_val; break;
+          case DT_FLAGS_1: object.flags_1 = entry->d_un.d_val; break;
+          default: break;
+        }
+      }
+      if (strtab < low || strtab >= high) strtab += info.dlpi_addr;
+      if (strtab >= low && strtab < high) {
+        auto string_at = [&](std::optional<ElfW(Addr)> offset) -> std::optional<TextSpan> {
+          if (!offset || *offset >= high - strtab) return std::nullopt;
+          const char* value = reinterpret_cast<const char*>(strtab + *offset);
+          return keep(std::string_view(value, ::strnlen(value, high - strtab - *offset)));
+        };
+        object.soname = string_at(soname);
+        object.rpath = string_at(rpath);
+        object.runpath = string_at(runpath);
+      }
+    }
+    running_.push_back(object);
+  }
+
+  // The running object i as a model object, made on first need.
+  int promote(std::size_t i) {
+    RunningObject& mapped = running_[i];
+    if (mapped.object >= 0) return mapped.object;
+    LoadedObject object;
+    object.name = std::string(view(mapped.name));
+    object.names.push_back(object.name);
+    object.soname = text(mapped.soname);
+    object.flags_1 = mapped.flags_1;
+    objects_.push_back(std::move(object));
+    mapped.object = static_cast<int>(objects_.size()) - 1;
+    return mapped.object;
+  }
+
+  // rtld's status of the system directories and LD_LIBRARY_PATH's (rtld_search_dirs,
+  // env_path_list) outlives every dlopen: a directory found missing is not tried again in the
+  // process, and one found existing is not stat'ed again. Only those lists are remembered:
+  // RUNPATH and RPATH statuses belong to their objects.
+  static std::map<std::string, std::vector<DirectoryStatus>>& process_directory_status() {
+    static std::map<std::string, std::vector<DirectoryStatus>> status;
+    return status;
+  }
+  static std::mutex& process_directory_mutex() {
+    static std::mutex mutex;
+    return mutex;
+  }
+  bool remembered_list(const std::string& directory) const {
+    for (const std::string& system : system_directory_list())
+      if (directory == system) return true;
+    if (!environment_.ld_library_path || environment_.secure) return false;
+    if (!ld_library_path_directories_)
+      ld_library_path_directories_ =
+          directory_list(*environment_.ld_library_path, ":;", LoadedObject{}, nullptr);
+    return std::find(ld_library_path_directories_->begin(), ld_library_path_directories_->end(),
+                     directory) != ld_library_path_directories_->end();
+  }
+
   int add_object(const std::string& requested, const std::string& path, const Candidate& found,
                  int loader, bool is_main, std::vector<std::string>* notes) {
     LoadedObject object;
@@ -338,7 +572,7 @@ class Process {
     // with the current directory, never normalised or resolved through symbolic links (so is the
     // root of `ld.so --list`). An exec'd program's is that of /proc/self/exe (_dl_get_origin):
     // its real path.
-    std::string absolute = path[0] == '/' ? path : environment_.cwd + "/" + path;
+    std::string absolute = path[0] == '/' ? path : cwd() + "/" + path;
     if (is_main && origin_is_real_path_) {
       char real[PATH_MAX];
       if (::realpath(on_disk(path).c_str(), real) != nullptr) absolute = real;
@@ -357,7 +591,7 @@ class Process {
   }
 
   // _dl_name_match_p, and the SONAME check of _dl_map_object's loop over loaded objects.
-  int find_loaded(const std::string& name) const {
+  int find_loaded(const std::string& name) {
     for (std::size_t i = 0; i < objects_.size(); ++i) {
       const LoadedObject& object = objects_[i];
       if (object.name == name) return static_cast<int>(i);
@@ -365,12 +599,32 @@ class Process {
         if (alias == name) return static_cast<int>(i);
       if (object.soname && *object.soname == name) return static_cast<int>(i);
     }
+    for (std::size_t i = 0; i < running_.size(); ++i) {
+      const RunningObject& mapped = running_[i];
+      if (mapped.object >= 0) continue;
+      if ((mapped.name.second > 0 && view(mapped.name) == name) ||
+          (mapped.soname && view(*mapped.soname) == name))
+        return promote(i);
+    }
     return -1;
   }
 
   // _dl_map_object_from_fd: a file that is already loaded under another name (same device and
   // inode) is that object, which gains the new name.
-  int find_same_file(const Candidate& candidate) const {
+  int find_same_file(const Candidate& candidate) {
+    // A running object's identity is looked up only now, when a candidate needs it.
+    for (std::size_t i = 0; i < running_.size(); ++i) {
+      const RunningObject& mapped = running_[i];
+      if (mapped.object >= 0 && objects_[static_cast<std::size_t>(mapped.object)].has_file_id)
+        continue;
+      const auto id = running_file_id(
+          i == 0 ? std::string_view(running_program()) : view(mapped.name), mapped.base);
+      if (!id || id->first != candidate.device || id->second != candidate.inode) continue;
+      LoadedObject& object = objects_[static_cast<std::size_t>(promote(i))];
+      object.device = id->first;
+      object.inode = id->second;
+      object.has_file_id = true;
+    }
     for (std::size_t i = 0; i < objects_.size(); ++i)
       if (objects_[i].has_file_id && objects_[i].device == candidate.device &&
           objects_[i].inode == candidate.inode)
@@ -507,12 +761,21 @@ class Process {
     return object;
   }
 
-  // A name that is there as a link to nothing: say so, it explains the "not found". Asked only
-  // where the directory exists, so that a search costs what the loader's costs.
+  // A candidate of a directory search: what open_verify concludes of it. The name is lstat'ed
+  // first: for the common answer, no such file, that costs what the loader's failed open costs
+  // and gives the same errno (ENOENT, ENOTDIR, EACCES on a directory on the way), and it tells
+  // a link to nothing apart, which a failed open cannot.
+  Candidate probe(const std::string& path, bool& symbolic_link) const {
+    struct stat link {};
+    symbolic_link = false;
+    if (::lstat(on_disk(path).c_str(), &link) != 0) return failed_open(errno);
+    symbolic_link = S_ISLNK(link.st_mode);
+    return open_verify(path);
+  }
+
+  // A name that is there as a link to nothing: say so, it explains the "not found".
   void note_dangling_link(const std::string& path, Candidate& candidate) const {
     const std::string file = on_disk(path);
-    struct stat link {};
-    if (::lstat(file.c_str(), &link) != 0 || !S_ISLNK(link.st_mode)) return;
     char target[4096];
     const ssize_t length = ::readlink(file.c_str(), target, sizeof target - 1);
     candidate.why =
@@ -526,25 +789,37 @@ class Process {
                           Rule rule, const std::string& owner, Candidate& found,
                           bool& found_other_class, int& last_errno) {
     for (const std::string& directory : directories) {
-      std::vector<DirectoryStatus>& status = directory_status_[directory];
-      status.resize(subdirectories_.size(), DirectoryStatus::Unknown);
-      for (std::size_t i = 0; i < subdirectories_.size(); ++i) {
+      // The running process's system and LD_LIBRARY_PATH directories keep their status across
+      // resolutions, held under the process's lock while this directory is searched.
+      std::unique_lock<std::mutex> remembered;
+      std::vector<DirectoryStatus>* status_list = nullptr;
+      if (this_process_ && remembered_list(directory)) {
+        remembered = std::unique_lock<std::mutex>(process_directory_mutex());
+        status_list = &process_directory_status()[directory];
+      } else {
+        status_list = &directory_status_[directory];
+      }
+      std::vector<DirectoryStatus>& status = *status_list;
+      const std::vector<std::string>& subdirectories = hwcap_subdirectories_in_order();
+      status.resize(subdirectories.size(), DirectoryStatus::Unknown);
+      for (std::size_t i = 0; i < subdirectories.size(); ++i) {
         if (status[i] == DirectoryStatus::Nonexisting) continue;
-        const std::string path = directory + subdirectories_[i] + resolution.name;
-        Candidate candidate = open_verify(path);
+        const std::string path = directory + subdirectories[i] + resolution.name;
+        bool symbolic_link = false;
+        Candidate candidate = probe(path, symbolic_link);
         if (status[i] == DirectoryStatus::Unknown) {
           if (candidate.outcome == Outcome::Found) {
             status[i] = DirectoryStatus::Existing;
           } else {
             const std::string dir_path =
-                on_disk(strip_trailing_slashes(directory + subdirectories_[i]));
+                on_disk(strip_trailing_slashes(directory + subdirectories[i]));
             struct stat dir_status {};
             status[i] = ::stat(dir_path.c_str(), &dir_status) != 0 || !S_ISDIR(dir_status.st_mode)
                             ? DirectoryStatus::Nonexisting
                             : DirectoryStatus::Existing;
           }
         }
-        if (candidate.outcome == Outcome::NotFound && status[i] == DirectoryStatus::Existing)
+        if (candidate.outcome == Outcome::NotFound && symbolic_link)
           note_dangling_link(path, candidate);
         resolution.steps.push_back({path, rule, owner, candidate.outcome,
                                     candidate.outcome == Outcome::Found ? "" : candidate.why});
@@ -580,6 +855,7 @@ class Process {
 
   // _dl_map_object's search for a name without a slash, in glibc's order.
   Candidate search(Resolution& resolution, int requester) {
+    resolution.steps.reserve(4);  // a search tries a few names at least: grow once, not twice
     Candidate found;
     bool other_class = false;
     int last_errno = ENOENT;
@@ -646,8 +922,7 @@ class Process {
     const LoadedObject* flags_owner = loader != nullptr ? loader : main_object();
     const bool nodeflib = flags_owner != nullptr && (flags_owner->flags_1 & DF_1_NODEFLIB) != 0;
     if (!finished()) {
-      const auto cache = cached_ld_so_cache(environment_.ld_so_cache);
-      std::optional<std::string> cached = cache->lookup(resolution.name);
+      std::optional<std::string> cached = ld_so_cache().lookup(resolution.name);
       if (!cached)
         resolution.notes.push_back(environment_.ld_so_cache + ": no entry for " + resolution.name);
       if (cached) {
@@ -702,10 +977,26 @@ class Process {
     return nullptr;
   }
 
-  Environment environment_;
+  mutable Environment environment_;  // mutable: cwd() fills in the current directory lazily
+  mutable std::shared_ptr<const LdSoCache> ld_so_cache_;  // see ld_so_cache()
+  bool this_process_ = false;                             // TreeRequest::this_process
+  mutable std::optional<std::vector<std::string>> ld_library_path_directories_;
+  // this_process: what the loader has mapped, and their names and search paths. Scratch space
+  // of the thread, kept from one resolution to the next (a resolution never nests in another):
+  // the copy is made again each time, into memory that is already there.
+  std::vector<RunningObject>& running_ = scratch_running_objects();
+  std::string& running_text_ = scratch_running_text();
+  static std::vector<RunningObject>& scratch_running_objects() {
+    thread_local std::vector<RunningObject> objects;
+    return objects;
+  }
+  static std::string& scratch_running_text() {
+    thread_local std::string text;
+    return text;
+  }
   bool stop_at_first_error_ = false;
   bool origin_is_real_path_ = false;
-  std::vector<std::string> subdirectories_;
+  mutable std::vector<std::string> subdirectories_;  // see hwcap_subdirectories_in_order()
   std::vector<LoadedObject> objects_;
   std::map<std::string, std::vector<DirectoryStatus>> directory_status_;
   Tree tree_;

@@ -4,30 +4,58 @@
 #include "search/platform.hpp"
 
 #include <sys/auxv.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <sys/platform/x86.h>
+#endif
 
 namespace dldoctor::search {
 namespace {
 
 #if defined(__x86_64__)
 // glibc's x86-64 ISA levels (sysdeps/x86/get-isa-level.h), best first, as far as this CPU and
-// kernel support them: libgcc's __builtin_cpu_supports tests the same CPUID bits and XCR0 state.
+// kernel support them. The features are read from glibc's own cpu_features through
+// <sys/platform/x86.h>: the very data the loader chose its glibc-hwcaps subdirectories from
+// (tunables included), and no CPUID instruction, which traps to the hypervisor in a virtual
+// machine (libgcc's __builtin_cpu_init cost some 80 us of every `dldoctor` run there).
+bool isa_level_2() {
+  return CPU_FEATURE_ACTIVE(CMPXCHG16B) && CPU_FEATURE_ACTIVE(LAHF64_SAHF64) &&
+         CPU_FEATURE_ACTIVE(POPCNT) && CPU_FEATURE_ACTIVE(SSE3) && CPU_FEATURE_ACTIVE(SSE4_1) &&
+         CPU_FEATURE_ACTIVE(SSE4_2) && CPU_FEATURE_ACTIVE(SSSE3);
+}
+bool isa_level_3() {
+  return isa_level_2() && CPU_FEATURE_ACTIVE(AVX) && CPU_FEATURE_ACTIVE(AVX2) &&
+         CPU_FEATURE_ACTIVE(BMI1) && CPU_FEATURE_ACTIVE(BMI2) && CPU_FEATURE_ACTIVE(F16C) &&
+         CPU_FEATURE_ACTIVE(FMA) && CPU_FEATURE_ACTIVE(LZCNT) && CPU_FEATURE_ACTIVE(MOVBE) &&
+         CPU_FEATURE_ACTIVE(OSXSAVE);
+}
+bool avx512_core() {
+  return CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX512BW) &&
+         CPU_FEATURE_ACTIVE(AVX512CD) && CPU_FEATURE_ACTIVE(AVX512DQ) &&
+         CPU_FEATURE_ACTIVE(AVX512VL);
+}
+
 std::vector<std::string> supported_isa_levels() {
   std::vector<std::string> levels;
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v4")) levels.emplace_back("x86-64-v4");
-  if (__builtin_cpu_supports("x86-64-v3")) levels.emplace_back("x86-64-v3");
-  if (__builtin_cpu_supports("x86-64-v2")) levels.emplace_back("x86-64-v2");
+  if (isa_level_3() && avx512_core()) levels.emplace_back("x86-64-v4");
+  if (isa_level_3()) levels.emplace_back("x86-64-v3");
+  if (isa_level_2()) levels.emplace_back("x86-64-v2");
   return levels;
+}
+
+// glibc's cpu_features kind is not published; the vendor string of CPUID leaf 0 is what
+// init_cpu_features reads to set it. Asked only when the AVX512 test below needs it.
+bool intel_cpu() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return ebx == 0x756e6547 && edx == 0x49656e69 && ecx == 0x6c65746e;  // "GenuineIntel"
 }
 
 // Legacy hwcap names (sysdeps/x86/dl-hwcap.h): "x86_64" always, "avx512_1" on Intel CPUs with
 // AVX512F, CD, BW, DQ and VL but without AVX512ER (cpu_features.c).
 std::vector<std::string> legacy_hwcap_names() {
   std::vector<std::string> names{"x86_64"};
-  if (__builtin_cpu_is("intel") && __builtin_cpu_supports("avx512cd") &&
-      !__builtin_cpu_supports("avx512er") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-    names.emplace_back("avx512_1");
+  if (avx512_core() && !CPU_FEATURE_ACTIVE(AVX512ER) && intel_cpu()) names.emplace_back("avx512_1");
   return names;
 }
 #else

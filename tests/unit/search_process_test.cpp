@@ -1,0 +1,160 @@
+// The search model of this very process (TreeRequest::this_process) against this process's own
+// loader: a copy of libz whose DT_NEEDED names a library that exists nowhere must fail to dlopen
+// with exactly the message the model gives, and the unmodified copy must load, with libc found as
+// the object this process already has. Also the ld.so.cache reader's change detection.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+#include <link.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "dldoctor/search.hpp"
+#include "search/ld_so_cache.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dldoctor::search::Rule;
+using dldoctor::search::Tree;
+using dldoctor::search::TreeRequest;
+
+constexpr const char* kLibz = "/lib/x86_64-linux-gnu/libz.so.1";
+
+class ScratchDirectory {
+ public:
+  ScratchDirectory() {
+    char pattern[] = "/tmp/dldoctor-process-XXXXXX";
+    if (::mkdtemp(pattern) != nullptr) path_ = pattern;
+  }
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    if (!path_.empty()) fs::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// A copy of libz, with its DT_NEEDED "libc.so.6" renamed in place to needed (same length).
+std::string libz_copy(const std::string& directory, const std::string& needed) {
+  std::string bytes = read_file(kLibz);
+  const std::string original = std::string("libc.so.6") + '\0';
+  const std::size_t at = bytes.find(original);
+  if (at == std::string::npos || needed.size() != original.size() - 1) return "";
+  bytes.replace(at, needed.size(), needed);
+  const std::string path = directory + "/libz-copy-" + needed + ".so";
+  write_file(path, bytes);
+  return path;
+}
+
+Tree resolve_here(const std::string& path) {
+  TreeRequest request;
+  request.path = path;
+  request.this_process = true;
+  return dldoctor::search::resolve_tree(request);
+}
+
+TEST(ThisProcess, MissingDependencyGivesTheLoadersOwnMessage) {
+  if (::access(kLibz, R_OK) != 0) GTEST_SKIP() << kLibz << " is not readable";
+  ScratchDirectory scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string plugin = libz_copy(scratch.path(), "libq.so.6");
+  ASSERT_FALSE(plugin.empty()) << "no libc.so.6 string in " << kLibz;
+
+  for (int round = 0; round < 2; ++round) {  // cold, then with the directories remembered
+    const Tree tree = resolve_here(plugin);
+    ASSERT_TRUE(tree.error.has_value());
+    void* handle = ::dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
+    ASSERT_EQ(handle, nullptr) << "the copy loaded: libq.so.6 exists somewhere";
+    const char* message = ::dlerror();
+    ASSERT_NE(message, nullptr);
+    EXPECT_EQ(*tree.error, message) << "round " << round;
+    bool missing = false;
+    for (const auto& node : tree.nodes) missing |= node.name == "libq.so.6" && !node.path;
+    EXPECT_TRUE(missing);
+    EXPECT_EQ(tree.nodes.front().rule, Rule::Direct) << "the root is the running program";
+  }
+}
+
+TEST(ThisProcess, LoadedObjectsAnswerByNameWithoutASearch) {
+  if (::access(kLibz, R_OK) != 0) GTEST_SKIP() << kLibz << " is not readable";
+  ScratchDirectory scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string plugin = libz_copy(scratch.path(), "libc.so.6");
+  ASSERT_FALSE(plugin.empty());
+  const Tree tree = resolve_here(plugin);
+  EXPECT_FALSE(tree.error) << *tree.error;
+
+  // The libc this process runs with, as its loader names it.
+  std::string running_libc;
+  ::dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) {
+        const std::string name = info->dlpi_name != nullptr ? info->dlpi_name : "";
+        if (name.find("/libc.so.6") != std::string::npos) *static_cast<std::string*>(data) = name;
+        return 0;
+      },
+      &running_libc);
+  ASSERT_FALSE(running_libc.empty());
+  bool libc_already_loaded = false;
+  for (const auto& node : tree.nodes)
+    if (node.name == "libc.so.6") {
+      libc_already_loaded = node.rule == Rule::AlreadyLoaded && node.path == running_libc;
+      EXPECT_EQ(node.resolution, -1) << "no search for an object already loaded";
+    }
+  EXPECT_TRUE(libc_already_loaded);
+
+  void* handle = ::dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
+  EXPECT_NE(handle, nullptr) << ::dlerror();
+  if (handle != nullptr) ::dlclose(handle);
+}
+
+// ld.so.cache read once per process, and again when ldconfig would have changed it: a new file
+// renamed over it, or the same file rewritten.
+TEST(CachedLdSoCache, ReadAgainWhenTheFileIsReplacedOrRewritten) {
+  if (::access("/etc/ld.so.cache", R_OK) != 0) GTEST_SKIP() << "no /etc/ld.so.cache";
+  ScratchDirectory scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string cache_path = scratch.path() + "/ld.so.cache";
+  const std::string system_cache = read_file("/etc/ld.so.cache");
+  write_file(cache_path, system_cache);
+  using dldoctor::search::cached_ld_so_cache;
+  const auto first = cached_ld_so_cache(cache_path);
+  ASSERT_TRUE(first->error().empty()) << first->error();
+  ASSERT_TRUE(first->lookup("libc.so.6").has_value());
+  EXPECT_EQ(cached_ld_so_cache(cache_path), first) << "an unchanged file is not read again";
+
+  // Replaced, as ldconfig does: a garbage cache renamed over it.
+  write_file(cache_path + ".new", "garbage");
+  ASSERT_EQ(std::rename((cache_path + ".new").c_str(), cache_path.c_str()), 0);
+  const auto replaced = cached_ld_so_cache(cache_path);
+  EXPECT_NE(replaced, first);
+  EXPECT_FALSE(replaced->lookup("libc.so.6").has_value());
+  EXPECT_FALSE(replaced->error().empty());
+
+  // Rewritten in place with the real contents again.
+  write_file(cache_path, system_cache);
+  const auto rewritten = cached_ld_so_cache(cache_path);
+  EXPECT_TRUE(rewritten->lookup("libc.so.6").has_value());
+
+  // Removed: the cache is empty, with the reason.
+  fs::remove(cache_path);
+  EXPECT_FALSE(cached_ld_so_cache(cache_path)->lookup("libc.so.6").has_value());
+}
+
+}  // namespace
