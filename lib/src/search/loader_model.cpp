@@ -510,8 +510,10 @@ class Process {
           return keep(std::string_view(value, ::strnlen(value, high - strtab - *offset)));
         };
         object.soname = string_at(soname);
-        object.rpath = string_at(rpath);
-        object.runpath = string_at(runpath);
+        if (running_.empty()) {  // the program: the caller, whose search paths count
+          object.rpath = string_at(rpath);
+          object.runpath = string_at(runpath);
+        }
       }
     }
     running_.push_back(object);
