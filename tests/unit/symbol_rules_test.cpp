@@ -229,6 +229,7 @@ struct HandMadeDwarf {
 };
 
 HandMadeDwarf hand_made_dwarf(bool big_endian) {
+  // width is at most 8: a wider field is written as several numbers.
   const auto number = [big_endian](std::uint64_t value, int width) {
     std::string bytes;
     for (int i = 0; i < width; ++i) {
@@ -262,7 +263,7 @@ HandMadeDwarf hand_made_dwarf(bool big_endian) {
                                          std::pair<std::uint64_t, std::uint64_t>{second, 0x2000}}) {
     const std::string body = number(2, 2) + number(unit_offset, 4) + std::string(1, '\x08') +
                              std::string(1, '\0') + std::string(4, '\0') +  // to 16 bytes
-                             number(low, 8) + number(0x100, 8) + number(0, 16);
+                             number(low, 8) + number(0x100, 8) + number(0, 8) + number(0, 8);
     aranges += number(body.size(), 4) + body;
   }
   HandMadeDwarf dwarf;
