@@ -14,15 +14,7 @@ static_assert(kCut.size() < LookupError::kInlineCapacity);
 
 LookupError::LookupError(const LookupError& other) noexcept { assign(other.data(), other.size_); }
 
-LookupError::LookupError(LookupError&& other) noexcept : size_(other.size_) {
-  if (other.heap_ != nullptr) {
-    heap_ = std::exchange(other.heap_, nullptr);
-    other.size_ = 0;
-    other.inline_[0] = '\0';
-  } else {
-    std::memcpy(inline_, other.inline_, size_ + 1);
-  }
-}
+LookupError::LookupError(LookupError&& other) noexcept { take(other); }
 
 LookupError& LookupError::operator=(const LookupError& other) noexcept {
   if (this != &other) {
@@ -35,16 +27,21 @@ LookupError& LookupError::operator=(const LookupError& other) noexcept {
 LookupError& LookupError::operator=(LookupError&& other) noexcept {
   if (this != &other) {
     release();
-    size_ = other.size_;
-    if (other.heap_ != nullptr) {
-      heap_ = std::exchange(other.heap_, nullptr);
-      other.size_ = 0;
-      other.inline_[0] = '\0';
-    } else {
-      std::memcpy(inline_, other.inline_, size_ + 1);
-    }
+    take(other);
   }
   return *this;
+}
+
+// The heap copy changes hands; an inline one is copied (it is at most kInlineCapacity bytes).
+void LookupError::take(LookupError& other) noexcept {
+  size_ = other.size_;
+  if (other.heap_ != nullptr) {
+    heap_ = std::exchange(other.heap_, nullptr);
+    other.size_ = 0;
+    other.inline_[0] = '\0';
+  } else {
+    std::memcpy(inline_, other.inline_, size_ + 1);
+  }
 }
 
 void LookupError::release() noexcept {

@@ -52,6 +52,7 @@ class LookupError {
   void assign(const char* message, std::size_t size) noexcept;
   void assign_long(const char* message, std::size_t size) noexcept;
   void release() noexcept;
+  void take(LookupError& other) noexcept;  // into an empty this; a heap copy moves over
 
   std::size_t size_ = 0;
   char* heap_ = nullptr;  // owns the copy when it does not fit inline_
