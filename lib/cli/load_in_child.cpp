@@ -33,6 +33,9 @@ std::string load_helper_path() {
   if (write_end == kReportFd ? ::fcntl(kReportFd, F_SETFD, 0) < 0
                              : ::dup2(write_end, kReportFd) < 0)
     ::_exit(126);
+  // What the plugin's constructors print goes to standard error: standard output is dldoctor's
+  // report, which --json makes a document that nothing else may interleave with.
+  if (::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) ::_exit(126);
   const char* mode_name = mode == Mode::Lazy ? "lazy" : "now";
   char* const arguments[] = {const_cast<char*>(helper), const_cast<char*>(mode_name),
                              const_cast<char*>(path), nullptr};
