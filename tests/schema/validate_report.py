@@ -2,8 +2,10 @@
 
 Runs the command on files of every outcome this machine has without building anything: a system
 shared library (no finding), a program (a PIE), the libc.so linker script, a missing path, a
-directory, an empty file and a text file, plus one real load (--load). Each output must be one
-JSON object that the schema accepts; a schema violation or a non-JSON output fails the test.
+directory, an empty file and a text file, plus real loads (--load), one of them of a plugin built
+here whose constructor prints: its words must reach standard error and leave the JSON whole.
+Each output must be one JSON object that the schema accepts; a schema violation or a non-JSON
+output fails the test.
 Usage: validate_report.py DLDOCTOR SCHEMA
 """
 import json
@@ -28,6 +30,13 @@ def main() -> int:
         text = os.path.join(work, "text.so")
         with open(text, "w", encoding="utf-8") as f:
             f.write("not a library\n")
+        chatty = os.path.join(work, "libchatty.so")
+        source = os.path.join(work, "chatty.c")
+        with open(source, "w", encoding="utf-8") as f:
+            f.write('#include <stdio.h>\n'
+                    '__attribute__((constructor)) static void hello(void) {\n'
+                    '  printf("{ chatty constructor }\\n"); fflush(stdout);\n}\n')
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", chatty, source], check=True)
         runs = [
             (["check", "--json", "/lib/x86_64-linux-gnu/libc.so.6"], 0),
             (["check", "--json", "/usr/bin/true"], 1),
@@ -38,6 +47,7 @@ def main() -> int:
             (["check", "--json", text], 1),
             (["check", "--json", "--load", "/lib/x86_64-linux-gnu/libm.so.6"], 0),
             (["check", "--json", "--load", "/usr/bin/true"], 1),
+            (["check", "--json", "--load", chatty], 0),
         ]
         failures = 0
         for args, expected_status in runs:
@@ -52,6 +62,12 @@ def main() -> int:
                 report = json.loads(result.stdout)
             except json.JSONDecodeError as error:
                 print(f"FAIL {' '.join(args)}: not JSON ({error}):\n{result.stdout}{result.stderr}")
+                failures += 1
+                continue
+            if target == chatty and ("chatty constructor" not in result.stderr
+                                     or not report.get("load", {}).get("loaded")):
+                print(f"FAIL {' '.join(args)}: the constructor's words are not on standard error "
+                      f"or the load failed:\n{result.stdout}{result.stderr}")
                 failures += 1
                 continue
             errors = sorted(validator.iter_errors(report), key=lambda e: list(e.path))
