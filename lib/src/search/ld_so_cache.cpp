@@ -171,42 +171,45 @@ LdSoCache LdSoCache::load(int fd, const std::string& path) {
   return cache;
 }
 
-// Calls visit(slot) for each entry glibc would consider, in file order, until visit returns
-// false. Both formats start an entry with flags, then the offsets of key and value.
-template <class Visit>
-void LdSoCache::for_each_slot(Visit&& visit) const {
-  if (!bytes_) return;
-  for (std::uint32_t i = 0; i < count_; ++i) {
-    Slot slot;
-    slot.at = entries_at_ + entry_size_ * i;
-    if (!bytes_->has(slot.at, entry_size_)) return;
-    if (entry_size_ == 24) {
-      const std::uint64_t hwcap = bytes_->read<std::uint64_t>(slot.at + 16);
-      if (is_hwcaps_entry(hwcap)) {
-        slot.hwcaps_index = static_cast<std::uint32_t>(hwcap);
-      } else if (hwcap != 0) {
-        continue;  // a legacy hwcap entry: this model does not select those (Debian has none)
-      }
-    }
-    if (!visit(slot)) return;
+std::optional<LdSoCache::Slot> LdSoCache::slot(std::uint32_t index) const {
+  Slot slot;
+  slot.at = entries_at_ + entry_size_ * index;
+  if (!bytes_ || index >= count_ || !bytes_->has(slot.at, entry_size_)) return std::nullopt;
+  if (entry_size_ == 24) {
+    const std::uint64_t hwcap = bytes_->read<std::uint64_t>(slot.at + 16);
+    if (is_hwcaps_entry(hwcap))
+      slot.hwcaps_index = static_cast<std::uint32_t>(hwcap);
+    else
+      slot.legacy_hwcap = hwcap != 0;  // Debian has none
   }
+  return slot;
+}
+
+std::optional<std::string_view> LdSoCache::key(const Slot& slot) const {
+  return bytes_->string_at(strings_base_ + bytes_->read<std::uint32_t>(slot.at + 4));
+}
+
+std::optional<std::string_view> LdSoCache::value(const Slot& slot) const {
+  return bytes_->string_at(strings_base_ + bytes_->read<std::uint32_t>(slot.at + 8));
 }
 
 std::vector<LdSoCache::Entry> LdSoCache::entries() const {
   std::vector<Entry> entries;
-  for_each_slot([&](const Slot& slot) {
-    const auto key = bytes_->string_at(strings_base_ + bytes_->read<std::uint32_t>(slot.at + 4));
-    const auto value = bytes_->string_at(strings_base_ + bytes_->read<std::uint32_t>(slot.at + 8));
-    if (!key || !value) return true;  // a string that runs out of the file: glibc's would too
+  for (std::uint32_t index = 0; index < count_; ++index) {
+    const std::optional<Slot> found = slot(index);
+    if (!found) break;
+    if (found->legacy_hwcap) continue;
+    const auto key_text = key(*found);
+    const auto value_text = value(*found);
+    if (!key_text || !value_text) continue;  // a string that runs out of the file
     Entry& entry = entries.emplace_back();
-    entry.flags = bytes_->read<std::int32_t>(slot.at);
-    entry.key = std::string(*key);
-    entry.value = std::string(*value);
-    if (slot.hwcaps_index)
+    entry.flags = bytes_->read<std::int32_t>(found->at);
+    entry.key = std::string(*key_text);
+    entry.value = std::string(*value_text);
+    if (found->hwcaps_index)
       entry.hwcaps_subdirectory =
-          *slot.hwcaps_index < hwcaps_.size() ? hwcaps_[*slot.hwcaps_index] : "?";
-    return true;
-  });
+          *found->hwcaps_index < hwcaps_.size() ? hwcaps_[*found->hwcaps_index] : "?";
+  }
   return entries;
 }
 
@@ -239,12 +242,9 @@ int cache_libcmp(std::string_view left, std::string_view right) {
 }  // namespace
 
 std::optional<std::string> LdSoCache::lookup(std::string_view name) const {
-  if (!bytes_ || count_ == 0) return std::nullopt;
-  const Bytes& bytes = *bytes_;
-  auto key_at = [&](std::uint32_t index) {
-    const std::uint64_t at = entries_at_ + entry_size_ * index;
-    if (!bytes.has(at, entry_size_)) return std::optional<std::string_view>();
-    return bytes.string_at(strings_base_ + bytes.read<std::uint32_t>(at + 4));
+  auto key_at = [&](std::int64_t index) -> std::optional<std::string_view> {
+    const std::optional<Slot> found = slot(static_cast<std::uint32_t>(index));
+    return found ? key(*found) : std::nullopt;
   };
   // dl-cache.c search_cache: a binary search over the sorted keys finds one entry of this name;
   // the run of entries with the same key around it holds every candidate. A cache that is not
@@ -253,9 +253,9 @@ std::optional<std::string> LdSoCache::lookup(std::string_view name) const {
   std::optional<std::int64_t> hit;
   while (left <= right) {
     const std::int64_t middle = (left + right) / 2;
-    const auto key = key_at(static_cast<std::uint32_t>(middle));
-    if (!key) return std::nullopt;  // an entry outside the file: the loader stops there too
-    const int order = cache_libcmp(name, *key);
+    const auto middle_key = key_at(middle);
+    if (!middle_key) return std::nullopt;  // an entry outside the file: the loader stops there too
+    const int order = cache_libcmp(name, *middle_key);
     if (order == 0) {
       hit = middle;
       break;
@@ -267,40 +267,33 @@ std::optional<std::string> LdSoCache::lookup(std::string_view name) const {
   }
   if (!hit) return std::nullopt;
   std::int64_t first = *hit;
-  while (first > 0 && key_at(static_cast<std::uint32_t>(first - 1)) == name) --first;
+  while (first > 0 && key_at(first - 1) == name) --first;
 
   // Among the entries of this name with the process's flags, the best glibc-hwcaps
   // subdirectory this CPU supports wins; a plain entry ranks after all of them; the first in
-  // file order wins a tie. Legacy hwcap entries are not selected (Debian has none).
+  // file order wins a tie. Legacy hwcap entries are not selected.
   const std::vector<std::string>& supported = glibc_hwcaps_names();
-  std::optional<std::uint64_t> best;
+  std::optional<std::string_view> best;
   std::size_t best_rank = 0;
-  for (std::int64_t index = first; index < static_cast<std::int64_t>(count_) &&
-                                   key_at(static_cast<std::uint32_t>(index)) == name;
-       ++index) {
-    const std::uint64_t at = entries_at_ + entry_size_ * static_cast<std::uint64_t>(index);
-    if (bytes.read<std::int32_t>(at) != default_cache_flags()) continue;
+  for (std::int64_t index = first; key_at(index) == name; ++index) {
+    const Slot found = *slot(static_cast<std::uint32_t>(index));
+    if (found.legacy_hwcap || bytes_->read<std::int32_t>(found.at) != default_cache_flags())
+      continue;
     std::size_t rank = supported.size();  // plain entries
-    if (entry_size_ == 24) {
-      const std::uint64_t hwcap = bytes.read<std::uint64_t>(at + 16);
-      if (is_hwcaps_entry(hwcap)) {
-        const auto subdirectory = static_cast<std::uint32_t>(hwcap);
-        if (subdirectory >= hwcaps_.size()) continue;
-        auto found = std::find(supported.begin(), supported.end(), hwcaps_[subdirectory]);
-        if (found == supported.end()) continue;
-        rank = static_cast<std::size_t>(found - supported.begin());
-      } else if (hwcap != 0) {
-        continue;
-      }
+    if (found.hwcaps_index) {
+      if (*found.hwcaps_index >= hwcaps_.size()) continue;
+      auto known = std::find(supported.begin(), supported.end(), hwcaps_[*found.hwcaps_index]);
+      if (known == supported.end()) continue;
+      rank = static_cast<std::size_t>(known - supported.begin());
     }
-    if (!bytes.string_at(strings_base_ + bytes.read<std::uint32_t>(at + 8))) continue;
-    if (!best || rank < best_rank) {
-      best = at;
+    const auto file = value(found);
+    if (file && (!best || rank < best_rank)) {
+      best = file;
       best_rank = rank;
     }
   }
   if (!best) return std::nullopt;
-  return std::string(*bytes.string_at(strings_base_ + bytes.read<std::uint32_t>(*best + 8)));
+  return std::string(*best);
 }
 
 std::shared_ptr<const LdSoCache> cached_ld_so_cache(const std::string& path) {

@@ -44,9 +44,13 @@ class LdSoCache {
   struct Slot {
     std::uint64_t at = 0;
     std::optional<std::uint32_t> hwcaps_index;  // nullopt for a plain entry
+    bool legacy_hwcap = false;  // a legacy hwcap entry: this model does not select those
   };
-  template <class Visit>
-  void for_each_slot(Visit&& visit) const;
+  // Entry index of the file; nullopt when it lies outside the file. Both formats start an entry
+  // with flags, then the offsets of key and value.
+  std::optional<Slot> slot(std::uint32_t index) const;
+  std::optional<std::string_view> key(const Slot& slot) const;    // nullopt: runs out of the file
+  std::optional<std::string_view> value(const Slot& slot) const;  // nullopt: runs out of the file
 
   std::shared_ptr<const Bytes> bytes_;
   std::uint64_t entries_at_ = 0;     // first entry
