@@ -7,12 +7,14 @@
 #include <link.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "dldoctor/search.hpp"
 #include "search/ld_so_cache.hpp"
@@ -90,6 +92,44 @@ TEST(ThisProcess, MissingDependencyGivesTheLoadersOwnMessage) {
     EXPECT_TRUE(missing);
     EXPECT_EQ(tree.nodes.front().rule, Rule::Direct) << "the root is the running program";
   }
+}
+
+// The candidates tried for name, in the tree's trace.
+std::vector<std::string> candidates_for(const Tree& tree, const std::string& name) {
+  std::vector<std::string> paths;
+  for (const auto& resolution : tree.trace)
+    if (resolution.name == name)
+      for (const auto& step : resolution.steps) paths.push_back(step.path);
+  return paths;
+}
+
+bool directory_exists(const std::string& file) {
+  std::error_code ignored;
+  return fs::is_directory(fs::path(file).parent_path(), ignored);
+}
+
+// rtld remembers a system directory it found missing for the life of the process; so does the
+// model of this process, where a fresh process tries it again.
+TEST(ThisProcess, DirectoriesFoundMissingAreNotTriedAgain) {
+  if (::access(kLibz, R_OK) != 0) GTEST_SKIP() << kLibz << " is not readable";
+  ScratchDirectory scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string plugin = libz_copy(scratch.path(), "libq.so.6");
+  ASSERT_FALSE(plugin.empty());
+
+  TreeRequest fresh;
+  fresh.path = plugin;
+  const std::vector<std::string> fresh_candidates =
+      candidates_for(dldoctor::search::resolve_tree(fresh), "libq.so.6");
+  if (std::all_of(fresh_candidates.begin(), fresh_candidates.end(), directory_exists))
+    GTEST_SKIP() << "every directory the search tries exists here: nothing to remember";
+
+  resolve_here(plugin);  // learns which directories are missing, if no earlier test did
+  const std::vector<std::string> remembered = candidates_for(resolve_here(plugin), "libq.so.6");
+  ASSERT_FALSE(remembered.empty());
+  for (const std::string& path : remembered)
+    EXPECT_TRUE(directory_exists(path)) << path << " was tried although its directory is missing";
+  EXPECT_LT(remembered.size(), fresh_candidates.size());
 }
 
 TEST(ThisProcess, LoadedObjectsAnswerByNameWithoutASearch) {
