@@ -436,13 +436,7 @@ class Process {
       mapped.object = static_cast<int>(objects_.size());
       program.flags_1 = mapped.flags_1;
       program.soname = text(mapped.soname);
-      // get-dynamic-info.h: an object with DT_RUNPATH has its DT_RPATH dropped altogether, and
-      // an empty list is none at all (decompose_rpath).
-      program.has_runpath = mapped.runpath.has_value();
-      if (mapped.rpath && !mapped.runpath && mapped.rpath->second > 0)
-        program.rpath_directories = directory_list(*text(mapped.rpath), ":", program, nullptr);
-      if (mapped.runpath && mapped.runpath->second > 0)
-        program.runpath_directories = directory_list(*text(mapped.runpath), ":", program, nullptr);
+      set_search_paths(program, text(mapped.rpath), text(mapped.runpath), nullptr);
     }
     program.names.push_back(program.name);
     // The tree's root: the running program. The other objects appear where the plugin's
@@ -556,6 +550,19 @@ class Process {
                      directory) != ld_library_path_directories_->end();
   }
 
+  // get-dynamic-info.h: an object with DT_RUNPATH has its DT_RPATH dropped altogether, and an
+  // empty RUNPATH or RPATH string (-rpath '') is no search list at all (decompose_rpath). Needs
+  // object.origin for $ORIGIN.
+  void set_search_paths(LoadedObject& object, const std::optional<std::string>& rpath,
+                        const std::optional<std::string>& runpath,
+                        std::vector<std::string>* notes) const {
+    object.has_runpath = runpath.has_value();
+    if (rpath && !runpath && !rpath->empty())
+      object.rpath_directories = directory_list(*rpath, ":", object, notes);
+    if (runpath && !runpath->empty())
+      object.runpath_directories = directory_list(*runpath, ":", object, notes);
+  }
+
   int add_object(const std::string& requested, const std::string& path, const Candidate& found,
                  int loader, bool is_main, std::vector<std::string>* notes) {
     LoadedObject object;
@@ -581,13 +588,7 @@ class Process {
     }
     const std::size_t slash = absolute.rfind('/');
     object.origin = slash == 0 ? "/" : absolute.substr(0, slash);
-    // get-dynamic-info.h: an object with DT_RUNPATH has its DT_RPATH dropped altogether, and an
-    // empty RUNPATH or RPATH string (-rpath '') is no search list at all (decompose_rpath).
-    object.has_runpath = dynamic.runpath.has_value();
-    if (dynamic.rpath && !object.has_runpath && !dynamic.rpath->empty())
-      object.rpath_directories = directory_list(*dynamic.rpath, ":", object, notes);
-    if (dynamic.runpath && !dynamic.runpath->empty())
-      object.runpath_directories = directory_list(*dynamic.runpath, ":", object, notes);
+    set_search_paths(object, dynamic.rpath, dynamic.runpath, notes);
     objects_.push_back(std::move(object));
     return static_cast<int>(objects_.size()) - 1;
   }
