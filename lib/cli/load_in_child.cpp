@@ -9,22 +9,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "helper_path.hpp"
+
 namespace dldoctor::cli {
 namespace {
-// The helper beside the command (the build tree), or where `meson install` puts it
-// (PREFIX/bin/dldoctor and PREFIX/libexec/dldoctor/dldoctor-load).
-std::string load_helper_path() {
-  char self[4096];
-  const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (length <= 0) return "dldoctor-load";
-  const std::string executable(self, static_cast<std::size_t>(length));
-  const std::string directory = executable.substr(0, executable.rfind('/') + 1);
-  for (const std::string& candidate :
-       {directory + "dldoctor-load", directory + "../libexec/dldoctor/dldoctor-load"})
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  return directory + "../libexec/dldoctor/dldoctor-load";
-}
-
 // The child runs dldoctor-load with the pipe as its descriptor 3: it reports one line, "ok" or
 // the loader's message. Only async-signal-safe calls between fork and exec.
 [[noreturn]] void child_load(int write_end, const char* helper, const char* path, Mode mode) {
@@ -54,7 +42,7 @@ LoadAttempt load_in_child(const std::string& path, Mode mode, std::chrono::secon
     attempt.message = std::string("cannot create a pipe: ") + std::strerror(errno);
     return attempt;
   }
-  const std::string helper = load_helper_path();
+  const std::string helper = helper_path("dldoctor-load");
   const pid_t child = ::fork();
   if (child < 0) {
     attempt.message = std::string("cannot fork: ") + std::strerror(errno);

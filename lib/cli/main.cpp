@@ -1,16 +1,24 @@
 // The dldoctor command: a thin front end over the library. Exit status: 0 the file would load,
 // 1 findings of severity error, 2 dldoctor itself could not run (usage, unknown message).
-#include <pwd.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string_view>
 
+#include "checks/stage.hpp"
 #include "dldoctor/dldoctor.hpp"
+#include "helper_path.hpp"
 #include "load_in_child.hpp"
+#include "names_client.hpp"
+#include "user.hpp"
 
 namespace {
 
@@ -27,19 +35,71 @@ dldoctor::TextStyle terminal_style() {
 struct CheckOptions {
   std::string path;
   std::string host;
+  bool host_given = false;
   std::vector<std::string> symbols;
   std::string user;
+  bool user_given = false;
   std::string mode = "now";
   bool json = false;
   bool load = false;
   int timeout_seconds = 10;
 };
 
+// --host: the program that will call dlopen must be one. Without this, a host that is missing
+// (or "", what --host "$(command -v try_load)" gives when try_load is not on the PATH) would be
+// modelled as a load that fails, and its message taken for the plugin's.
+std::string host_program_problem(const std::string& host) {
+  if (host.empty()) return "--host: an empty path (give the program that calls dlopen)";
+  struct stat status {};
+  if (::stat(host.c_str(), &status) != 0)
+    return "--host " + dldoctor::shell_quote(host) + ": " + std::strerror(errno);
+  if (!S_ISREG(status.st_mode))
+    return "--host " + dldoctor::shell_quote(host) + ": not a regular file";
+  const int fd = ::open(host.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return "--host " + dldoctor::shell_quote(host) + ": " + std::strerror(errno);
+  dldoctor::elf::ReadOutcome outcome = dldoctor::elf::read_image_fd(
+      fd, static_cast<std::uint64_t>(status.st_size), dldoctor::elf::ReadParts::LoaderView);
+  ::close(fd);
+  if (const auto* error = std::get_if<dldoctor::elf::ReadError>(&outcome))
+    return "--host " + dldoctor::shell_quote(host) + ": not an ELF program (" + error->message +
+           ")";
+  const auto& image = std::get<dldoctor::elf::Image>(outcome);
+  // A program is ET_EXEC, or ET_DYN with a PT_INTERP (a PIE); a library has no interpreter.
+  if (image.identity.type != ET_EXEC && !(image.identity.type == ET_DYN && image.has_interpreter()))
+    return "--host " + dldoctor::shell_quote(host) + ": not a program but " +
+           dldoctor::elf::type_name(image.identity.type) +
+           (image.identity.type == ET_DYN ? " without an interpreter (a shared library)" : "") +
+           " (give the executable that calls dlopen)";
+  return "";
+}
+
+// Says on standard error what dldoctor could not run with, and gives the status for it.
+int cannot_run(const std::string& command, const std::string& why) {
+  std::cerr << "dldoctor " << command << ": " << why << "\n";
+  return kExitCannotRun;
+}
+
 int run_check(const CheckOptions& options) {
+  if (options.host_given) {
+    if (const std::string problem = host_program_problem(options.host); !problem.empty())
+      return cannot_run("check", problem);
+  }
+  if (options.user_given) {
+    // Resolved here first, so that a name the user database lacks is a usage error (exit 2)
+    // rather than a finding about the plugin; diagnose resolves it again from the helper's cache.
+    auto user = dldoctor::resolve_user(options.user);
+    if (const auto* why = std::get_if<std::string>(&user))
+      return cannot_run("check", "--user " + dldoctor::shell_quote(options.user) + ": " + *why);
+    const auto& identity = std::get<dldoctor::UserIdentity>(user);
+    if (!identity.primary_group)
+      std::cerr << "dldoctor check: uid " << identity.uid
+                << " has no entry in the user database: checked as uid " << identity.uid
+                << " with no group at all (no primary or supplementary group)\n";
+  }
   const dldoctor::Mode mode = options.mode == "lazy" ? dldoctor::Mode::Lazy : dldoctor::Mode::Now;
   dldoctor::LoadRequest request{options.path, mode};
-  if (!options.host.empty()) request.host = options.host;
-  if (!options.user.empty()) request.user = options.user;
+  if (options.host_given) request.host = options.host;
+  if (options.user_given) request.user = options.user;
   request.symbols = options.symbols;
   dldoctor::Report report = dldoctor::diagnose(request);
   if (options.load) {
@@ -55,27 +115,24 @@ int run_check(const CheckOptions& options) {
 struct TreeOptions {
   std::string path;
   std::string host;
+  bool host_given = false;
   bool json = false;
 };
 
 // Exit status: 0 every library was found, 1 the loader would fail (a library missing, or a file
 // it cannot load).
 int run_tree(const TreeOptions& options) {
+  if (options.host_given) {
+    if (const std::string problem = host_program_problem(options.host); !problem.empty())
+      return cannot_run("tree", problem);
+  }
   dldoctor::search::TreeRequest request;
   request.path = options.path;
-  if (!options.host.empty()) request.host = options.host;
+  if (options.host_given) request.host = options.host;
   const dldoctor::search::Tree tree = dldoctor::search::resolve_tree(request);
   std::cout << (options.json ? dldoctor::render_json(tree) + "\n"
                              : dldoctor::render_text(tree, terminal_style()));
   return tree.error ? kExitFindings : kExitLoads;
-}
-
-// --user: a name the user database knows, or a numeric UID (the kernel decides by numbers, so a
-// UID needs no entry).
-std::string known_user(const std::string& value) {
-  if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) return "";
-  if (::getpwnam(value.c_str()) != nullptr) return "";
-  return "no user named " + value + " (give a name that getent passwd lists, or a UID)";
 }
 
 int run_explain(const std::string& message, bool json) {
@@ -101,6 +158,13 @@ int main(int argc, char** argv) {
     return kExitLoads;
   }
   CLI::App app{"dldoctor: why a shared library or plugin will not load, and how to fix it"};
+  app.footer(
+      "Exit status: 0 the file would load (and every --symbol resolves); 1 findings of severity\n"
+      "error (or tree: a library the loader would not find); 2 dldoctor could not run (a usage\n"
+      "error, a --host or --user that does not exist, a message explain does not know).\n"
+      "Defaults: check --mode now; check --load waits --timeout 10 seconds for its child.\n"
+      "Colour only when standard output is a terminal and NO_COLOR is unset or empty.\n"
+      "Nothing inspected is run, but for check --load (in a child process).");
   app.set_version_flag("--version", "dldoctor " DLDOCTOR_VERSION);
   app.require_subcommand(1);
 
@@ -111,20 +175,25 @@ int main(int argc, char** argv) {
       ->required();
   check->add_option("--symbol", check_options.symbols,
                     "a name the host looks up with dlsym (repeatable)");
-  check->add_option("--host", check_options.host,
-                    "the program that dlopens PATH: its RPATH, RUNPATH and libraries count");
+  CLI::Option* check_host = check->add_option(
+      "--host", check_options.host,
+      "the program that dlopens PATH (an ELF executable): its RPATH, RUNPATH and libraries count");
+  CLI::Option* check_user = check->add_option(
+      "--user", check_options.user,
+      "check permissions for this user (a NAME the user database knows, or a UID), not the "
+      "current one");
   check
-      ->add_option("--user", check_options.user,
-                   "check permissions for this user (NAME or UID), not the current one")
-      ->check(CLI::Validator(known_user, "NAME|UID"));
-  check->add_option("--mode", check_options.mode, "how the host calls dlopen: now or lazy")
+      ->add_option("--mode", check_options.mode,
+                   "how the host calls dlopen: now (RTLD_NOW) or lazy (RTLD_LAZY)")
+      ->capture_default_str()
       ->check(CLI::IsMember({"now", "lazy"}));
   check->add_flag("--json", check_options.json, "print one JSON object (docs/report.schema.json)");
   check->add_flag("--load", check_options.load,
                   "also dlopen it for real, in a child process (runs its constructors)");
   check
       ->add_option("--timeout", check_options.timeout_seconds,
-                   "seconds to wait for the child of --load")
+                   "seconds to wait for the child of --load before killing it")
+      ->capture_default_str()
       ->check(CLI::Range(1, 3600));
 
   TreeOptions tree_options;
@@ -132,8 +201,9 @@ int main(int argc, char** argv) {
       "tree",
       "Show where the loader finds each library the file needs, by which rule, and why not");
   tree->add_option("PATH", tree_options.path, "the library or program")->required();
-  tree->add_option("--host", tree_options.host,
-                   "the program that dlopens PATH: its RPATH, RUNPATH and libraries count");
+  CLI::Option* tree_host = tree->add_option(
+      "--host", tree_options.host,
+      "the program that dlopens PATH (an ELF executable): its RPATH, RUNPATH and libraries count");
   tree->add_flag("--json", tree_options.json, "print one JSON object");
 
   std::string message;
@@ -150,7 +220,20 @@ int main(int argc, char** argv) {
     const int status = app.exit(error);
     return status == 0 ? kExitLoads : kExitCannotRun;
   }
-  if (check->parsed()) return run_check(check_options);
-  if (tree->parsed()) return run_tree(tree_options);
-  return run_explain(message, explain_json);
+  // NSS modules must not be loaded into this statically linked program: names come from the
+  // dynamically linked dldoctor-names, started at the first lookup (most runs make none).
+  dldoctor::cli::HelperNameService names(dldoctor::cli::helper_path("dldoctor-names"));
+  dldoctor::set_name_service(&names);
+  check_options.host_given = check_host->count() > 0;
+  check_options.user_given = check_user->count() > 0;
+  tree_options.host_given = tree_host->count() > 0;
+  int status = kExitLoads;
+  if (check->parsed())
+    status = run_check(check_options);
+  else if (tree->parsed())
+    status = run_tree(tree_options);
+  else
+    status = run_explain(message, explain_json);
+  dldoctor::set_name_service(nullptr);
+  return status;
 }

@@ -1,31 +1,14 @@
 #include "user.hpp"
 
-#include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
+
+#include "name_service.hpp"
 
 namespace dldoctor {
 namespace {
-// The reentrant lookups need a buffer whose size the system suggests; grow it on ERANGE (a group
-// with many members can need more than _SC_GETGR_R_SIZE_MAX says).
-template <class Record, class Key, class Lookup>
-bool lookup_record(Key key, Lookup lookup, Record& record, std::vector<char>& buffer) {
-  buffer.resize(4096);
-  while (true) {
-    Record* found = nullptr;
-    const int error = lookup(key, &record, buffer.data(), buffer.size(), &found);
-    if (error == ERANGE && buffer.size() < (1u << 22)) {
-      buffer.resize(buffer.size() * 2);
-      continue;
-    }
-    return error == 0 && found != nullptr;
-  }
-}
-
 std::optional<uid_t> parse_uid(std::string_view text) {
   if (text.empty() || text.size() > 10) return std::nullopt;
   unsigned long value = 0;
@@ -36,28 +19,28 @@ std::optional<uid_t> parse_uid(std::string_view text) {
   return static_cast<uid_t>(value);
 }
 
-// The groups login would give the user: the primary group and every group that lists the name.
-std::vector<gid_t> groups_of(const std::string& name, gid_t primary) {
-  int count = 64;
-  std::vector<gid_t> groups(static_cast<std::size_t>(count));
-  while (::getgrouplist(name.c_str(), primary, groups.data(), &count) < 0) {
-    if (count <= static_cast<int>(groups.size())) count = static_cast<int>(groups.size()) * 2;
-    if (count > 65536) break;
-    groups.resize(static_cast<std::size_t>(count));
-  }
-  groups.resize(static_cast<std::size_t>(std::clamp(count, 0, static_cast<int>(groups.size()))));
-  if (std::find(groups.begin(), groups.end(), primary) == groups.end())
-    groups.insert(groups.begin(), primary);
-  return groups;
+// The identity login or su would give the user: the primary group and every group that lists
+// the name (getgrouplist).
+std::variant<UserIdentity, std::string> from_record(const PasswdRecord& record) {
+  UserIdentity user;
+  user.uid = record.uid;
+  user.primary_group = record.primary_group;
+  user.name = record.name;
+  NameAnswer<std::vector<gid_t>> groups =
+      name_service().groups_of(record.name, record.primary_group);
+  if (!groups.failure.empty())
+    return "cannot list the groups of " + record.name + ": " + groups.failure;
+  if (groups.record) user.groups = std::move(*groups.record);
+  if (std::find(user.groups.begin(), user.groups.end(), record.primary_group) == user.groups.end())
+    user.groups.insert(user.groups.begin(), record.primary_group);
+  return user;
 }
 
-UserIdentity from_passwd(const passwd& entry) {
-  UserIdentity user;
-  user.uid = entry.pw_uid;
-  user.primary_group = entry.pw_gid;
-  user.name = entry.pw_name != nullptr ? entry.pw_name : "";
-  user.groups = groups_of(user.name, entry.pw_gid);
-  return user;
+// The name to show for a user: the one resolved with it, or for this process's own uid the one
+// the database gives (asked only when a finding is worded: the success path asks nothing).
+std::string shown_name(const UserIdentity& user) {
+  if (!user.name.empty() || !user.is_current_process) return user.name;
+  return user_name(user.uid);
 }
 }  // namespace
 
@@ -81,7 +64,6 @@ UserIdentity current_user() noexcept {
     // getgroups may or may not list the effective gid; the kernel counts it either way.
     if (std::find(user.groups.begin(), user.groups.end(), ::getegid()) == user.groups.end())
       user.groups.insert(user.groups.begin(), ::getegid());
-    user.name = user_name(user.uid);
   } catch (...) {
     // Allocation failure: the numbers set so far still decide correctly.
   }
@@ -91,13 +73,18 @@ UserIdentity current_user() noexcept {
 std::variant<UserIdentity, std::string> resolve_user(std::string_view name_or_uid) noexcept {
   try {
     const std::string text(name_or_uid);
-    passwd entry;
-    std::vector<char> buffer;
+    if (text.empty()) return std::string("an empty user name");
+    for (const unsigned char c : text)
+      if (c < 0x20 || c == 0x7f) return std::string("a user name has no control characters");
     // A name first, as chown(1) does: a user may be called "1000"; only then a number.
-    if (lookup_record(text.c_str(), ::getpwnam_r, entry, buffer)) return from_passwd(entry);
+    NameAnswer<PasswdRecord> by_name = name_service().user_by_name(text);
+    if (!by_name.failure.empty()) return by_name.failure;
+    if (by_name.record) return from_record(*by_name.record);
     const std::optional<uid_t> uid = parse_uid(text);
     if (!uid) return "no user named " + text + " in the user database, and not a numeric UID";
-    if (lookup_record(*uid, ::getpwuid_r, entry, buffer)) return from_passwd(entry);
+    NameAnswer<PasswdRecord> by_id = name_service().user_by_id(*uid);
+    if (!by_id.failure.empty()) return by_id.failure;
+    if (by_id.record) return from_record(*by_id.record);
     // A bare UID (a container's, a service's with DynamicUser=): the kernel checks it anyway;
     // without an entry it is in no group we can know of.
     UserIdentity user;
@@ -109,17 +96,20 @@ std::variant<UserIdentity, std::string> resolve_user(std::string_view name_or_ui
 }
 
 std::string user_label(const UserIdentity& user) {
-  return user.name.empty() ? "uid " + std::to_string(user.uid) : user.name;
+  const std::string name = shown_name(user);
+  return name.empty() ? "uid " + std::to_string(user.uid) : name;
 }
 
 std::string describe_user(const UserIdentity& user) {
-  if (user.name.empty()) return "uid " + std::to_string(user.uid);
-  return user.name + " (uid " + std::to_string(user.uid) + ")";
+  const std::string name = shown_name(user);
+  if (name.empty()) return "uid " + std::to_string(user.uid);
+  return name + " (uid " + std::to_string(user.uid) + ")";
 }
 
 std::string describe_credentials(const UserIdentity& user) {
   std::string text = "uid " + std::to_string(user.uid);
-  if (!user.name.empty()) text += " (" + user.name + ")";
+  const std::string name = shown_name(user);
+  if (!name.empty()) text += " (" + name + ")";
   if (user.groups.empty()) return text + ", no groups known (no entry in the user database)";
   text += user.groups.size() == 1 ? ", group " : ", groups ";
   for (std::size_t i = 0; i < user.groups.size(); ++i) {
@@ -136,27 +126,18 @@ std::string describe_credentials(const UserIdentity& user) {
 }
 
 std::string user_name(uid_t uid) {
-  passwd entry;
-  std::vector<char> buffer;
-  if (!lookup_record(uid, ::getpwuid_r, entry, buffer) || entry.pw_name == nullptr) return "";
-  return entry.pw_name;
+  NameAnswer<PasswdRecord> answer = name_service().user_by_id(uid);
+  return answer.record ? answer.record->name : "";
 }
 
 std::string group_name(gid_t gid) {
-  group entry;
-  std::vector<char> buffer;
-  if (!lookup_record(gid, ::getgrgid_r, entry, buffer) || entry.gr_name == nullptr) return "";
-  return entry.gr_name;
+  NameAnswer<GroupRecord> answer = name_service().group_by_id(gid);
+  return answer.record ? answer.record->name : "";
 }
 
 std::vector<std::string> group_members(gid_t gid) {
-  std::vector<std::string> members;
-  group entry;
-  std::vector<char> buffer;
-  if (!lookup_record(gid, ::getgrgid_r, entry, buffer)) return members;
-  for (char** member = entry.gr_mem; member != nullptr && *member != nullptr; ++member)
-    members.emplace_back(*member);
-  return members;
+  NameAnswer<GroupRecord> answer = name_service().group_by_id(gid);
+  return answer.record ? std::move(answer.record->members) : std::vector<std::string>{};
 }
 
 }  // namespace dldoctor
