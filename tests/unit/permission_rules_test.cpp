@@ -301,6 +301,19 @@ TEST_F(PermissionWalk, WhatIsMissingOrNotADirectoryStopsTheWalkWithTheKernelsErr
   EXPECT_EQ(walk_path("").error, ENOENT);
 }
 
+// ---- the system's own directories: never a chmod ----
+
+TEST(PermissionSystemDirectories, TheDistributionsTreesAndSharedPlacesOwnedByRoot) {
+  for (const char* path : {"/", "/tmp", "/var/tmp", "/usr/local/lib", "/usr/lib/x86_64-linux-gnu",
+                           "/dev/shm", "/run/user", "/etc"})
+    EXPECT_TRUE(is_system_directory(path, 0)) << path;
+  // Another owner's directory is theirs to fix, and so is what an administrator made elsewhere.
+  EXPECT_FALSE(is_system_directory("/usr/local/lib", 1000));
+  for (const char* path : {"/opt/app/plugins", "/srv/plugins", "/home/alice/lib", "/usrlocal",
+                           "/var/lib/app", "/tmp/plugins"})
+    EXPECT_FALSE(is_system_directory(path, 0)) << path;
+}
+
 // ---- who --user names ----
 
 TEST(PermissionUsers, ANameOrANumberNamesAUserWithTheirGroups) {

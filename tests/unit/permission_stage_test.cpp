@@ -359,6 +359,66 @@ TEST_F(PermissionStage, AStickyDirectoryLikeTmpIsNotAWarning) {
   EXPECT_TRUE(diagnose_for(path, "65534").findings.empty());
 }
 
+// In a sticky directory others cannot replace the file, but its owner can: a plugin that neither
+// root nor the loading user owns is the owner's code, and that is what the warning says, with no
+// chmod (the directory is shared by design).
+TEST_F(PermissionStage, InAStickyDirectoryAPluginOwnedBySomeoneElseIsTheirCode) {
+  REQUIRE_ROOT();
+  const std::string path = library_copy("sticky/libm.so.6", 0644);
+  REQUIRE_SYSTEM_LIBRARY(path);
+  fs::permissions(dir_ / "sticky", fs::perms(01777));
+  ASSERT_EQ(::chown(path.c_str(), 1, 0), 0);  // daemon's
+  const Report report = diagnose_for(path, "65534");
+  const Finding* finding = find(report, "permission.writable-by-others");
+  ASSERT_NE(finding, nullptr) << dump(report);
+  EXPECT_EQ(finding->severity, Severity::Warning);
+  EXPECT_TRUE(report.loads);
+  EXPECT_EQ(finding->summary, path + " is in " + (dir_ / "sticky").string() +
+                                  ", which every user can write; it is sticky, so only root and "
+                                  "daemon (uid 1) can replace the file: the host runs the code "
+                                  "they choose");
+  EXPECT_TRUE(finding->fix.commands.empty()) << dump(report);
+  EXPECT_EQ(finding->fix.summary,
+            "install the plugin in a directory that only root or nobody can write, or make sure "
+            "daemon (uid 1) is trusted");
+  EXPECT_TRUE(diagnose_for(path, "daemon").findings.empty()) << "daemon loads its own file";
+}
+
+// A directory the distribution owns (here under /run, a tmpfs) that others can write: the warning
+// names them, and proposes no chmod of the system's directory.
+TEST_F(PermissionStage, AWritableSystemDirectoryIsNamedButNeverChmodded) {
+  REQUIRE_ROOT();
+  char pattern[] = "/run/dldoctor-system-XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) GTEST_SKIP() << "cannot make a directory in /run";
+  const fs::path system_dir = pattern;
+  fs::copy_file(kSystemLibrary, system_dir / "libm.so.6");
+  fs::permissions(system_dir, fs::perms(0777));
+  const Report report = diagnose_for((system_dir / "libm.so.6").string(), "65534");
+  fs::remove_all(system_dir);
+  const Finding* finding = find(report, "permission.writable-by-others");
+  ASSERT_NE(finding, nullptr) << dump(report);
+  EXPECT_TRUE(finding->fix.commands.empty()) << dump(report);
+  EXPECT_TRUE(has_evidence(*finding,
+                           "(a directory of the system: its mode is the "
+                           "distribution's, not to change)"))
+      << dump(report);
+  EXPECT_EQ(finding->fix.summary,
+            "do not change a system directory's mode: install the plugin where only root or the "
+            "host's user can write, or make sure everyone who can write there is trusted");
+}
+
+// `dldoctor check /tmp` or /dev/zero: the identity stage refuses what is not a regular file,
+// with no word on who may write it (and never chmod o-w /tmp).
+TEST_F(PermissionStage, ADirectoryOrADeviceGetsNoPermissionLecture) {
+  for (const char* path : {"/tmp", "/dev/zero", "/dev/null"}) {
+    const Report report = diagnose_for(path, nullptr);
+    ASSERT_EQ(report.findings.size(), 1u) << path << "\n" << dump(report);
+    EXPECT_EQ(report.findings[0].family, Family::WrongBuildMode) << dump(report);
+    for (const std::string& command : report.findings[0].fix.commands)
+      EXPECT_EQ(command.find("chmod"), std::string::npos) << command;
+  }
+}
+
 TEST_F(PermissionStage, AWorldWritablePluginIsAWarningWhateverTheUser) {
   const std::string path = library_copy("libm-0666.so.6", 0666);
   REQUIRE_SYSTEM_LIBRARY(path);

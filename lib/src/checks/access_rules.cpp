@@ -212,6 +212,22 @@ std::vector<OtherWriter> other_writers(const FileFacts& facts) {
   return writers;
 }
 
+bool is_system_directory(std::string_view physical, uid_t owner) noexcept {
+  if (owner != 0) return false;
+  // Shared by design: sticky and writable by all, or a group's (Debian's staff for /usr/local).
+  for (const std::string_view exact : {"/", "/tmp", "/var/tmp", "/var/lock", "/var/local",
+                                       "/var/mail", "/usr/local", "/usr/local/lib"})
+    if (physical == exact) return true;
+  // The trees the distribution's packages own.
+  for (const std::string_view top : {"/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin",
+                                     "/etc", "/boot", "/dev", "/run", "/proc", "/sys"}) {
+    if (physical.substr(0, top.size()) == top &&
+        (physical.size() == top.size() || physical[top.size()] == '/'))
+      return true;
+  }
+  return false;
+}
+
 std::string permission_string(unsigned perms) {
   std::string text = "---";
   if ((perms & kRead) != 0) text[0] = 'r';

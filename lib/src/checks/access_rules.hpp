@@ -71,6 +71,12 @@ struct OtherWriter {
 };
 std::vector<OtherWriter> other_writers(const FileFacts& facts);
 
+// A directory of the system itself, whose mode is the distribution's: the trees its packages own
+// (/usr, /lib, /etc, /dev, /run...) and the shared places (/, /tmp, /var/tmp, /usr/local), owned
+// by root. Debian makes /usr/local/lib root:staff 2775 on purpose, and chmod o-w /tmp breaks every
+// user's programs: dldoctor names who can write there but proposes no chmod.
+bool is_system_directory(std::string_view physical, uid_t owner) noexcept;
+
 // An ACL entry's user or group as getfacl names it: the name, or the number without one.
 std::string acl_user_label(unsigned id);
 std::string acl_group_label(unsigned id);
@@ -94,9 +100,12 @@ std::optional<Finding> check_access(const std::string& path, const UserIdentity&
                                     std::string_view needed_by) noexcept;
 
 // A warning when the file, or a directory its path walk goes through, can be written by users
-// other than its owner and root: whoever can write it chooses the code the host runs. Sticky
-// directories (/tmp) are not counted: others cannot replace what they do not own there.
-std::optional<Finding> check_writable_by_others(const std::string& path,
+// other than its owner and root: whoever can write it chooses the code the host runs. In a sticky
+// directory (/tmp) others cannot replace what they do not own: there the warning is only for a
+// file that neither root nor `user` (who loads it) owns. Never a chmod for a directory of the
+// system (/usr/local/lib is root:staff 2775 on purpose). Nothing for what is not a regular file:
+// the identity stage refuses a directory or a device as such.
+std::optional<Finding> check_writable_by_others(const std::string& path, const UserIdentity& user,
                                                 std::string_view needed_by) noexcept;
 
 }  // namespace dldoctor

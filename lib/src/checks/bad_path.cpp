@@ -558,7 +558,8 @@ StageVerdict check_dependencies(Context& context) {
       context.findings.push_back(std::move(*access));
       continue;
     }
-    if (auto writable = check_writable_by_others(*node.path, resolution.needed_by))
+    if (auto writable = check_writable_by_others(
+            *node.path, context.user ? *context.user : current_user(), resolution.needed_by))
       context.findings.push_back(std::move(*writable));
     if (auto shadow = shadowed(resolution)) {
       blocked |= shadow->severity == Severity::Error;

@@ -14,6 +14,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -383,25 +384,72 @@ std::optional<Finding> check_access(const std::string& path, const UserIdentity&
   }
 }
 
-std::optional<Finding> check_writable_by_others(const std::string& path,
+namespace {
+// "bob (uid 1001)", or "uid 1001" without an entry.
+std::string describe_user_id(uid_t uid) {
+  const std::string name = user_name(uid);
+  return name.empty() ? "uid " + std::to_string(uid) : name + " (uid " + std::to_string(uid) + ")";
+}
+
+}  // namespace
+
+std::optional<Finding> check_writable_by_others(const std::string& path, const UserIdentity& user,
                                                 std::string_view needed_by) noexcept {
   try {
     const PathWalk walk = walk_path(path);
     if (walk.error != 0) return std::nullopt;
+    int error = 0;
+    const std::optional<FileFacts> target = read_file_facts(walk.target, error);
+    // A directory, a device, a FIFO: the identity stage refuses it as what it is; who may write
+    // it is not the question (and /dev/zero's mode is the kernel's).
+    if (!target || !S_ISREG(target->mode)) return std::nullopt;
     Finding finding = make_finding(Family::MissingPermission, "permission.writable-by-others", "");
     finding.severity = Severity::Warning;
     std::string first_shown;
-    std::string chmods_for_target;
-    auto inspect = [&](const std::string& physical, const std::string& shown, bool is_target) {
-      int error = 0;
-      const std::optional<FileFacts> facts = read_file_facts(physical, error);
-      if (!facts) return;
-      // Sticky (/tmp): only an entry's owner, the directory's owner and root may rename or
-      // remove it (fs/namei.c may_delete), so its other writers cannot replace the plugin.
-      if (!is_target && (facts->mode & S_ISVTX) != 0) return;
-      const std::vector<OtherWriter> writers = other_writers(*facts);
+    bool system_only = true;   // every writable place found is one the system owns
+    std::string sticky_shown;  // a sticky directory whose other writers cannot replace the file
+    std::vector<uid_t> sticky_owners;  // who can still replace it there, other than root and user
+    // The walk's directories, then the file: in a sticky directory, what can be replaced is the
+    // entry the walk takes next.
+    std::vector<SearchedDirectory> walked = directories_above(walk);
+    walked.push_back({walk.target, walk.target_shown});
+    auto entry_owner = [&](std::size_t at) -> std::optional<uid_t> {
+      for (std::size_t next = at + 1; next < walked.size(); ++next) {
+        struct stat status {};
+        if (parent_directory(walked[next].physical) == walked[at].physical &&
+            ::lstat(walked[next].physical.c_str(), &status) == 0)
+          return status.st_uid;
+      }
+      return std::nullopt;
+    };
+    auto inspect = [&](std::size_t at, const FileFacts& facts) {
+      const std::string& physical = walked[at].physical;
+      const std::string& shown = walked[at].shown;
+      const bool is_target = at + 1 == walked.size();
+      if (!is_target && (facts.mode & S_ISVTX) != 0) {
+        // Sticky (/tmp): only an entry's owner, the directory's owner and root may rename or
+        // remove it (fs/namei.c may_delete), so its other writers cannot replace the entry the
+        // walk takes next; what is left to trust is that entry's owner and the directory's.
+        if (other_writers(facts).empty()) return;
+        const std::optional<uid_t> next_owner = entry_owner(at);
+        if (!next_owner) return;
+        const auto trusted = [&](uid_t owner) { return owner == 0 || owner == user.uid; };
+        if (trusted(*next_owner) && trusted(facts.owner)) return;
+        for (const uid_t owner : {*next_owner, facts.owner})
+          if (!trusted(owner) &&
+              std::find(sticky_owners.begin(), sticky_owners.end(), owner) == sticky_owners.end())
+            sticky_owners.push_back(owner);
+        if (sticky_shown.empty()) sticky_shown = shown;
+        finding.evidence.push_back(facts_line(shown, facts) +
+                                   ": sticky, so its other writers cannot replace what they do "
+                                   "not own; its owner and the owner of each entry still can");
+        return;
+      }
+      const std::vector<OtherWriter> writers = other_writers(facts);
       if (writers.empty()) return;
       if (first_shown.empty()) first_shown = shown;
+      const bool system = !is_target && is_system_directory(physical, facts.owner);
+      system_only = system_only && system;
       std::string who;
       std::string chmod_removes;
       std::string setfacl_specs;
@@ -413,27 +461,52 @@ std::optional<Finding> check_writable_by_others(const std::string& path,
           chmod_removes += writer.remove.substr(0, 1);
       }
       finding.evidence.push_back(
-          facts_line(shown, *facts) + ": writable by " + who +
-          (is_target ? ", who can rewrite it" : ", who can replace the names in it"));
+          facts_line(shown, facts) + ": writable by " + who +
+          (is_target ? ", who can rewrite it" : ", who can replace the names in it") +
+          (system ? " (a directory of the system: its mode is the distribution's, not to change)"
+                  : ""));
+      if (system) return;
       if (!chmod_removes.empty())
         finding.fix.commands.push_back("chmod " + chmod_removes + "-w " + shell_quote(shown));
       if (!setfacl_specs.empty())
         finding.fix.commands.push_back("setfacl -m " + setfacl_specs + " " + shell_quote(shown));
     };
-    for (const SearchedDirectory& directory : directories_above(walk))
-      inspect(directory.physical, directory.shown, false);
-    inspect(walk.target, walk.target_shown, true);
+    for (std::size_t at = 0; at + 1 < walked.size(); ++at) {
+      const std::optional<FileFacts> facts = read_file_facts(walked[at].physical, error);
+      if (facts) inspect(at, *facts);
+    }
+    inspect(walked.size() - 1, *target);
     if (finding.evidence.empty()) return std::nullopt;
-    const std::string target = subject(walk.target_shown, needed_by);
+    const std::string subject_shown = subject(walk.target_shown, needed_by);
+    if (first_shown.empty()) {
+      // Only a sticky directory: nobody can replace the file but its owner and the directory's,
+      // and one of them is neither root nor the user that loads it.
+      std::string owners;
+      for (const uid_t owner : sticky_owners)
+        owners += (owners.empty() ? "" : " and ") + describe_user_id(owner);
+      finding.summary = subject_shown + " is in " + sticky_shown +
+                        ", which every user can write; it is sticky, so only root and " + owners +
+                        " can replace the file: the host runs the code they choose";
+      finding.evidence.push_back(facts_line(walk.target_shown, *target));
+      finding.fix.summary = "install the plugin in a directory that only root" +
+                            (user.is_root() ? "" : " or " + user_label(user)) +
+                            " can write, or make sure " + owners +
+                            (sticky_owners.size() == 1 ? " is" : " are") + " trusted";
+      return finding;
+    }
     finding.summary =
         first_shown == walk.target_shown
-            ? target +
+            ? subject_shown +
                   " can be written by users other than its owner and root: whoever can "
                   "write it chooses the code the host runs"
-            : first_shown + ", a directory above " + target +
+            : first_shown + ", a directory above " + subject_shown +
                   ", can be written by users other than its owner and root: they can replace "
                   "the file, and whoever can write it chooses the code the host runs";
-    finding.fix.summary = "take write permission away from everyone but the owner";
+    finding.fix.summary =
+        finding.fix.commands.empty() && system_only
+            ? "do not change a system directory's mode: install the plugin where only root or "
+              "the host's user can write, or make sure everyone who can write there is trusted"
+            : "take write permission away from everyone but the owner";
     return finding;
   } catch (...) {
     return std::nullopt;
@@ -459,7 +532,7 @@ StageVerdict check_permissions(Context& context) {
     context.findings.push_back(std::move(*finding));
     if (blocking) return StageVerdict::Stop;
   }
-  if (std::optional<Finding> warning = check_writable_by_others(path, ""))
+  if (std::optional<Finding> warning = check_writable_by_others(path, user, ""))
     context.findings.push_back(std::move(*warning));
   context.user = user;  // the dependency stage checks every library it resolves for this user
   return StageVerdict::Continue;
