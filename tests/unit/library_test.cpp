@@ -120,6 +120,21 @@ TEST(LibraryLookup, ExplainLookupReadsTheLoadedFile) {
   EXPECT_TRUE(library->explain_lookup("cos").findings.empty()) << "cos is exported";
 }
 
+// A typo in a stripped library: .dynsym is all there is, and all the near-name search needs.
+TEST(LibraryLookup, ATypoInAStrippedLibraryGetsItsNearNamesFromDynsym) {
+  Result<Library> library = Library::open("libm.so.6");
+  ASSERT_TRUE(library.ok());
+  const Report report = library->explain_lookup("cosl_");
+  ASSERT_EQ(report.findings.size(), 1u);
+  const Finding& finding = report.findings.front();
+  EXPECT_EQ(finding.code, "symbol.not-exported");
+  ASSERT_GE(finding.evidence.size(), 3u);
+  EXPECT_EQ(finding.evidence[1], "no .symtab: the file is stripped");
+  EXPECT_EQ(finding.evidence[2].rfind("did you mean: cosl", 0), 0u) << finding.evidence[2];
+  EXPECT_EQ(finding.fix.summary.rfind("look up the name the plugin exports: cosl ", 0), 0u)
+      << finding.fix.summary;
+}
+
 TEST(LibraryHandle, MoveLeavesTheSourceEmpty) {
   Result<Library> library = Library::open("libm.so.6");
   ASSERT_TRUE(library.ok());

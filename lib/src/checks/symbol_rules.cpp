@@ -303,6 +303,8 @@ SymbolVerdict classify_symbol(const elf::SymbolIndex& index, const std::string& 
       }
     }
   }
+  // The near names come from .dynsym, which a stripped file keeps: a typo is found either way.
+  verdict.near = near_names(index, name);
   if (!index.has_symbol_table()) {
     verdict.kind = SymbolVerdict::Kind::StrippedUnknown;
     verdict.code = "symbol.not-exported";
@@ -310,11 +312,16 @@ SymbolVerdict classify_symbol(const elf::SymbolIndex& index, const std::string& 
   }
   verdict.kind = SymbolVerdict::Kind::Absent;
   verdict.code = "symbol.not-found";
-  verdict.near = near_names(index, name);
   return verdict;
 }
 
 namespace {
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
 // The finding for a name dlsym cannot find in this file: why, with the entries that show it.
 Finding unexported_finding(const std::string& path, const elf::SymbolIndex& index,
                            const std::string& name, SymbolVerdict verdict) {
@@ -389,9 +396,17 @@ Finding unexported_finding(const std::string& path, const elf::SymbolIndex& inde
                         ", and without a .symtab hidden and absent cannot be told apart";
       finding.evidence.push_back(".dynsym: no " + name);
       finding.evidence.push_back("no .symtab: the file is stripped");
-      finding.fix.summary =
-          "check the definition for static, hidden visibility or a version "
-          "script, or inspect an unstripped build";
+      if (!verdict.near.empty()) {
+        finding.evidence.push_back("did you mean: " + joined(verdict.near));
+        finding.fix.summary = "look up the name the plugin exports: " + verdict.near.front() +
+                              " (or, if " + name +
+                              " is meant to be exported, check its definition for static, hidden "
+                              "visibility or a version script)";
+      } else {
+        finding.fix.summary =
+            "check the definition for static, hidden visibility or a version "
+            "script, or inspect an unstripped build";
+      }
       finding.fix.commands.push_back("nm -D --defined-only " + shell_quote(path));
       break;
     case SymbolVerdict::Kind::Absent:
@@ -399,10 +414,7 @@ Finding unexported_finding(const std::string& path, const elf::SymbolIndex& inde
       finding.summary = "no object in " + file + "'s scope defines " + name;
       finding.evidence.push_back(".dynsym and .symtab of " + file + ": no " + name);
       if (!verdict.near.empty()) {
-        std::string near;
-        for (const std::string& candidate : verdict.near)
-          near += (near.empty() ? "" : ", ") + candidate;
-        finding.evidence.push_back("did you mean: " + near);
+        finding.evidence.push_back("did you mean: " + joined(verdict.near));
         finding.fix.summary = "look up the name the plugin exports: " + verdict.near.front();
       } else {
         finding.fix.summary = "define and export " + name + " in the plugin";
