@@ -27,9 +27,10 @@ when the output shows its path). COMMAND runs as a reader runs it: from the top 
 in a new shell, `/bin/sh -c 'SET-UP LINE; cd DIR; COMMAND'`, where DIR is `"$BUILD/DIR"` (or the
 new directory), so only the doc's own set-up line puts `dldoctor` and `try_load` on PATH and sets
 `$BUILD` and `$SRC`. The shell gets this script's environment without what the set-up line is
-there to set (BUILD, SRC, NO_COLOR, the locale variables, build-tree directories on PATH) and
-with LANG=C.UTF-8, as in a usual terminal: a command that does not run, or prints otherwise, after
-the set-up line alone makes the doc stale. When the build tree is not `build/` in the source
+there to set (BUILD, SRC, NO_COLOR, the locale variables, build-tree directories on PATH), and
+with what it is there to undo, as a reader's shell may have it: LANG=C.UTF-8 with LANGUAGE=de
+(messages in German, unless the set-up line sets LC_ALL=C) and an LD_LIBRARY_PATH. So a command
+that does not run, or prints otherwise, after the set-up line alone makes the doc stale. When the build tree is not `build/` in the source
 tree (--build-dir), `$PWD/build` in the set-up line is replaced by its path. The set-up line must
 be the same in every doc. Absolute paths of the source and build trees are written as `<src>` and
 `<build>`, and of the new directory as `<tmp>`, so that the docs do not depend on where the tree
@@ -81,6 +82,9 @@ BLOCK = re.compile(
 )
 # What the set-up line is there to set: the commands must not get it from this script.
 SET_BY_SETUP = ("BUILD", "SRC", "NO_COLOR", "LANG", "LANGUAGE", "COLUMNS")
+# What it is there to undo, as a reader's shell may have it (LD_PRELOAD is left out: the loader
+# would complain about it in the shell itself, before the set-up line can unset it).
+READER_HAS = {"LANG": "C.UTF-8", "LANGUAGE": "de", "LD_LIBRARY_PATH": "/nonexistent/lib"}
 TABLE_COLUMNS = ("code", "family", "severity", "meaning")
 
 
@@ -93,7 +97,7 @@ def reader_environment(build: Path) -> dict:
            if k not in SET_BY_SETUP and not k.startswith("LC_")}
     env["PATH"] = ":".join(p for p in env.get("PATH", "/usr/bin:/bin").split(":")
                            if p and not p.startswith(str(build)))
-    env["LANG"] = "C.UTF-8"
+    env.update(READER_HAS)
     return env
 
 
