@@ -30,11 +30,11 @@ new directory), so only the doc's own set-up line puts `dldoctor` and `try_load`
 there to set (BUILD, SRC, NO_COLOR, the locale variables, build-tree directories on PATH), and
 with what it is there to undo, as a reader's shell may have it: LANG=C.UTF-8 with LANGUAGE=de
 (messages in German, unless the set-up line sets LC_ALL=C) and an LD_LIBRARY_PATH. So a command
-that does not run, or prints otherwise, after the set-up line alone makes the doc stale. When the build tree is not `build/` in the source
-tree (--build-dir), `$PWD/build` in the set-up line is replaced by its path. The set-up line must
-be the same in every doc. Absolute paths of the source and build trees are written as `<src>` and
-`<build>`, and of the new directory as `<tmp>`, so that the docs do not depend on where the tree
-was cloned. The exit status is shown when it is not 0.
+that does not run, or prints otherwise, after the set-up line alone makes the doc stale. When the
+build tree is not `build/` in the source tree (--build-dir), `$PWD/build` in the set-up line is
+replaced by its path. The set-up line must be the same in every doc. Absolute paths of the source
+and build trees are written as `<src>` and `<build>`, and of the new directory as `<tmp>`, so that
+the docs do not depend on where the tree was cloned. The exit status is shown when it is not 0.
 
 A second directive fills a table in place:
 
@@ -218,7 +218,8 @@ def levels_set_aside(recorded: str, fingerprint: str) -> list[str] | None:
         return None
     levels = hwcaps_levels()
     recorded_list, current_list = recorded_searched.split(), searched.split()
-    if ([n for n in recorded_list if n not in levels] != [n for n in current_list if n not in levels]):
+    if [n for n in recorded_list if n not in levels] != [
+            n for n in current_list if n not in levels]:
         return None
     return sorted(set(recorded_list) ^ set(current_list))
 
