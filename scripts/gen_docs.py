@@ -39,14 +39,15 @@ the docs do not depend on where the tree was cloned. The exit status is shown wh
 A second directive fills a table in place:
 
     <!-- table: COMMAND -->
-    | code | family | severity | meaning |
-    |---|---|---|---|
+    | code | family | severity | meaning | loader message |
+    |---|---|---|---|---|
     ...rows, written by this script...
     <!-- end -->
 
 COMMAND runs as above, in the top of the source tree (no `cd`), and must exit 0 and print a JSON
-list of objects with the string fields `code`, `family`, `severity` (`error` or `warning`) and
-`meaning` (as `dldoctor codes --json` does); each object becomes a row.
+list of objects with the string fields `code`, `family`, `severity` (`error`, `warning` or
+`error or warning`), `meaning` and `loader_message` ("" for none, shown as —), as
+`dldoctor codes --json` does; each object becomes a row.
 
 Outputs differ between machines in the glibc-hwcaps levels that ld.so searches (x86-64-v4 on one
 CPU and not on another). docs/.generated-on records the loader and the levels of the machine that
@@ -85,7 +86,7 @@ SET_BY_SETUP = ("BUILD", "SRC", "NO_COLOR", "LANG", "LANGUAGE", "COLUMNS")
 # What it is there to undo, as a reader's shell may have it (LD_PRELOAD is left out: the loader
 # would complain about it in the shell itself, before the set-up line can unset it).
 READER_HAS = {"LANG": "C.UTF-8", "LANGUAGE": "de", "LD_LIBRARY_PATH": "/nonexistent/lib"}
-TABLE_COLUMNS = ("code", "family", "severity", "meaning")
+TABLE_COLUMNS = ("code", "family", "severity", "meaning", "loader_message")
 
 
 class DocError(Exception):
@@ -138,14 +139,18 @@ def table_block(setup: str, command: str, build: Path) -> str:
         raise DocError(f"table command `{command}` did not print JSON ({error}):\n{output}")
     if not isinstance(rows, list) or not rows:
         raise DocError(f"table command `{command}` printed no list of codes")
-    lines = ["| " + " | ".join(TABLE_COLUMNS) + " |", "|---" * len(TABLE_COLUMNS) + "|"]
+    headings = [column.replace("_", " ") for column in TABLE_COLUMNS]
+    lines = ["| " + " | ".join(headings) + " |", "|---" * len(TABLE_COLUMNS) + "|"]
     for row in rows:
         if (not isinstance(row, dict) or set(row) != set(TABLE_COLUMNS)
-                or not all(isinstance(row[c], str) and row[c] for c in TABLE_COLUMNS)
-                or row["severity"] not in ("error", "warning")):
+                or not all(isinstance(row[c], str) for c in TABLE_COLUMNS)
+                or not all(row[c] for c in TABLE_COLUMNS if c != "loader_message")
+                or row["severity"] not in ("error", "warning", "error or warning")):
             raise DocError(f"table command `{command}` printed a row that is not "
-                           f"{{code, family, severity: error|warning, meaning}}: {row}")
-        cells = [f"`{row['code']}`", row["family"], row["severity"], row["meaning"]]
+                           f"{{code, family, severity: error|warning|error or warning, meaning, "
+                           f"loader_message}}: {row}")
+        cells = [f"`{row['code']}`", row["family"], row["severity"], row["meaning"],
+                 row["loader_message"] or "—"]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells)
                      + " |")
     return "\n".join(lines) + "\n\n"
@@ -260,14 +265,15 @@ def self_test() -> int:
     block in a new directory, and a broken set-up line that makes the command not found."""
     setup = 'export SRC="$PWD" LC_ALL=C NO_COLOR=1; unset LD_LIBRARY_PATH LD_PRELOAD LD_DEBUG'
     stand_in = ("printf '[{\"code\":\"x.y\",\"family\":\"bad-path\",\"severity\":\"error\","
-                "\"meaning\":\"m | n\"}]'")
+                "\"meaning\":\"m | n\",\"loader_message\":\"\"}]'")
     doc = (f"<!-- setup -->\n```sh\n{setup}\n```\n<!-- end -->\n\n"
            f"<!-- table: {stand_in} -->\nold\n<!-- end -->\n\n"
            "<!-- run tmp: pwd; echo \"$SRC\" -->\n<!-- end -->\n")
     build = SOURCE_ROOT / "build"
     fresh = render(doc, build)
-    expected_table = ("| code | family | severity | meaning |\n|---|---|---|---|\n"
-                      "| `x.y` | bad-path | error | m \\| n |\n\n<!-- end -->")
+    expected_table = ("| code | family | severity | meaning | loader message |\n"
+                      "|---|---|---|---|---|\n"
+                      "| `x.y` | bad-path | error | m \\| n | — |\n\n<!-- end -->")
     expected_run = ("In a new empty directory (`cd \"$(mktemp -d)\"`; `<tmp>` below is its path):\n"
                     "```console\n$ pwd; echo \"$SRC\"\n<tmp>\n<src>\n```\n<!-- end -->")
     failures = []

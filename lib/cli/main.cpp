@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "checks/stage.hpp"
@@ -147,6 +149,32 @@ int run_explain(const std::string& message, bool json) {
   return kExitLoads;
 }
 
+// Every finding code the library publishes (dldoctor/codes.hpp): docs/cli.md's table is made
+// from --json, so the documentation cannot say another severity than the code gives.
+int run_codes(bool json) {
+  if (json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const dldoctor::FindingCode& code : dldoctor::finding_codes())
+      rows.push_back({{"code", code.code},
+                      {"family", dldoctor::to_string(code.family)},
+                      {"severity", dldoctor::to_string(code.severity)},
+                      {"meaning", code.meaning},
+                      {"loader_message", code.loader_message}});
+    std::cout << rows.dump(2) << "\n";
+    return kExitLoads;
+  }
+  for (const dldoctor::FindingCode& code : dldoctor::finding_codes()) {
+    std::string line(code.code);
+    line.resize(std::max<std::size_t>(line.size() + 1, 36), ' ');
+    std::string family(dldoctor::to_string(code.family));
+    family.resize(20, ' ');
+    std::string severity(dldoctor::to_string(code.severity));
+    severity.resize(18, ' ');
+    std::cout << line << family << severity << code.meaning << "\n";
+  }
+  return kExitLoads;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -214,6 +242,12 @@ int main(int argc, char** argv) {
       ->required();
   explain_command->add_flag("--json", explain_json, "print one JSON object");
 
+  bool codes_json = false;
+  CLI::App* codes = app.add_subcommand(
+      "codes", "List every finding code: its family, severity and meaning (docs/cli.md)");
+  codes->add_flag("--json", codes_json,
+                  "print a JSON list of {code, family, severity, meaning, loader_message}");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -232,6 +266,8 @@ int main(int argc, char** argv) {
     status = run_check(check_options);
   else if (tree->parsed())
     status = run_tree(tree_options);
+  else if (codes->parsed())
+    status = run_codes(codes_json);
   else
     status = run_explain(message, explain_json);
   dldoctor::set_name_service(nullptr);

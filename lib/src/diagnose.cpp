@@ -9,6 +9,7 @@
 #include <array>
 
 #include "checks/stage.hpp"
+#include "dldoctor/codes.hpp"
 
 namespace dldoctor {
 namespace {
@@ -52,7 +53,7 @@ Report diagnose(const LoadRequest& request) noexcept {
     // Only allocation failure can get here; say so rather than pretend the file is fine.
     Finding finding;
     finding.family = Family::WrongBuildMode;
-    finding.code = "internal.out-of-memory";
+    finding.code = finding_code("internal.out-of-memory").code;
     finding.summary = "dldoctor ran out of memory while inspecting the file";
     report.findings.push_back(std::move(finding));
   }

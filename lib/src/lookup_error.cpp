@@ -4,6 +4,8 @@
 #include <new>
 #include <utility>
 
+#include "dldoctor/codes.hpp"
+
 namespace dldoctor {
 namespace {
 // What replaces the end of a long message when there is no memory for all of it: a cut message
@@ -81,7 +83,7 @@ Report LookupError::report() const noexcept {
   report.loads = true;  // dlopen succeeded; only this dlsym failed
   Finding& finding = report.findings.emplace_back();
   finding.family = Family::UnexportedSymbol;
-  finding.code = "symbol.not-found";
+  finding.code = finding_code("symbol.not-found").code;
   finding.stops_load = false;
   finding.summary = message();
   return report;

@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "dldoctor/codes.hpp"
+
 namespace dldoctor {
 namespace {
 constexpr std::array<std::pair<Family, std::string_view>, 6> kFamilyNames{{
@@ -30,6 +32,15 @@ std::optional<Family> family_from_string(std::string_view name) noexcept {
 
 std::string_view to_string(Severity severity) noexcept {
   return severity == Severity::Error ? "error" : "warning";
+}
+
+std::string_view to_string(CodeSeverity severity) noexcept {
+  switch (severity) {
+    case CodeSeverity::Error: return "error";
+    case CodeSeverity::Warning: return "warning";
+    case CodeSeverity::ErrorOrWarning: return "error or warning";
+  }
+  return "error";
 }
 
 bool Report::has_errors() const noexcept {

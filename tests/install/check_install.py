@@ -5,6 +5,7 @@ run, and the installed command checks a file.
 Usage: check_install.py BUILD_DIR
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,22 @@ def main() -> int:
                                 capture_output=True, text=True, check=False)
         assert loaded.returncode == 0 and '"loaded":true' in loaded.stdout.replace(" ", ""), loaded
         print(f"the installed command loads through {helper.relative_to(stage)}: libm.so.6 loads")
+
+        # --user asks the installed dldoctor-names (NSS lives there, not in the static command):
+        # an unsearchable directory is named for daemon, whose uid only that lookup gives.
+        names = find("dldoctor-names")
+        private = Path(tempfile.mkdtemp(prefix="dldoctor-install-user-"))
+        try:
+            private.chmod(0o700)
+            library = private / "libm.so.6"
+            shutil.copyfile("/lib/x86_64-linux-gnu/libm.so.6", library)
+            as_daemon = subprocess.run([str(command), "check", "--user", "daemon", str(library)],
+                                       env=run_env, capture_output=True, text=True, check=False)
+        finally:
+            shutil.rmtree(private)
+        assert as_daemon.returncode == 1 and "by daemon (uid 1)" in as_daemon.stdout, as_daemon
+        print(f"the installed command asks {names.relative_to(stage)}: daemon (uid 1) cannot "
+              "search a directory of mode 0700")
     return 0
 
 

@@ -1,6 +1,7 @@
 // The umbrella header: everything a host program or tool needs from dldoctor.
 #pragma once
 
+#include "dldoctor/codes.hpp"
 #include "dldoctor/diagnose.hpp"
 #include "dldoctor/elf.hpp"
 #include "dldoctor/explain.hpp"

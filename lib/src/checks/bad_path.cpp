@@ -97,7 +97,7 @@ std::string set_runpath_command(const std::string& object, const std::string& en
 // ---- Stage 1: the name the host passes ----
 
 Finding not_found(const std::string& path) {
-  Finding finding = make_finding(Family::BadPath, "path.not-found", path + " does not exist");
+  Finding finding = make_finding(finding_code("path.not-found"), path + " does not exist");
   const std::string directory = parent_of(path);
   std::vector<std::string> similar = similar_entries(directory, base_of(path));
   for (const std::string& entry : similar)
@@ -116,7 +116,7 @@ Finding bare_name_not_found(const Context& context, const search::Resolution& re
   const std::string& name = context.request.path;
   const bool in_cwd = is_file(name);
   Finding finding = make_finding(
-      Family::BadPath, in_cwd ? "path.bare-name" : "path.not-found",
+      in_cwd ? finding_code("path.bare-name") : finding_code("path.not-found"),
       in_cwd
           ? "dlopen(\"" + name +
                 "\") searches the library path, never the current directory, where " + name + " is"
@@ -153,7 +153,7 @@ std::optional<Finding> relative_to_elsewhere(const Context& context) {
   const std::string host_directory = parent_of(absolute(*context.request.host));
   const std::string beside_host = host_directory + "/" + path;
   if (!is_file(beside_host)) return std::nullopt;
-  Finding finding = make_finding(Family::BadPath, "path.relative-to-cwd",
+  Finding finding = make_finding(finding_code("path.relative-to-cwd"),
                                  path +
                                      " is relative, so the loader looks for it from the current "
                                      "directory, " +
@@ -173,7 +173,7 @@ std::optional<Finding> relative_to_elsewhere(const Context& context) {
 Finding dangling_symlink(const FileProbe& probe) {
   const std::string target = probe.symlink_target.value_or("?");
   Finding finding =
-      make_finding(Family::BadPath, "path.dangling-symlink",
+      make_finding(finding_code("path.dangling-symlink"),
                    probe.path + " is a symbolic link to " + target + ", which does not exist");
   finding.evidence.push_back("readlink " + probe.path + ": " + target);
   const std::string directory = parent_of(probe.path);
@@ -256,7 +256,7 @@ Finding missing_dependency(const search::Tree& tree, int node,
   for (const search::SearchStep& step : resolution.steps) {
     if (step.why.rfind("dangling symbolic link", 0) != 0) continue;
     Finding finding =
-        make_finding(Family::BadPath, "path.dangling-symlink",
+        make_finding(finding_code("path.dangling-symlink"),
                      name + " (needed by " + requester + ") is a " + step.why + " at " + step.path);
     for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
     const Finding link = dangling_symlink(probe_file(step.path));
@@ -267,7 +267,7 @@ Finding missing_dependency(const search::Tree& tree, int node,
   if (auto ancestor = runpath_of_ancestor_holding(tree, node, name)) {
     const auto& [owner, directory] = *ancestor;
     Finding finding =
-        make_finding(Family::BadPath, "path.runpath-not-inherited",
+        make_finding(finding_code("path.runpath-not-inherited"),
                      name + " (needed by " + requester + ") is in " + display_path(directory) +
                          ", on the RUNPATH of " + display_path(owner) +
                          ", but a RUNPATH serves only its own object's requests");
@@ -280,7 +280,7 @@ Finding missing_dependency(const search::Tree& tree, int node,
     return finding;
   }
 
-  Finding finding = make_finding(Family::BadPath, "path.missing-dependency",
+  Finding finding = make_finding(finding_code("path.missing-dependency"),
                                  name + " (needed by " + requester + ") is not on the search path");
   finding.evidence.push_back("the loader: " + resolution.error);
   for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
@@ -345,7 +345,7 @@ std::optional<Finding> shadowed(const search::Resolution& resolution) {
     if (std::find(missing_in_other.begin(), missing_in_other.end(), name) == missing_in_other.end())
       lost.push_back(name);
   Finding finding =
-      make_finding(Family::BadPath, "path.shadowed-dependency",
+      make_finding(finding_code("path.shadowed-dependency"),
                    resolution.name + " (needed by " + resolution.needed_by + ") is taken from " +
                        *resolution.path + " [" + std::string(search::to_string(chosen_rule)) +
                        "], which shadows " + *other + " [runpath]");
@@ -419,9 +419,8 @@ std::optional<Finding> insecure_runpath(const std::string& path, const elf::Imag
     if (end == list->size()) break;
   }
   if (reasons.empty()) return std::nullopt;
-  Finding finding = make_finding(Family::BadPath, "path.insecure-runpath",
+  Finding finding = make_finding(finding_code("path.insecure-runpath"),
                                  path + "'s " + tag + " lets others choose the code it loads");
-  finding.severity = Severity::Warning;
   finding.evidence.push_back(std::string(tag) + ": " + *list);
   for (const std::string& reason : reasons) finding.evidence.push_back("entry " + reason);
   std::string cleaned;
@@ -499,8 +498,8 @@ StageVerdict check_path(Context& context) {
     case EACCES: return StageVerdict::Continue;  // a directory that cannot be searched: stage 2
     default: {
       Finding finding =
-          make_finding(Family::BadPath,
-                       probe.stat_errno == ENOTDIR ? "path.not-a-directory" : "path.unreachable",
+          make_finding(probe.stat_errno == ENOTDIR ? finding_code("path.not-a-directory")
+                                                   : finding_code("path.unreachable"),
                        "cannot reach " + probe.path + ": " + std::strerror(probe.stat_errno));
       finding.evidence.push_back("stat " + probe.path + ": " + std::strerror(probe.stat_errno));
       finding.fix.summary = "give a path whose every component but the last is a directory";

@@ -5,14 +5,19 @@
 #include <string>
 #include <vector>
 
+#include "dldoctor/codes.hpp"
 #include "dldoctor/report.hpp"
 
 namespace dldoctor {
 
-inline Finding make_finding(Family family, std::string code, std::string summary) {
+// A finding of a published code (finding_code("path.not-found"): a code not in the list does not
+// compile), with the family and severity the list gives it; only a code whose severity depends on
+// what was found (ErrorOrWarning) has it set by the stage afterwards.
+inline Finding make_finding(const FindingCode& code, std::string summary) {
   Finding finding;
-  finding.family = family;
-  finding.code = std::move(code);
+  finding.family = code.family;
+  finding.code = std::string(code.code);
+  finding.severity = code.severity == CodeSeverity::Warning ? Severity::Warning : Severity::Error;
   finding.summary = std::move(summary);
   return finding;
 }

@@ -174,7 +174,7 @@ std::optional<bool> kernel_allows(const UserIdentity& user, const std::string& p
 Finding unsearchable(const SearchedDirectory& directory, const FileFacts& facts,
                      const AccessDecision& decision, const UserIdentity& user,
                      const std::string& path_shown, std::string_view needed_by, bool by_kernel) {
-  Finding finding = make_finding(Family::MissingPermission, "permission.unsearchable-directory",
+  Finding finding = make_finding(finding_code("permission.unsearchable-directory"),
                                  "the directory " + directory.shown + " cannot be searched by " +
                                      describe_user(user) + ", so " +
                                      subject(path_shown, needed_by) + " cannot be reached");
@@ -200,7 +200,7 @@ Finding unsearchable(const SearchedDirectory& directory, const FileFacts& facts,
 Finding unreadable(const std::string& shown, const FileFacts& facts, const AccessDecision& decision,
                    const UserIdentity& user, std::string_view needed_by, bool by_kernel) {
   Finding finding = make_finding(
-      Family::MissingPermission, "permission.unreadable-file",
+      finding_code("permission.unreadable-file"),
       subject(shown, needed_by) + " cannot be opened for reading by " + describe_user(user));
   finding.evidence.push_back(checked_for(user));
   finding.evidence.push_back(facts_line(shown, facts));
@@ -224,10 +224,9 @@ Finding unreadable(const std::string& shown, const FileFacts& facts, const Acces
 // dldoctor's own process could not look further: say so instead of guessing.
 Finding not_inspectable(const PathWalk& walk, const UserIdentity& user) {
   Finding finding =
-      make_finding(Family::MissingPermission, "permission.not-inspectable",
+      make_finding(finding_code("permission.not-inspectable"),
                    "dldoctor cannot look up " + walk.failed_at +
                        " itself, so it cannot tell whether " + describe_user(user) + " can");
-  finding.severity = Severity::Warning;
   finding.evidence.push_back("lstat " + walk.failed_at + ": " + std::strerror(walk.error));
   finding.evidence.push_back("dldoctor runs as " + describe_credentials(current_user()));
   finding.fix.summary = "run dldoctor as root (or as that user) to check this path for that user";
@@ -276,7 +275,7 @@ std::optional<Finding> noexec_mount(const PathWalk& walk, const std::string& sho
   const std::optional<MountEntry> mount = mount_containing(walk.target, read_mountinfo());
   const std::string where = mount ? mount->mount_point : "its file system";
   Finding finding =
-      make_finding(Family::MissingPermission, "permission.noexec-mount",
+      make_finding(finding_code("permission.noexec-mount"),
                    subject(shown, needed_by) + " is on a file system mounted noexec (" + where +
                        "): the kernel refuses to map its code, for every user, root included");
   finding.evidence.push_back("statvfs " + shown + ": ST_NOEXEC is set");
@@ -403,8 +402,7 @@ std::optional<Finding> check_writable_by_others(const std::string& path, const U
     // A directory, a device, a FIFO: the identity stage refuses it as what it is; who may write
     // it is not the question (and /dev/zero's mode is the kernel's).
     if (!target || !S_ISREG(target->mode)) return std::nullopt;
-    Finding finding = make_finding(Family::MissingPermission, "permission.writable-by-others", "");
-    finding.severity = Severity::Warning;
+    Finding finding = make_finding(finding_code("permission.writable-by-others"), "");
     std::string first_shown;
     bool system_only = true;   // every writable place found is one the system owns
     std::string sticky_shown;  // a sticky directory whose other writers cannot replace the file
@@ -518,7 +516,7 @@ StageVerdict check_permissions(Context& context) {
   const UserIdentity user = user_for(context, unknown_user);
   if (!unknown_user.empty()) {
     Finding finding = make_finding(
-        Family::MissingPermission, "permission.unknown-user",
+        finding_code("permission.unknown-user"),
         "cannot check for user " + context.request.user.value_or("") + ": " + unknown_user);
     finding.fix.summary = "give a user name from the user database (getent passwd) or a UID";
     finding.fix.commands.push_back("getent passwd " + shell_quote(*context.request.user));

@@ -60,16 +60,16 @@ void settle_made_local(SymbolVerdict& verdict, const elf::Image& image, bool hid
   verdict.version_nodes.clear();
   if (symbol.binding == STB_LOCAL && !symbol.file.empty() && symbol.visibility == STV_DEFAULT) {
     verdict.kind = SymbolVerdict::Kind::Static;
-    verdict.code = "symbol.static";
+    verdict.code = finding_code("symbol.static").code;
   } else if (!image.version_definitions.empty() && symbol.visibility == STV_DEFAULT &&
              !hidden_by_default) {
     verdict.kind = SymbolVerdict::Kind::VersionScriptLocal;
-    verdict.code = "symbol.version-script-local";
+    verdict.code = finding_code("symbol.version-script-local").code;
     for (const std::string& node : image.version_definitions)
       verdict.version_nodes += (verdict.version_nodes.empty() ? "" : ", ") + node;
   } else {
     verdict.kind = SymbolVerdict::Kind::Hidden;
-    verdict.code = "symbol.hidden";
+    verdict.code = finding_code("symbol.hidden").code;
   }
 }
 
@@ -296,7 +296,7 @@ SymbolVerdict classify_symbol(const elf::SymbolIndex& index, const std::string& 
       const std::string qualified = function_name(demangled);
       if (qualified == name || qualified.ends_with("::" + name)) {
         verdict.kind = SymbolVerdict::Kind::Mangled;
-        verdict.code = "symbol.cxx-mangled";
+        verdict.code = finding_code("symbol.cxx-mangled").code;
         verdict.symbol = index.materialise(table, symbol);
         verdict.demangled = std::move(demangled);
         return verdict;
@@ -307,11 +307,11 @@ SymbolVerdict classify_symbol(const elf::SymbolIndex& index, const std::string& 
   verdict.near = near_names(index, name);
   if (!index.has_symbol_table()) {
     verdict.kind = SymbolVerdict::Kind::StrippedUnknown;
-    verdict.code = "symbol.not-exported";
+    verdict.code = finding_code("symbol.not-exported").code;
     return verdict;
   }
   verdict.kind = SymbolVerdict::Kind::Absent;
-  verdict.code = "symbol.not-found";
+  verdict.code = finding_code("symbol.not-found").code;
   return verdict;
 }
 
@@ -438,8 +438,7 @@ std::optional<Finding> explain_unexported(const std::string& path, const std::st
     if (verdict.kind == SymbolVerdict::Kind::Exported) return std::nullopt;
     return unexported_finding(path, *index, name, std::move(verdict));
   }
-  Finding finding =
-      make_finding(Family::UnexportedSymbol, "symbol.not-found", "undefined symbol: " + name);
+  Finding finding = make_finding(finding_code("symbol.not-found"), "undefined symbol: " + name);
   finding.stops_load = false;  // dlopen succeeds; the host's dlsym of this name fails
   finding.evidence.push_back("cannot read " + path + ": " +
                              std::get<elf::ReadError>(outcome).message);

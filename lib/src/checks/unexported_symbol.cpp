@@ -124,7 +124,7 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
   Finding finding;
   if (elsewhere.where == Elsewhere::Where::HostUnexported) {
     finding = make_finding(
-        Family::UnexportedSymbol, "symbol.host-not-exported",
+        finding_code("symbol.host-not-exported"),
         file + " calls " + name + " of the host, which defines it but does not export it");
     finding.evidence.push_back(file + " .dynsym: " + describe_symbol(symbol));
     finding.evidence.push_back(base_of(elsewhere.path) + " .symtab: defines " + name +
@@ -134,7 +134,7 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
         "functions plugins may call), so that its symbols are exported";
   } else if (elsewhere.where == Elsewhere::Where::Sibling) {
     const std::string provider = base_of(elsewhere.path);
-    finding = make_finding(Family::UnexportedSymbol, "symbol.rtld-local-scope",
+    finding = make_finding(finding_code("symbol.rtld-local-scope"),
                            file + " needs " + name + ", defined by " + provider +
                                ", which is not in its scope: " + file + " has no DT_NEEDED on " +
                                provider +
@@ -151,7 +151,7 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
       finding.fix.commands.push_back("patchelf --add-rpath '$ORIGIN' " +
                                      shell_quote(requester.path));
   } else {
-    finding = make_finding(Family::UnexportedSymbol, "symbol.undefined",
+    finding = make_finding(finding_code("symbol.undefined"),
                            file + " needs " + name + ", which no object in its scope defines");
     finding.evidence.push_back(file + " .dynsym: " + describe_symbol(symbol));
     if (!context.request.host)
@@ -164,7 +164,7 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
   }
   if (lazy) {
     // Whatever the reason, under RTLD_LAZY the failure moves from dlopen to the first call.
-    finding.code = "symbol.lazy-binding-exit";
+    finding.code = finding_code("symbol.lazy-binding-exit").code;
     finding.summary = "with RTLD_LAZY " + file + " loads, and its first call of " + name +
                       " kills the host: no object in its scope defines " + name;
     finding.stops_load = false;  // dlopen succeeds; the process dies later

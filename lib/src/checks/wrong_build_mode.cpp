@@ -184,7 +184,7 @@ bool is_linker_script(std::string_view head) {
 void diagnose_linker_script(Context& context) {
   const std::string& path = context.probe.path;
   Finding finding = make_finding(
-      Family::WrongBuildMode, "mode.linker-script",
+      finding_code("mode.linker-script"),
       path + " is a GNU ld linker script for the static linker (-l), not a shared object");
   finding.evidence.push_back("first line: " + first_line(context.probe.head));
   const std::vector<ScriptInput> inputs = linker_script_inputs(context.probe.head);
@@ -229,7 +229,7 @@ void diagnose_linker_script(Context& context) {
 void diagnose_not_elf(Context& context) {
   const FileProbe& probe = context.probe;
   const std::string_view head = probe.head;
-  Finding finding = make_finding(Family::WrongBuildMode, "mode.not-elf", "");
+  Finding finding = make_finding(finding_code("mode.not-elf"), "");
   if (looks_like_text(head)) {
     finding.summary = probe.path + " is a text file of " + std::to_string(probe.size) +
                       " bytes, not an ELF shared object";
@@ -276,7 +276,7 @@ std::vector<std::string> archive_members(const std::string& path) {
 void diagnose_archive(Context& context) {
   const std::string& path = context.probe.path;
   Finding finding = make_finding(
-      Family::WrongBuildMode, "mode.static-archive",
+      finding_code("mode.static-archive"),
       path + " is a static archive (ar) of object files, which only the static linker reads");
   const bool thin = context.probe.head.starts_with("!<thin>\n");
   finding.evidence.push_back(thin ? "starts with the thin-archive magic !<thin>: its members are "
@@ -299,8 +299,7 @@ void diagnose_archive(Context& context) {
 void diagnose_non_regular(Context& context) {
   const FileProbe& probe = context.probe;
   if (probe.kind == FileKind::Directory) {
-    Finding finding =
-        make_finding(Family::WrongBuildMode, "mode.directory", probe.path + " is a directory");
+    Finding finding = make_finding(finding_code("mode.directory"), probe.path + " is a directory");
     finding.evidence.push_back(
         "the loader's read fails with EISDIR: 'cannot read file data: Is "
         "a directory'");
@@ -341,7 +340,7 @@ void diagnose_non_regular(Context& context) {
     return;
   }
   Finding finding =
-      make_finding(Family::WrongBuildMode, "mode.not-regular-file",
+      make_finding(finding_code("mode.not-regular-file"),
                    probe.path + " is " + describe(probe.kind) + ", not a regular file");
   finding.evidence.push_back("stat: " + describe(probe.kind));
   finding.fix.summary = "give the path of a shared object file";
@@ -358,7 +357,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
 
   if (id.elf_class != elf::host_class()) {
     Finding finding =
-        make_finding(Family::WrongBuildMode, "mode.elf-class",
+        make_finding(finding_code("mode.elf-class"),
                      path + " is a " + std::string(id.elf_class == ELFCLASS32 ? "32" : "64") +
                          "-bit ELF file; this process is " +
                          (elf::host_class() == ELFCLASS64 ? "64" : "32") + "-bit");
@@ -377,10 +376,10 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
   }();
   if (id.byte_order != host_order || id.ident_version != EV_CURRENT || id.version != EV_CURRENT ||
       (id.os_abi != ELFOSABI_SYSV && id.os_abi != ELFOSABI_GNU)) {
-    Finding finding = make_finding(Family::WrongBuildMode, "mode.elf-ident",
-                                   path +
-                                       " has ELF identification fields this "
-                                       "loader does not accept");
+    Finding finding =
+        make_finding(finding_code("mode.elf-ident"), path +
+                                                         " has ELF identification fields this "
+                                                         "loader does not accept");
     if (id.byte_order != host_order)
       finding.evidence.push_back(std::string("e_ident[EI_DATA] ") +
                                  (id.byte_order == ELFDATA2MSB ? "big-endian" : "little-endian") +
@@ -398,7 +397,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
   }
   if (id.machine != elf::host_machine()) {
     Finding finding =
-        make_finding(Family::WrongBuildMode, "mode.wrong-machine",
+        make_finding(finding_code("mode.wrong-machine"),
                      path + " is built for " + elf::machine_name(id.machine) +
                          ", and this process is " + elf::machine_name(elf::host_machine()));
     finding.evidence.push_back("e_machine " + elf::machine_name(id.machine) + ", this process is " +
@@ -415,7 +414,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
   }
   if (id.type == ET_REL) {
     Finding finding = make_finding(
-        Family::WrongBuildMode, "mode.object-file",
+        finding_code("mode.object-file"),
         path + " is a relocatable object file (.o), which must be linked before it can be loaded");
     finding.evidence.push_back("e_type ET_REL: the loader takes only ET_DYN and ET_EXEC");
     const BuildHints hints = build_hints(path);
@@ -438,7 +437,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     return;
   }
   if (id.type != ET_DYN && id.type != ET_EXEC) {
-    Finding finding = make_finding(Family::WrongBuildMode, "mode.not-loadable-type",
+    Finding finding = make_finding(finding_code("mode.not-loadable-type"),
                                    path + " is an ELF file of type " + elf::type_name(id.type) +
                                        ", which the loader cannot load");
     finding.evidence.push_back("e_type " + elf::type_name(id.type) +
@@ -451,7 +450,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
   const bool has_load = std::any_of(image.program_headers.begin(), image.program_headers.end(),
                                     [](const elf::ProgramHeader& h) { return h.type == PT_LOAD; });
   if (!has_load) {
-    Finding finding = make_finding(Family::WrongBuildMode, "mode.no-loadable-segments",
+    Finding finding = make_finding(finding_code("mode.no-loadable-segments"),
                                    path + " has no PT_LOAD segment to map");
     finding.evidence.push_back(std::to_string(image.program_headers.size()) +
                                " program headers, none of type PT_LOAD");
@@ -462,7 +461,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
   }
   if (id.type == ET_EXEC) {
     Finding finding =
-        make_finding(Family::WrongBuildMode, "mode.executable",
+        make_finding(finding_code("mode.executable"),
                      path + " is a position-dependent executable (ET_EXEC), not a shared object");
     finding.evidence.push_back("e_type ET_EXEC: fixed load addresses, entry point " +
                                elf::hex(id.entry));
@@ -477,7 +476,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
   }
   if (image.is_pie()) {
     Finding finding =
-        make_finding(Family::WrongBuildMode, "mode.pie-executable",
+        make_finding(finding_code("mode.pie-executable"),
                      path + " is a position-independent executable (PIE), not a shared object");
     finding.evidence.push_back("e_type ET_DYN with DF_1_PIE (DT_FLAGS_1 " +
                                elf::hex(image.dynamic.flags_1) + ")");
@@ -492,7 +491,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     return;
   }
   if (!image.dynamic.present) {
-    Finding finding = make_finding(Family::WrongBuildMode, "mode.no-dynamic-section",
+    Finding finding = make_finding(finding_code("mode.no-dynamic-section"),
                                    path + " has no dynamic section (PT_DYNAMIC)");
     finding.evidence.push_back("no PT_DYNAMIC program header");
     finding.fix.summary = "rebuild the plugin as a shared object";
@@ -502,7 +501,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
   }
   if (image.dynamic.has_flags_1 && (image.dynamic.flags_1 & DF_1_NOOPEN) != 0) {
     Finding finding =
-        make_finding(Family::WrongBuildMode, "mode.nodlopen",
+        make_finding(finding_code("mode.nodlopen"),
                      path + " was linked with -z nodlopen, which forbids dlopen of it");
     finding.evidence.push_back("DT_FLAGS_1 " + elf::hex(image.dynamic.flags_1) +
                                " has DF_1_NOOPEN (0x40)");
@@ -513,9 +512,8 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
   }
   if (image.dynamic.textrel || (image.dynamic.flags & DF_TEXTREL) != 0) {
     Finding finding = make_finding(
-        Family::WrongBuildMode, "mode.text-relocations",
+        finding_code("mode.text-relocations"),
         path + " has text relocations: the loader must write into its code to load it");
-    finding.severity = Severity::Warning;
     if (image.dynamic.textrel) finding.evidence.push_back("DT_TEXTREL present");
     if ((image.dynamic.flags & DF_TEXTREL) != 0)
       finding.evidence.push_back("DT_FLAGS " + elf::hex(image.dynamic.flags) +
@@ -541,7 +539,7 @@ StageVerdict check_identity(Context& context) {
   }
   if (probe.open_errno != 0) {
     Finding finding =
-        make_finding(Family::WrongBuildMode, "mode.unreadable",
+        make_finding(finding_code("mode.unreadable"),
                      "cannot read " + probe.path + ": " + std::strerror(probe.open_errno));
     finding.fix.summary = "check the file and the device it is on";
     finding.fix.commands.push_back("ls -l " + shell_quote(probe.path));
@@ -549,8 +547,8 @@ StageVerdict check_identity(Context& context) {
     return StageVerdict::Stop;
   }
   if (probe.size == 0) {
-    Finding finding = make_finding(Family::WrongBuildMode, "mode.empty-file",
-                                   probe.path + ": the file is empty (0 bytes)");
+    Finding finding =
+        make_finding(finding_code("mode.empty-file"), probe.path + ": the file is empty (0 bytes)");
     finding.evidence.push_back(probe.path + ": 0 bytes; the loader says 'file too short'");
     finding.fix.summary =
         "rebuild or copy the plugin again: an empty file is what an interrupted "
@@ -573,7 +571,7 @@ StageVerdict check_identity(Context& context) {
   }
   elf::ReadOutcome outcome = elf::read_image(probe.path);
   if (const auto* error = std::get_if<elf::ReadError>(&outcome)) {
-    Finding finding = make_finding(Family::WrongBuildMode, "mode.malformed-elf", error->message);
+    Finding finding = make_finding(finding_code("mode.malformed-elf"), error->message);
     finding.evidence.push_back(probe.path + ": " + std::to_string(probe.size) + " bytes");
     finding.fix.summary = "rebuild or copy the plugin again: the file is damaged or truncated";
     finding.fix.commands.push_back("readelf -lW " + shell_quote(probe.path));

@@ -1,0 +1,178 @@
+// Every finding code dldoctor publishes, with its family and severity: the one list that the
+// stages make findings from (make_finding takes a code from here, checked when it compiles), that
+// `dldoctor codes` prints and that docs/cli.md's table is generated from, so none can drift.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "dldoctor/report.hpp"
+
+namespace dldoctor {
+
+enum class CodeSeverity {
+  Error,
+  Warning,
+  ErrorOrWarning,  // decided by what was found (path.shadowed-dependency)
+};
+
+struct FindingCode {
+  std::string_view code;  // "<area>.<what>", stable once published
+  Family family;
+  CodeSeverity severity;
+  std::string_view meaning;         // what it says, for people (Markdown)
+  std::string_view loader_message;  // what glibc 2.36 says for it, "" when there is nothing
+};
+
+inline constexpr FindingCode kFindingCodes[] = {
+    {"path.not-found", Family::BadPath, CodeSeverity::Error, "no file at the path",
+     "`cannot open shared object file: No such file or directory`"},
+    {"path.dangling-symlink", Family::BadPath, CodeSeverity::Error,
+     "a symbolic link whose target does not exist",
+     "`cannot open shared object file: No such file or directory`"},
+    {"path.not-a-directory", Family::BadPath, CodeSeverity::Error,
+     "a component of the path is a file, not a directory (`ENOTDIR`)",
+     "`cannot open shared object file: Not a directory`"},
+    {"path.unreachable", Family::BadPath, CodeSeverity::Error,
+     "`stat` fails for another reason (`ELOOP`, `ENAMETOOLONG`...)",
+     "`cannot open shared object file: <reason>`"},
+    {"path.bare-name", Family::BadPath, CodeSeverity::Error,
+     "`dlopen(\"name.so\")` with the file in the current directory, which is never searched",
+     "`cannot open shared object file: No such file or directory`"},
+    {"path.relative-to-cwd", Family::BadPath, CodeSeverity::Error,
+     "a relative path that exists relative to the host, not to the current directory",
+     "`cannot open shared object file: No such file or directory`"},
+    {"path.missing-dependency", Family::BadPath, CodeSeverity::Error,
+     "a `DT_NEEDED` library not on the search path; the evidence lists the paths considered",
+     "`libdep.so: cannot open shared object file: No such file or directory` (names the "
+     "dependency)"},
+    {"path.runpath-not-inherited", Family::BadPath, CodeSeverity::Error,
+     "the library is on the RUNPATH of an object above the requester, which serves only its own "
+     "requests",
+     "`libdep2.so: cannot open shared object file: No such file or directory`"},
+    {"path.shadowed-dependency", Family::BadPath, CodeSeverity::ErrorOrWarning,
+     "a copy found first (`LD_LIBRARY_PATH`, RPATH) shadows the one RUNPATH names; an error when "
+     "it lacks symbols the requester needs",
+     "`undefined symbol: NAME`, or none"},
+    {"path.insecure-runpath", Family::BadPath, CodeSeverity::Warning,
+     "RUNPATH or RPATH with an empty entry, `.`, a relative directory, or one that others can "
+     "write",
+     "none (it loads)"},
+    {"permission.unsearchable-directory", Family::MissingPermission, CodeSeverity::Error,
+     "a directory above the file lacks search (`x`) permission for this user",
+     "`cannot open shared object file: Permission denied`"},
+    {"permission.unreadable-file", Family::MissingPermission, CodeSeverity::Error,
+     "the file cannot be opened for reading by this user (the execute bit is not needed)",
+     "`cannot open shared object file: Permission denied`"},
+    {"permission.noexec-mount", Family::MissingPermission, CodeSeverity::Error,
+     "the file system is mounted `noexec`: the loader cannot map code from it",
+     "`failed to map segment from shared object`"},
+    {"permission.writable-by-others", Family::MissingPermission, CodeSeverity::Warning,
+     "the file or a directory above it can be written by users other than its owner and root",
+     "none (it loads)"},
+    {"permission.unknown-user", Family::MissingPermission, CodeSeverity::Error,
+     "the user the request names is one the user database does not know (the command refuses such "
+     "a `--user` with exit status 2 instead)",
+     ""},
+    {"permission.not-inspectable", Family::MissingPermission, CodeSeverity::Warning,
+     "dldoctor could not read a path component's metadata to decide", ""},
+    {"mode.directory", Family::WrongBuildMode, CodeSeverity::Error, "the path is a directory",
+     "`cannot read file data: Is a directory`"},
+    {"mode.not-regular-file", Family::WrongBuildMode, CodeSeverity::Error,
+     "a FIFO, socket or device",
+     "a device such as `/dev/null`: `file too short`; a FIFO: none, because `dlopen` blocks in "
+     "`open`"},
+    {"mode.unreadable", Family::WrongBuildMode, CodeSeverity::Error,
+     "opening or reading the file failed for a reason other than permissions (`EIO`...)",
+     "`cannot open shared object file: <reason>` or `cannot read file data: <reason>`"},
+    {"mode.empty-file", Family::WrongBuildMode, CodeSeverity::Error,
+     "0 bytes: an interrupted build, copy or download", "`file too short`"},
+    {"mode.static-archive", Family::WrongBuildMode, CodeSeverity::Error,
+     "an `ar` archive (`!<arch>`, or a thin `!<thin>`)", "`invalid ELF header`"},
+    {"mode.linker-script", Family::WrongBuildMode, CodeSeverity::Error,
+     "a GNU ld script, such as a development `libfoo.so` or `libc.so`", "`invalid ELF header`"},
+    {"mode.not-elf", Family::WrongBuildMode, CodeSeverity::Error, "any other file that is not ELF",
+     "`file too short` (under 64 bytes) or `invalid ELF header`"},
+    {"mode.malformed-elf", Family::WrongBuildMode, CodeSeverity::Error,
+     "ELF headers that cannot be read: truncated, a wrong `e_phentsize`, tables out of range",
+     "`file too short`, `ELF file's phentsize not the expected size`, `cannot read file data`..."},
+    {"mode.elf-class", Family::WrongBuildMode, CodeSeverity::Error,
+     "32-bit in a 64-bit process, or the reverse", "`wrong ELF class: ELFCLASS32`"},
+    {"mode.elf-ident", Family::WrongBuildMode, CodeSeverity::Error,
+     "the byte order, ELF version or OS ABI is not one this loader accepts",
+     "`ELF file data encoding not little-endian`, `ELF file OS ABI invalid`..."},
+    {"mode.wrong-machine", Family::WrongBuildMode, CodeSeverity::Error,
+     "`e_machine` of another architecture",
+     "`cannot open shared object file: No such file or directory`"},
+    {"mode.object-file", Family::WrongBuildMode, CodeSeverity::Error,
+     "a relocatable object (`ET_REL`), never linked", "`only ET_DYN and ET_EXEC can be loaded`"},
+    {"mode.not-loadable-type", Family::WrongBuildMode, CodeSeverity::Error,
+     "another `e_type` (`ET_CORE`...)", "`only ET_DYN and ET_EXEC can be loaded`"},
+    {"mode.no-loadable-segments", Family::WrongBuildMode, CodeSeverity::Error,
+     "no `PT_LOAD` segment", "`object file has no loadable segments`"},
+    {"mode.executable", Family::WrongBuildMode, CodeSeverity::Error,
+     "a position-dependent program (`ET_EXEC`)", "`cannot dynamically load executable`"},
+    {"mode.pie-executable", Family::WrongBuildMode, CodeSeverity::Error,
+     "a PIE program (`ET_DYN` with `DF_1_PIE`)",
+     "`cannot dynamically load position-independent executable`"},
+    {"mode.no-dynamic-section", Family::WrongBuildMode, CodeSeverity::Error,
+     "no `PT_DYNAMIC` segment", "`object file has no dynamic section`"},
+    {"mode.nodlopen", Family::WrongBuildMode, CodeSeverity::Error,
+     "linked with `-z nodlopen` (`DF_1_NOOPEN`)", "`shared object cannot be dlopen()ed`"},
+    {"mode.text-relocations", Family::WrongBuildMode, CodeSeverity::Warning,
+     "`DT_TEXTREL`: the loader writes into the code to relocate it",
+     "none (it loads), unless writable code is forbidden: `cannot make segment writable for "
+     "relocation`"},
+    {"symbol.not-found", Family::UnexportedSymbol, CodeSeverity::Error,
+     "no symbol of that name anywhere (with the nearest exported names as \"did you mean\"); also "
+     "`Library::lookup`'s cheap failure",
+     "`undefined symbol: NAME`"},
+    {"symbol.cxx-mangled", Family::UnexportedSymbol, CodeSeverity::Error,
+     "the name is exported only under its C++ mangled name", "`undefined symbol: NAME`"},
+    {"symbol.static", Family::UnexportedSymbol, CodeSeverity::Error,
+     "defined `static`: local to its source file", "`undefined symbol: NAME`"},
+    {"symbol.hidden", Family::UnexportedSymbol, CodeSeverity::Error,
+     "defined with hidden visibility (`-fvisibility=hidden`, an attribute)",
+     "`undefined symbol: NAME`"},
+    {"symbol.version-script-local", Family::UnexportedSymbol, CodeSeverity::Error,
+     "made local by a version script's `local:`", "`undefined symbol: NAME`"},
+    {"symbol.not-exported", Family::UnexportedSymbol, CodeSeverity::Error,
+     "not in `.dynsym`, and the file has no `.symtab` to tell hidden from absent",
+     "`undefined symbol: NAME`"},
+    {"symbol.undefined", Family::UnexportedSymbol, CodeSeverity::Error,
+     "a symbol the plugin or a library of it needs, defined by no object in scope",
+     "`undefined symbol: NAME`"},
+    {"symbol.host-not-exported", Family::UnexportedSymbol, CodeSeverity::Error,
+     "the plugin calls a function of the host, which was linked without `-rdynamic`",
+     "`undefined symbol: NAME`"},
+    {"symbol.rtld-local-scope", Family::UnexportedSymbol, CodeSeverity::Error,
+     "defined by a library beside the plugin that is not in its scope (not `DT_NEEDED`; opened "
+     "`RTLD_LOCAL`)",
+     "`undefined symbol: NAME`"},
+    {"symbol.lazy-binding-exit", Family::UnexportedSymbol, CodeSeverity::Error,
+     "with `RTLD_LAZY` it loads, and the first call of the function kills the host",
+     "`symbol lookup error: ... undefined symbol: NAME`, exit status 127"},
+    {"internal.out-of-memory", Family::WrongBuildMode, CodeSeverity::Error,
+     "dldoctor itself ran out of memory while inspecting the file", ""},
+};
+
+// The entry of a code that is known when the program compiles: an unknown one does not compile.
+consteval const FindingCode& finding_code(std::string_view code) {
+  for (const FindingCode& known : kFindingCodes)
+    if (known.code == code) return known;
+  throw "not a finding code of kFindingCodes (lib/include/dldoctor/codes.hpp)";
+}
+
+// The same at run time: nullptr for a code dldoctor does not publish.
+inline const FindingCode* find_finding_code(std::string_view code) noexcept {
+  for (const FindingCode& known : kFindingCodes)
+    if (known.code == code) return &known;
+  return nullptr;
+}
+
+inline std::span<const FindingCode> finding_codes() noexcept { return kFindingCodes; }
+
+// "error", "warning", "error or warning".
+std::string_view to_string(CodeSeverity severity) noexcept;
+
+}  // namespace dldoctor
