@@ -407,16 +407,23 @@ def main():
                                              "default path", "")})
 
         # 6. DT_RPATH is ignored when the requester has DT_RUNPATH: neither the program's RPATH
-        #    (the loader chain) nor the requester's own DT_RPATH serves its requests.
+        #    (the loader chain) nor the requester's own DT_RPATH serves its requests. And an
+        #    object with DT_RUNPATH has no DT_RPATH at all: it does not serve, as a loader, the
+        #    requests of its dependency either (libmid6, without paths, gets the program's).
         host_rpath = b.host("s6/bin/host", rpath=r("s6/host-rpath"))
-        b.library("s6/host-rpath/libdep6.so")
-        b.library("s6/own-rpath/libdep6.so")
-        b.library("s6/runpath/libdep6.so")
-        plugin = b.library("s6/plugin.so", needs=[("s6/runpath", "libdep6.so")],
+        for directory in ("host-rpath", "own-rpath", "runpath"):
+            b.library(f"s6/{directory}/libdep6.so")
+        for directory in ("host-rpath", "own-rpath"):
+            b.library(f"s6/{directory}/libleaf6.so")
+        mid = b.library("s6/runpath/libmid6.so", needs=[("s6/own-rpath", "libleaf6.so")])
+        plugin = b.library("s6/plugin.so",
+                           needs=[("s6/runpath", "libdep6.so"), ("s6/runpath", "libmid6.so")],
                            rpath=r("s6/own-rpath") + ":" + r("s6/runpath"), spare_tags=True)
         add_runpath_beside_rpath(plugin, r("s6/runpath"))
         dlopen_scenario("rpath-ignored-when-requester-has-runpath", host_rpath, plugin,
-                        {"libdep6.so": (r("s6/runpath/libdep6.so"), "runpath", plugin)})
+                        {"libdep6.so": (r("s6/runpath/libdep6.so"), "runpath", plugin),
+                         "libmid6.so": (mid, "runpath", plugin),
+                         "libleaf6.so": (r("s6/host-rpath/libleaf6.so"), "rpath", host_rpath)})
 
         # 7. DT_RUNPATH is not inherited: a dependency of a RUNPATH library does not search that
         #    RUNPATH (a copy of libz there loses to the cache; a library only there is missing).
