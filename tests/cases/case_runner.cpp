@@ -3,9 +3,15 @@
 //               fails with the manifest's message, or shows the stated wrong behaviour;
 //   diagnoses   `dldoctor check --json` names the manifest's family, code and evidence for the
 //               broken variant, and finds no error in the fixed one;
-//   fixed       the fixed variant loads and its symbol returns the expected value; where the
-//               manifest says so, dldoctor's own fix commands, applied to a copy of the broken
-//               artifact, produce a library that loads.
+//   fixed       the fixed variant loads and its symbol returns the expected value; and
+//               dldoctor's own fix commands, applied to a copy of the broken artifact, produce a
+//               library that loads and that dldoctor checks again without the finding it fixed.
+// Every manifest says how its fix is applied, in "apply_fix":
+//   {"broken": PATH, "copy": [FILES], "produces": PATH}  dldoctor's fix commands are run on
+//       copies of FILES (default: the broken path) in a fresh directory; PATH is what they
+//       produce (default: the broken path);
+//   {"not_a_command": "why"}  the fix is no command dldoctor can give (a rebuild with other flags,
+//       a change in the source or in the host); the runner prints why.
 // Usage: case_runner --manifest case.json --dir BUILD_DIR --step STEP --try-load T --dldoctor D
 // Exit status 77 (Meson's "skipped") when an artifact could not be built on this machine.
 #include <gtest/gtest.h>
@@ -639,6 +645,26 @@ bool register_permission_variant(
   return false;
 }
 
+// dldoctor check on the file a fix produced: the finding the fix was for is gone, and no finding
+// of severity error is left.
+void expect_fixed_on_recheck(const fs::path& cwd, const std::string& produced, const fs::path& work,
+                             const std::string& fixed_code) {
+  ProcessResult rechecked;
+  const json after = check_json(cwd, produced, rechecked, nullptr, work);
+  ASSERT_TRUE(after.is_object() && after.contains("findings")) << rechecked.out << rechecked.err;
+  for (const json& finding : after["findings"]) {
+    EXPECT_NE(finding["code"], fixed_code) << "dldoctor's fix was applied, yet dldoctor check "
+                                           << produced << " still reports " << fixed_code << ":\n"
+                                           << finding.dump(2);
+    EXPECT_NE(finding["severity"], "error")
+        << "after dldoctor's fix, dldoctor check " << produced << " reports an error:\n"
+        << finding.dump(2);
+  }
+  EXPECT_EQ(rechecked.exit_status, 0) << rechecked.describe() << "\n" << after.dump(2);
+  std::cout << "dldoctor check " << produced << " after the fix: " << after["findings"].size()
+            << " findings, none " << fixed_code << "\n";
+}
+
 // Copies the files the fix needs ("copy", relative to the case's directory; symbolic links stay
 // links) into a fresh directory with the same layout, asks dldoctor about the broken artifact
 // there, runs its fix commands, and loads the result.
@@ -679,6 +705,9 @@ void apply_dldoctor_fix(const json& apply, const json& fixed) {
   EXPECT_EQ(loaded.exit_status, 0) << loaded.describe() << "\n" << loaded.out;
   EXPECT_NE(loaded.out.find("() = " + std::to_string(fixed["value"].get<int>())), std::string::npos)
       << loaded.out;
+  // Loading is not enough (a warning case loads before any fix): dldoctor, asked again, no
+  // longer reports what it fixed, nor any error.
+  expect_fixed_on_recheck(cwd, produced, work, report["findings"][0]["code"].get<std::string>());
   fs::remove_all(work);
 }
 
@@ -710,10 +739,23 @@ void register_tests() {
     add("diagnoses:" + fixed["path"].get<std::string>(), [fixed] { diagnose_fixed(fixed); });
   if (step == "fixed") {
     add("loads:" + fixed["path"].get<std::string>(), [fixed] { load_fixed(fixed); });
-    if (manifest.contains("apply_fix")) {
-      const json apply = manifest["apply_fix"];
+    // Every case says how dldoctor's fix is applied, or why it is not a command.
+    const json apply = manifest.value("apply_fix", json());
+    if (apply.is_object() && apply.contains("broken")) {
       add("applies-dldoctor-fix:" + apply["broken"].get<std::string>(),
           [apply, fixed] { apply_dldoctor_fix(apply, fixed); });
+    } else if (apply.is_object() && apply.contains("not_a_command")) {
+      const std::string reason = apply["not_a_command"];
+      add("dldoctor-fix-is-not-a-command", [reason] {
+        EXPECT_FALSE(reason.empty()) << "apply_fix.not_a_command must say why";
+        std::cout << "no dldoctor fix command to apply: " << reason << "\n";
+      });
+    } else {
+      add("apply-fix-is-declared", [] {
+        FAIL() << "case.json has no \"apply_fix\": give the broken artifact dldoctor's fix "
+                  "commands apply to ({\"broken\": ...}), or say why the fix is no command "
+                  "({\"not_a_command\": \"...\"})";
+      });
     }
   }
 }

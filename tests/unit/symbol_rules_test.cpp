@@ -5,11 +5,16 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <gtest/gtest.h>
+#include <libelf.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,9 +23,16 @@
 #include "elf/dwarf_sources.hpp"
 #include "elf/dwarf_unit.hpp"
 #include "elf/symbol_index.hpp"
+#include "process.hpp"
 
 #ifndef DLDOCTOR_TEST_DATA
 #define DLDOCTOR_TEST_DATA ""
+#endif
+#ifndef DLDOCTOR_EXE
+#define DLDOCTOR_EXE "dldoctor"
+#endif
+#ifndef DLDOCTOR_CC
+#define DLDOCTOR_CC "/usr/bin/cc"
 #endif
 
 namespace fs = std::filesystem;
@@ -381,6 +393,204 @@ TEST(NearNames, AreTheFirstThreeOfAFullSort) {
     EXPECT_EQ(verdict.near, reference_near(std::get<elf::Image>(read), name)) << name;
   }
   EXPECT_GE(compared, 5);
+}
+
+// ---- Small plugins built here: the near-name cut-off and what visibility lets dlsym find ----
+
+// A fresh directory, removed when the test leaves its scope.
+struct ScratchDirectory {
+  fs::path path;
+  ScratchDirectory() {
+    char pattern[] = "/tmp/dldoctor-symbol-rules-XXXXXX";
+    if (::mkdtemp(pattern) != nullptr) path = pattern;
+  }
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+testing::ProcessOptions test_environment() {
+  testing::ProcessOptions options;
+  options.set_environment = {{"LC_ALL", "C"}, {"NO_COLOR", "1"}};
+  options.unset_environment = {"LD_LIBRARY_PATH", "LD_PRELOAD"};
+  return options;
+}
+
+// cc -shared -fPIC: the plugin at dir/name from source; "" and a test failure when it fails.
+std::string build_plugin(const fs::path& dir, const std::string& name, const std::string& source) {
+  const fs::path c = dir / (name + ".c");
+  std::ofstream(c) << source;
+  const fs::path out = dir / name;
+  const testing::ProcessResult built = testing::run_process(
+      {DLDOCTOR_CC, "-shared", "-fPIC", "-o", out.string(), c.string()}, test_environment());
+  EXPECT_EQ(built.exit_status, 0) << "cc: " << built.describe() << "\n" << built.err;
+  return built.exit_status == 0 ? out.string() : "";
+}
+
+std::vector<std::string> near_names_of(const std::string& path, const std::string& name) {
+  const elf::SymbolIndexOutcome outcome = elf::read_symbol_index(path);
+  if (!std::holds_alternative<SymbolIndex>(outcome)) {
+    ADD_FAILURE() << path << ": " << std::get<elf::ReadError>(outcome).message;
+    return {};
+  }
+  const SymbolVerdict verdict = classify_symbol(std::get<SymbolIndex>(outcome), name);
+  EXPECT_EQ(verdict.kind, SymbolVerdict::Kind::Absent) << name << " is in " << path;
+  EXPECT_EQ(verdict.code, "symbol.not-found") << name;
+  return verdict.near;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// The cut-off is max(2, length / 4) edits: for an 8-letter name 2, for a 24-letter name 6. A name
+// exactly that far is suggested, one edit further is not (neither is a prefix of the other, nor
+// the same letters in another case: those rules suggest at any distance).
+TEST(NearNames, AreSuggestedUpToMaxOfTwoAndAQuarterOfTheLengthAndNoFurther) {
+  struct Probe {
+    std::string asked;
+    std::size_t allowed;
+    std::string at_the_cut_off;
+    std::string just_past_it;
+  };
+  const Probe probes[] = {
+      {"getvalue", 2, "gexvaxue", "gexvaxux"},
+      {"dldoctor_probe_long_name", 6, "dlXoXtoX_pXobX_lXng_name", "dlXoXtoX_pXobX_lXng_Xame"},
+  };
+  ScratchDirectory scratch;
+  ASSERT_FALSE(scratch.path.empty());
+  std::string source;
+  for (const Probe& probe : probes) {
+    ASSERT_EQ(full_distance(probe.asked, probe.at_the_cut_off), probe.allowed) << probe.asked;
+    ASSERT_EQ(full_distance(probe.asked, probe.just_past_it), probe.allowed + 1) << probe.asked;
+    source += "int " + probe.at_the_cut_off + "(void) { return 1; }\n";
+    source += "int " + probe.just_past_it + "(void) { return 2; }\n";
+  }
+  const std::string plugin = build_plugin(scratch.path, "near.so", source);
+  ASSERT_FALSE(plugin.empty());
+  for (const Probe& probe : probes) {
+    const std::vector<std::string> near = near_names_of(plugin, probe.asked);
+    EXPECT_TRUE(contains(near, probe.at_the_cut_off))
+        << probe.at_the_cut_off << " is " << probe.allowed << " edits from " << probe.asked
+        << " (the cut-off for " << probe.asked.size() << " letters) and must be suggested; got "
+        << ::testing::PrintToString(near);
+    EXPECT_FALSE(contains(near, probe.just_past_it))
+        << probe.just_past_it << " is " << probe.allowed + 1 << " edits from " << probe.asked
+        << ", past the cut-off of " << probe.allowed << ", and must not be suggested; got "
+        << ::testing::PrintToString(near);
+  }
+}
+
+// Sets the visibility (the low bits of st_other) of every entry named name, in .dynsym and
+// .symtab, keeping the file's layout. Returns how many entries it changed.
+int set_visibility(const std::string& path, const std::string& name, unsigned char visibility) {
+  if (::elf_version(EV_CURRENT) == EV_NONE) return 0;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return 0;
+  Elf* elf = ::elf_begin(fd, ELF_C_RDWR, nullptr);
+  int changed = 0;
+  if (elf != nullptr) {
+    ::elf_flagelf(elf, ELF_C_SET, ELF_F_LAYOUT);
+    for (Elf_Scn* section = ::elf_nextscn(elf, nullptr); section != nullptr;
+         section = ::elf_nextscn(elf, section)) {
+      GElf_Shdr header{};
+      if (::gelf_getshdr(section, &header) == nullptr ||
+          (header.sh_type != SHT_DYNSYM && header.sh_type != SHT_SYMTAB) || header.sh_entsize == 0)
+        continue;
+      Elf_Data* data = ::elf_getdata(section, nullptr);
+      for (std::size_t i = 0; data != nullptr && i < header.sh_size / header.sh_entsize; ++i) {
+        GElf_Sym symbol{};
+        if (::gelf_getsym(data, static_cast<int>(i), &symbol) == nullptr) continue;
+        const char* text = ::elf_strptr(elf, header.sh_link, symbol.st_name);
+        if (text == nullptr || name != text) continue;
+        symbol.st_other = static_cast<unsigned char>((symbol.st_other & ~0x3) | visibility);
+        ::gelf_update_sym(data, static_cast<int>(i), &symbol);
+        ::elf_flagdata(data, ELF_C_SET, ELF_F_DIRTY);
+        ++changed;
+      }
+    }
+    if (::elf_update(elf, ELF_C_WRITE) < 0) changed = 0;
+    ::elf_end(elf);
+  }
+  ::close(fd);
+  return changed;
+}
+
+// dldoctor check --json --symbol NAME PATH: the public path.
+nlohmann::json check_symbol(const std::string& path, const std::string& name, int& exit_status) {
+  const testing::ProcessResult run = testing::run_process(
+      {DLDOCTOR_EXE, "check", "--json", "--symbol", name, path}, test_environment());
+  exit_status = run.exit_status.value_or(-1);
+  try {
+    return nlohmann::json::parse(run.out);
+  } catch (const nlohmann::json::exception& error) {
+    ADD_FAILURE() << "dldoctor check printed no JSON (" << error.what() << "): " << run.out
+                  << run.err;
+    return nlohmann::json::object();
+  }
+}
+
+// dlsym finds GLOBAL entries of default or protected visibility; glibc's do_lookup_x skips
+// hidden and internal ones ("Hidden and internal symbols are local, ignore them") even when a
+// tool left them GLOBAL in .dynsym. Hidden and internal entries are made here by editing
+// st_other of a built plugin (ld itself makes such symbols local); protected is compiled.
+TEST(Exportable, HiddenAndInternalEntriesAreNotExportedAProtectedOneIs) {
+  ScratchDirectory scratch;
+  ASSERT_FALSE(scratch.path.empty());
+  const std::string plugin = build_plugin(
+      scratch.path, "visibility.so",
+      "int dldoctor_vis_hidden(void) { return 1; }\n"
+      "int dldoctor_vis_internal(void) { return 2; }\n"
+      "__attribute__((visibility(\"protected\"))) int dldoctor_vis_protected(void) { return 3; }\n"
+      "int dldoctor_vis_default(void) { return 4; }\n");
+  ASSERT_FALSE(plugin.empty());
+  ASSERT_EQ(set_visibility(plugin, "dldoctor_vis_hidden", STV_HIDDEN), 2) << ".dynsym and .symtab";
+  ASSERT_EQ(set_visibility(plugin, "dldoctor_vis_internal", STV_INTERNAL), 2);
+
+  // The entries are still GLOBAL FUNC in .dynsym, with the visibility asked for.
+  const elf::ReadOutcome read = elf::read_image(plugin);
+  ASSERT_TRUE(std::holds_alternative<elf::Image>(read));
+  const auto dynamic_entry = [&](const std::string& name) -> const elf::Symbol* {
+    for (const elf::Symbol& symbol : std::get<elf::Image>(read).dynamic_symbols)
+      if (symbol.name == name) return &symbol;
+    return nullptr;
+  };
+  for (const auto& [name, visibility] :
+       {std::pair<std::string, unsigned char>{"dldoctor_vis_hidden", STV_HIDDEN},
+        {"dldoctor_vis_internal", STV_INTERNAL},
+        {"dldoctor_vis_protected", STV_PROTECTED},
+        {"dldoctor_vis_default", STV_DEFAULT}}) {
+    const elf::Symbol* entry = dynamic_entry(name);
+    ASSERT_NE(entry, nullptr) << name << " is not in .dynsym";
+    EXPECT_EQ(entry->binding, STB_GLOBAL) << name;
+    EXPECT_EQ(entry->visibility, visibility) << name;
+  }
+
+  for (const std::string name : {"dldoctor_vis_hidden", "dldoctor_vis_internal"}) {
+    SCOPED_TRACE(name);
+    const std::optional<Finding> finding = explain_unexported(plugin, name);
+    ASSERT_TRUE(finding.has_value()) << name << " must not count as exported";
+    EXPECT_EQ(finding->family, Family::UnexportedSymbol);
+    EXPECT_NE(finding->summary.find(name), std::string::npos) << finding->summary;
+    int exit_status = 0;
+    const nlohmann::json report = check_symbol(plugin, name, exit_status);
+    EXPECT_EQ(exit_status, 1) << report.dump(2);
+    ASSERT_TRUE(report.contains("findings") && !report["findings"].empty()) << report.dump(2);
+    EXPECT_EQ(report["findings"][0]["family"], "unexported-symbol") << report.dump(2);
+    EXPECT_EQ(report["findings"][0]["severity"], "error") << report.dump(2);
+    EXPECT_NE(report["findings"][0]["summary"].get<std::string>().find(name), std::string::npos)
+        << report.dump(2);
+  }
+  for (const std::string name : {"dldoctor_vis_protected", "dldoctor_vis_default"}) {
+    SCOPED_TRACE(name);
+    const std::optional<Finding> finding = explain_unexported(plugin, name);
+    EXPECT_FALSE(finding.has_value()) << name << " is exported, but: " << finding->summary;
+    int exit_status = 1;
+    const nlohmann::json report = check_symbol(plugin, name, exit_status);
+    EXPECT_EQ(exit_status, 0) << report.dump(2);
+    EXPECT_TRUE(report.value("findings", nlohmann::json::array()).empty()) << report.dump(2);
+  }
 }
 
 }  // namespace
