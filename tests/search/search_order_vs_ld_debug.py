@@ -351,6 +351,15 @@ def main():
                         {"libdep2.so": (r("s2/llp/libdep2.so"), "LD_LIBRARY_PATH", "")},
                         ld_library_path=r("s2/llp"))
 
+        # 2b. An empty LD_LIBRARY_PATH is no list at all (glibc _dl_init_paths tests *llp), not
+        #     the current directory: nothing is tried before the RUNPATH.
+        b.library("s2b/runpath/libdep2b.so")
+        plugin = b.library("s2b/plugin.so", needs=[("s2b/runpath", "libdep2b.so")],
+                           runpath=r("s2b/runpath"))
+        dlopen_scenario("empty-ld-library-path-is-not-searched", host, plugin,
+                        {"libdep2b.so": (r("s2b/runpath/libdep2b.so"), "runpath", plugin)},
+                        ld_library_path="")
+
         # 3. DT_RUNPATH wins over /etc/ld.so.cache: a copy of a cached library in a RUNPATH
         #    directory.
         libz = cached_path("libz.so.1")

@@ -542,7 +542,7 @@ class Process {
   bool remembered_list(const std::string& directory) const {
     for (const std::string& system : system_directory_list())
       if (directory == system) return true;
-    if (!environment_.ld_library_path || environment_.secure) return false;
+    if (!ld_library_path_set() || environment_.secure) return false;
     if (!ld_library_path_directories_)
       ld_library_path_directories_ =
           directory_list(*environment_.ld_library_path, ":;", LoadedObject{}, nullptr);
@@ -896,7 +896,7 @@ class Process {
       }
     }
     // 2. LD_LIBRARY_PATH (dropped by the loader in secure mode).
-    if (!finished() && environment_.ld_library_path) {
+    if (!finished() && ld_library_path_set()) {
       if (environment_.secure) {
         resolution.notes.push_back("LD_LIBRARY_PATH ignored: secure mode (setuid or setgid host)");
       } else {
@@ -984,6 +984,12 @@ class Process {
   mutable std::shared_ptr<const LdSoCache> ld_so_cache_;  // see ld_so_cache()
   bool this_process_ = false;                             // TreeRequest::this_process
   mutable std::optional<std::vector<std::string>> ld_library_path_directories_;
+
+  // glibc _dl_init_paths: "if (llp != NULL && *llp != '\0')": an empty LD_LIBRARY_PATH is no
+  // list at all (while ":" is two empty entries, the current directory twice).
+  bool ld_library_path_set() const {
+    return environment_.ld_library_path && !environment_.ld_library_path->empty();
+  }
   // this_process: what the loader has mapped, and their names and search paths. Scratch space
   // of the thread, kept from one resolution to the next (a resolution never nests in another):
   // the copy is made again each time, into memory that is already there.
