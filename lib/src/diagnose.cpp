@@ -15,13 +15,13 @@ namespace dldoctor {
 namespace {
 using Stage = StageVerdict (*)(Context&);
 
-constexpr std::array<Stage, 5> kStages{
+constexpr std::array<Stage, 6> kStages{
     check_path,          // 1 path & search       (bad-path)
     check_permissions,   // 2 permissions         (missing-permission)
     check_identity,      // 3 ELF identity        (wrong-build-mode)
     check_dependencies,  // 4 dependencies        (bad-path, per DT_NEEDED entry)
-    // 5 versions (version-conflict) joins here, in checks/version_conflict.cpp
-    check_symbols,  // 6 symbols             (unexported-symbol: relocation and dlsym)
+    check_versions,      // 5 versions            (version-conflict: _dl_check_map_versions)
+    check_symbols,       // 6 symbols             (unexported-symbol: relocation and dlsym)
     // 7 signatures (signature-mismatch) joins here, in checks/signature_mismatch.cpp
 };
 }  // namespace

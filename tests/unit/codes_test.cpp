@@ -19,7 +19,8 @@ TEST(FindingCodes, EachCodeOnceSpelledAreaDotWhatWithTheAreaOfItsFamily) {
   const std::map<std::string, Family> area_family{{"path", Family::BadPath},
                                                   {"permission", Family::MissingPermission},
                                                   {"mode", Family::WrongBuildMode},
-                                                  {"symbol", Family::UnexportedSymbol}};
+                                                  {"symbol", Family::UnexportedSymbol},
+                                                  {"version", Family::VersionConflict}};
   const std::regex spelling("([a-z]+)\\.[a-z0-9]+(-[a-z0-9]+)*");
   std::set<std::string_view> seen;
   for (const FindingCode& code : finding_codes()) {

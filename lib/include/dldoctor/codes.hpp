@@ -152,6 +152,20 @@ inline constexpr FindingCode kFindingCodes[] = {
     {"symbol.lazy-binding-exit", Family::UnexportedSymbol, CodeSeverity::Error,
      "with `RTLD_LAZY` it loads, and the first call of the function kills the host",
      "`symbol lookup error: ... undefined symbol: NAME`, exit status 127"},
+    {"version.node-not-found", Family::VersionConflict, CodeSeverity::Error,
+     "an object needs a symbol version (`.gnu.version_r`) that the library it names does not "
+     "define (`.gnu.version_d`): built against a newer copy than the one found",
+     "``PROVIDER: version `DEP_2.0' not found (required by ./p.so)``"},
+    {"version.unversioned-provider", Family::VersionConflict, CodeSeverity::Error,
+     "an object needs a version of a library that has no symbol versions at all (no "
+     "`.gnu.version`): ld.so stops the process when it binds a symbol of that version",
+     "`Inconsistency detected by ld.so: dl-lookup.c: 107: check_match: Assertion ... failed!`, "
+     "exit status 127"},
+    {"version.no-version-information", Family::VersionConflict, CodeSeverity::Warning,
+     "an object needs versions of a library that defines none: the loader does not check them, "
+     "and loads it",
+     "none at dlopen; `ld.so --list` and `ldd`: `no version information available (required by "
+     "...)`"},
     {"internal.out-of-memory", Family::WrongBuildMode, CodeSeverity::Error,
      "dldoctor itself ran out of memory while inspecting the file", ""},
 };

@@ -66,6 +66,19 @@ struct Symbol {
   std::string file;  // .symtab only: the STT_FILE symbol this one follows ("" for the linker's)
 };
 
+// One version a file needs of another (.gnu.version_r: Elfxx_Verneed/Vernaux), as glibc's
+// _dl_check_map_versions checks it: by hash and name, in the object whose name is `file`.
+struct NeededVersion {
+  std::string name;         // "DEP_2.0", "GLIBC_2.34"
+  std::uint32_t hash = 0;   // vna_hash (the ELF hash of name)
+  bool weak = false;        // VER_FLG_WEAK: a missing one is only a warning
+  std::uint16_t index = 0;  // vna_other: what .gnu.version gives the symbols bound to it
+};
+struct VersionNeed {
+  std::string file;  // vn_file: the DT_NEEDED name of the provider, "libc.so.6"
+  std::vector<NeededVersion> versions;
+};
+
 // A problem that does not stop the loader (it only reads the program headers and the dynamic
 // segment) but stops dldoctor from reading something else, e.g. a broken section header table.
 struct Warning {
@@ -82,6 +95,9 @@ struct Image {
   // The version nodes this file defines (.gnu.version_d), without the base entry: a version
   // script's names ("PLUGIN_1.0"), "GLIBC_2.34"...
   std::vector<std::string> version_definitions;
+  std::vector<VersionNeed> version_needs;  // .gnu.version_r
+  bool has_version_definitions = false;    // a .gnu.version_d at all (glibc: DT_VERDEF)
+  bool has_version_symbols = false;        // a .gnu.version at all (glibc: DT_VERSYM, l_versyms)
   // The .dynsym names that PLT relocations (.rela.plt, R_*_JUMP_SLOT) reference: with RTLD_LAZY
   // the loader binds these at their first call, not at dlopen.
   std::vector<std::string> lazily_bound;

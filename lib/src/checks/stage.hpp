@@ -15,6 +15,17 @@
 
 namespace dldoctor {
 
+// An object of the load scope, read once (symbols, versions) for the stages that need it.
+struct ScopeObject {
+  std::string path;
+  elf::Image image;
+  bool from_host = false;  // in the host's global scope (loaded before the plugin)
+  // What it answers to, as _dl_name_match_p compares: the names it was asked for (DT_NEEDED
+  // entries, the dlopen path), its DT_SONAME, the path it was opened by.
+  std::vector<std::string> names;
+  int node = -1;  // its first node in the tree
+};
+
 struct Context {
   explicit Context(const LoadRequest& load_request) : request(load_request) {}
 
@@ -24,6 +35,7 @@ struct Context {
   std::optional<elf::Image> image;  // filled by the identity stage when the file is ELF
   std::optional<search::Tree> tree;  // filled by the dependency stage: the modelled process
   std::optional<UserIdentity> user;  // filled by the permission stage: who loads the plugin
+  std::optional<std::vector<ScopeObject>> scope;  // read on first need: load_scope
   std::vector<Finding> findings;
 };
 
@@ -34,7 +46,15 @@ StageVerdict check_path(Context& context);          // checks/bad_path.cpp
 StageVerdict check_permissions(Context& context);   // checks/missing_permission.cpp
 StageVerdict check_identity(Context& context);      // checks/wrong_build_mode.cpp
 StageVerdict check_dependencies(Context& context);  // checks/bad_path.cpp
+StageVerdict check_versions(Context& context);      // checks/version_conflict.cpp
 StageVerdict check_symbols(Context& context);       // checks/unexported_symbol.cpp
+
+// The modelled process's tree: the dependency stage's, or resolved now for a stage that runs
+// without it (a test that calls one stage).
+const search::Tree& tree_of(Context& context);
+// Every object the loaded tree holds, in the loader's breadth-first order (l_searchlist), the
+// host's first, each once; read on first need and kept (checks/load_scope.cpp).
+const std::vector<ScopeObject>& load_scope(Context& context);
 
 // Shared by stages that print commands: a path quoted for a POSIX shell when it needs to be.
 std::string shell_quote(const std::string& word);

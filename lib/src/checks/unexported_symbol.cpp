@@ -26,41 +26,6 @@
 namespace dldoctor {
 namespace {
 
-// ---- The objects of the load scope, read once ----
-
-struct ScopeObject {
-  std::string path;
-  elf::Image image;
-  bool from_host = false;  // in the host's global scope (loaded before the plugin)
-};
-
-std::vector<ScopeObject> load_scope(const Context& context, const search::Tree& tree) {
-  std::vector<ScopeObject> scope;
-  std::set<std::string> seen;
-  // Breadth-first, as the loader builds l_searchlist: the host's own tree first.
-  std::vector<int> order;
-  std::vector<int> queue{0};
-  for (std::size_t next = 0; next < queue.size(); ++next) {
-    const int index = queue[next];
-    order.push_back(index);
-    for (int child : tree.nodes[static_cast<std::size_t>(index)].children) queue.push_back(child);
-  }
-  for (int index : order) {
-    const search::Node& node = tree.nodes[static_cast<std::size_t>(index)];
-    // A repeated node names an object loaded earlier (ld.so itself, first of all): it is in the
-    // scope once, at its first place.
-    if (!node.path || !seen.insert(*node.path).second) continue;
-    elf::ReadOutcome outcome = elf::read_image(*node.path);
-    auto* image = std::get_if<elf::Image>(&outcome);
-    if (image == nullptr) continue;
-    bool below_plugin = false;
-    for (int at = index; at >= 0; at = tree.nodes[static_cast<std::size_t>(at)].parent)
-      below_plugin |= at == tree.plugin;
-    scope.push_back({*node.path, std::move(*image), context.request.host && !below_plugin});
-  }
-  return scope;
-}
-
 // ---- --symbol NAME: why dlsym cannot find it ----
 
 // The plugin's own file is read again, in place (explain_unexported): the why needs its .symtab
@@ -68,7 +33,7 @@ std::vector<ScopeObject> load_scope(const Context& context, const search::Tree& 
 std::optional<Finding> explain_missing_symbol(const std::string& path, const std::string& name,
                                               const std::vector<ScopeObject>& scope) {
   for (const ScopeObject& object : scope)
-    if (find_exported(object.image, name) != nullptr) return std::nullopt;
+    if (!object.from_host && find_exported(object.image, name) != nullptr) return std::nullopt;
   return explain_unexported(path, name);
 }
 
@@ -184,15 +149,9 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
 
 StageVerdict check_symbols(Context& context) {
   if (!context.image) return StageVerdict::Continue;
-  if (!context.tree) {
-    search::TreeRequest request;
-    request.path = context.file;
-    request.host = context.request.host;
-    context.tree = search::resolve_tree(request);
-  }
-  const search::Tree& tree = *context.tree;
+  const search::Tree& tree = tree_of(context);
   if (tree.error) return StageVerdict::Continue;  // the dependency stage has said why
-  const std::vector<ScopeObject> scope = load_scope(context, tree);
+  const std::vector<ScopeObject>& scope = load_scope(context);
 
   // Relocation: undefined symbols of everything the plugin brings in.
   std::set<std::string> reported;
@@ -214,11 +173,8 @@ StageVerdict check_symbols(Context& context) {
   }
   // dlsym: the names the host will look up. dlsym(handle) searches the plugin and its
   // dependencies, not the host.
-  std::vector<ScopeObject> plugin_scope;
-  for (const ScopeObject& object : scope)
-    if (!object.from_host) plugin_scope.push_back(object);
   for (const std::string& name : context.request.symbols)
-    if (auto finding = explain_missing_symbol(context.file, name, plugin_scope))
+    if (auto finding = explain_missing_symbol(context.file, name, scope))
       context.findings.push_back(std::move(*finding));
   return StageVerdict::Continue;
 }

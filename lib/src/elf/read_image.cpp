@@ -499,7 +499,10 @@ class ImageReader {
       switch (header.sh_type) {
         case SHT_DYNSYM: dynsym = section; break;
         case SHT_SYMTAB: symtab = section; break;
-        case SHT_GNU_versym: versym = section; break;
+        case SHT_GNU_versym:
+          versym = section;
+          image_.has_version_symbols = true;
+          break;
         case SHT_GNU_verdef: read_version_definitions(section, header); break;
         case SHT_GNU_verneed: read_version_needs(section, header); break;
         default: break;
@@ -703,6 +706,7 @@ class ImageReader {
   void read_version_definitions(Elf_Scn* section, const GElf_Shdr& header) {
     Elf_Data* data = elf_getdata(section, nullptr);
     if (data == nullptr) return;
+    image_.has_version_definitions = true;
     std::size_t offset = 0;
     for (std::size_t i = 0; i < header.sh_info && offset < data->d_size; ++i) {
       GElf_Verdef definition;
@@ -730,15 +734,22 @@ class ImageReader {
     for (std::size_t i = 0; i < header.sh_info && offset < data->d_size; ++i) {
       GElf_Verneed need;
       if (gelf_getverneed(data, static_cast<int>(offset), &need) == nullptr) break;
+      const char* file = elf_strptr(elf_.get(), header.sh_link, need.vn_file);
+      elf::VersionNeed versions;
+      versions.file = file != nullptr ? file : "<?>";
       std::size_t aux_offset = offset + need.vn_aux;
       for (std::size_t j = 0; j < need.vn_cnt && aux_offset < data->d_size; ++j) {
         GElf_Vernaux auxiliary;
         if (gelf_getvernaux(data, static_cast<int>(aux_offset), &auxiliary) == nullptr) break;
         const char* name = elf_strptr(elf_.get(), header.sh_link, auxiliary.vna_name);
         if (name != nullptr) version_names_[auxiliary.vna_other] = name;
+        versions.versions.push_back({name != nullptr ? name : "<?>", auxiliary.vna_hash,
+                                     (auxiliary.vna_flags & VER_FLG_WEAK) != 0,
+                                     static_cast<std::uint16_t>(auxiliary.vna_other)});
         if (auxiliary.vna_next == 0) break;
         aux_offset += auxiliary.vna_next;
       }
+      image_.version_needs.push_back(std::move(versions));
       if (need.vn_next == 0) break;
       offset += need.vn_next;
     }

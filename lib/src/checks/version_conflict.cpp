@@ -1,0 +1,241 @@
+// Stage 5, symbol versions (version-conflict family). Two loader steps are modelled:
+// - glibc _dl_check_map_versions (elf/dl-version.c), right after the dependencies are mapped:
+//   every version an object needs (.gnu.version_r) of a loaded object must be one that object
+//   defines (.gnu.version_d), or dlopen fails with "PROVIDER: version `V' not found (required by
+//   NEEDER)". A provider with no version definitions at all is not checked (match_symbol returns
+//   at once; only ld.so --list and ldd print "no version information available"), nor is a weak
+//   need.
+// - check_match (elf/dl-lookup.c), when a symbol bound to such a version is relocated: a
+//   provider that has no .gnu.version at all (l_versyms is NULL) and is the file the version
+//   was needed of trips `assert (version->filename == NULL || ! _dl_name_match_p (...))`, and
+//   ld.so ends the whole process with exit status 127.
+// Versions are compared by name; glibc compares the ELF hash too, which only a hand-edited file
+// makes differ.
+#include <elf.h>
+
+#include <algorithm>
+#include <map>
+
+#include "checks/finding_helpers.hpp"
+#include "checks/stage.hpp"
+#include "dldoctor/search.hpp"
+
+namespace dldoctor {
+namespace {
+
+// The object a version need names: the loaded object that answers to vn_file (find_needed:
+// the whole namespace first, then the needer's own search list; both are the scope here).
+const ScopeObject* provider_of(const std::vector<ScopeObject>& scope, const std::string& file) {
+  for (const ScopeObject& object : scope)
+    if (std::find(object.names.begin(), object.names.end(), file) != object.names.end())
+      return &object;
+  return nullptr;
+}
+
+// "found by RUNPATH of ./p.so", "found in ld.so.cache": how the search model reached it.
+std::string how_found(const search::Tree& tree, const ScopeObject& object) {
+  if (object.node < 0) return "";
+  const search::Node& node = tree.nodes[static_cast<std::size_t>(object.node)];
+  std::string text = "found by the rule " + std::string(search::to_string(node.rule));
+  if (!node.rule_owner.empty()) text += " of " + node.rule_owner;
+  return text;
+}
+
+// A version series' members newest first: DEP_2.0 before DEP_1.0, GLIBC_2.34 before GLIBC_2.2.5
+// (numbers compared as numbers, then the rest as text).
+bool newer_first(const std::string& a, const std::string& b) {
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) &&
+        std::isdigit(static_cast<unsigned char>(b[j]))) {
+      std::size_t end_a = i;
+      std::size_t end_b = j;
+      while (end_a < a.size() && std::isdigit(static_cast<unsigned char>(a[end_a]))) ++end_a;
+      while (end_b < b.size() && std::isdigit(static_cast<unsigned char>(b[end_b]))) ++end_b;
+      const std::string_view x = std::string_view(a).substr(i, end_a - i);
+      const std::string_view y = std::string_view(b).substr(j, end_b - j);
+      if (x.size() != y.size()) return x.size() > y.size();
+      if (x != y) return x > y;
+      i = end_a;
+      j = end_b;
+      continue;
+    }
+    if (a[i] != b[j]) return a[i] > b[j];
+    ++i;
+    ++j;
+  }
+  return a.size() > b.size();
+}
+
+std::string joined(const std::vector<std::string>& names, std::size_t most = 12) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i == most) return text + ", and " + std::to_string(names.size() - most) + " more";
+    text += (i == 0 ? "" : ", ") + names[i];
+  }
+  return text;
+}
+
+// The undefined symbols of `needer` bound to the version: the code that makes the need.
+std::vector<std::string> symbols_bound_to(const elf::Image& needer, const std::string& version) {
+  std::vector<std::string> names;
+  for (const elf::Symbol& symbol : needer.dynamic_symbols)
+    if (!symbol.defined() && symbol.version == version) names.push_back(symbol.name);
+  return names;
+}
+
+// The versions a provider defines, newest first; those of the needed one's series (the same
+// prefix before the first digit: GLIBCXX_ for GLIBCXX_3.4.30) lead.
+std::vector<std::string> offered(const elf::Image& provider, const std::string& needed) {
+  std::vector<std::string> versions = provider.version_definitions;
+  const std::string series = needed.substr(0, needed.find_first_of("0123456789"));
+  std::stable_sort(versions.begin(), versions.end(),
+                   [&](const std::string& a, const std::string& b) {
+                     const bool a_series = !series.empty() && a.rfind(series, 0) == 0;
+                     const bool b_series = !series.empty() && b.rfind(series, 0) == 0;
+                     if (a_series != b_series) return a_series;
+                     return newer_first(a, b);
+                   });
+  return versions;
+}
+
+std::string base_name(const std::string& path) { return base_of(path); }
+
+Finding node_not_found(const search::Tree& tree, const ScopeObject& needer,
+                       const std::string& needer_shown, const elf::VersionNeed& need,
+                       const elf::NeededVersion& version, const ScopeObject& provider) {
+  Finding finding = make_finding(finding_code("version.node-not-found"),
+                                 needer_shown + " needs version " + version.name + " of " +
+                                     need.file + ", and " + provider.path + " does not define it");
+  finding.evidence.push_back("the loader: " + provider.path + ": version `" + version.name +
+                             "' not found (required by " + needer_shown + ")");
+  finding.evidence.push_back(needer_shown + ", .gnu.version_r: needs " + version.name + " of " +
+                             need.file);
+  const std::string found = how_found(tree, provider);
+  finding.evidence.push_back(need.file + " is " + provider.path +
+                             (found.empty() ? "" : ", " + found));
+  const std::vector<std::string> versions = offered(provider.image, version.name);
+  finding.evidence.push_back(
+      versions.empty() ? provider.path + ", .gnu.version_d: defines no version but its own name"
+                       : provider.path + ", .gnu.version_d: defines " + joined(versions));
+  const std::vector<std::string> bound = symbols_bound_to(needer.image, version.name);
+  if (!bound.empty())
+    finding.evidence.push_back("symbols of " + base_name(needer.path) + " bound to " +
+                               version.name + ": " + joined(bound));
+  finding.fix.summary = "give " + base_name(needer.path) + " the " + need.file +
+                        " it was linked against (one that defines " + version.name +
+                        "), or rebuild " + base_name(needer.path) + " against the " + need.file +
+                        " it will meet";
+  finding.fix.commands.push_back("readelf -V --wide " + shell_quote(provider.path));
+  return finding;
+}
+
+Finding unversioned_provider(const ScopeObject& needer, const std::string& needer_shown,
+                             const elf::VersionNeed& need, const elf::NeededVersion& version,
+                             const ScopeObject& provider, const std::vector<std::string>& bound) {
+  Finding finding = make_finding(
+      finding_code("version.unversioned-provider"),
+      needer_shown + " needs version " + version.name + " of " + need.file + ", and " +
+          provider.path +
+          " has no symbol versions at all: ld.so stops the whole process with an assertion "
+          "when it binds " +
+          bound.front());
+  finding.evidence.push_back(
+      "the loader: Inconsistency detected by ld.so: dl-lookup.c: 107: check_match: Assertion "
+      "`version->filename == NULL || ! _dl_name_match_p (version->filename, map)' failed! "
+      "(exit status 127)");
+  finding.evidence.push_back(needer_shown + ", .gnu.version_r: needs " + version.name + " of " +
+                             need.file);
+  finding.evidence.push_back(provider.path +
+                             ": no .gnu.version and no .gnu.version_d (built without a version "
+                             "script, and it needs no versioned symbol itself)");
+  finding.evidence.push_back("symbols of " + base_name(needer.path) + " bound to " + version.name +
+                             " and defined by " + base_name(provider.path) + ": " + joined(bound));
+  finding.fix.summary = "build " + base_name(provider.path) +
+                        " with the version script that defines " + version.name +
+                        " (-Wl,--version-script), or relink " + base_name(needer.path) +
+                        " against this unversioned " + need.file;
+  finding.fix.commands.push_back("readelf -V --wide " + shell_quote(provider.path));
+  return finding;
+}
+
+Finding no_version_information(const std::string& needer_shown, const elf::VersionNeed& need,
+                               const std::vector<std::string>& needed,
+                               const ScopeObject& provider) {
+  Finding finding = make_finding(finding_code("version.no-version-information"),
+                                 provider.path + " defines no symbol versions, while " +
+                                     needer_shown + " needs " + joined(needed) + " of it (" +
+                                     need.file + "): the loader does not check them, and loads it");
+  finding.evidence.push_back("ld.so --list and ldd print: " + provider.path +
+                             ": no version information available (required by " + needer_shown +
+                             ")");
+  finding.evidence.push_back(provider.path +
+                             ": no .gnu.version_d (built without a version script)");
+  finding.fix.summary = "build " + base_name(provider.path) +
+                        " with its version script, as the one " + base_name(needer_shown) +
+                        " was linked against was: an unversioned copy is not the library it "
+                        "expects";
+  finding.fix.commands.push_back("readelf -V --wide " + shell_quote(provider.path));
+  return finding;
+}
+
+}  // namespace
+
+StageVerdict check_versions(Context& context) {
+  if (!context.image) return StageVerdict::Continue;
+  const search::Tree& tree = tree_of(context);
+  if (tree.error) return StageVerdict::Continue;  // the dependency stage has said why
+  const std::vector<ScopeObject>& scope = load_scope(context);
+  bool refused = false;
+  std::vector<Finding> fatal_bindings;
+  for (const ScopeObject& needer : scope) {
+    if (needer.from_host) continue;  // checked when the host started
+    // glibc names the needer by l_name: the plugin as the host passed it, a library by the path
+    // the search built.
+    const std::string needer_shown =
+        needer.node == tree.plugin ? context.request.path : needer.path;
+    for (const elf::VersionNeed& need : needer.image.version_needs) {
+      const ScopeObject* provider = provider_of(scope, need.file);
+      if (provider == nullptr) continue;  // find_needed: "should never happen"
+      if (!provider->image.has_version_definitions) {
+        std::vector<std::string> needed;
+        for (const elf::NeededVersion& version : need.versions) {
+          const std::vector<std::string> bound = symbols_bound_to(needer.image, version.name);
+          std::vector<std::string> defined_there;
+          for (const std::string& name : bound)
+            for (const elf::Symbol& symbol : provider->image.dynamic_symbols)
+              if (symbol.defined() && symbol.name == name) {
+                defined_there.push_back(name);
+                break;
+              }
+          if (!provider->image.has_version_symbols && !defined_there.empty())
+            fatal_bindings.push_back(unversioned_provider(needer, needer_shown, need, version,
+                                                          *provider, defined_there));
+          needed.push_back(version.name);
+        }
+        if (provider->image.has_version_symbols && !needed.empty())
+          context.findings.push_back(no_version_information(needer_shown, need, needed, *provider));
+        continue;
+      }
+      for (const elf::NeededVersion& version : need.versions) {
+        const std::vector<std::string>& defined = provider->image.version_definitions;
+        if (version.weak ||
+            std::find(defined.begin(), defined.end(), version.name) != defined.end())
+          continue;
+        context.findings.push_back(
+            node_not_found(tree, needer, needer_shown, need, version, *provider));
+        refused = true;
+      }
+    }
+  }
+  // _dl_check_map_versions refuses the load before any relocation: the assertion cannot come.
+  if (refused) return StageVerdict::Stop;
+  if (!fatal_bindings.empty()) {
+    context.findings.push_back(std::move(fatal_bindings.front()));
+    return StageVerdict::Stop;
+  }
+  return StageVerdict::Continue;
+}
+
+}  // namespace dldoctor

@@ -1,0 +1,138 @@
+// The version stage on files built here, with the real loader as the oracle (`dldoctor check
+// --load`: a real dlopen in a child process): a version the provider does not define is the
+// loader's own refusal, word for word; a provider without any symbol versions kills the process
+// in check_match, and dldoctor says so before anything runs; one with .gnu.version but no
+// definitions loads, with a warning.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "dldoctor/diagnose.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using dldoctor::testing::ProcessOptions;
+using dldoctor::testing::ProcessResult;
+using dldoctor::testing::run_process;
+using nlohmann::json;
+
+namespace dldoctor {
+namespace {
+
+class VersionStage : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/dldoctor-versions-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    write("dep.c", "int dep_fn(void) { return 2; }\n");
+    // Uses libc, so it has versioned needs of its own and a .gnu.version, and no definitions.
+    write("dep_libc.c",
+          "#include <stdio.h>\nint dep_fn(void) { return puts(\"\") >= 0 ? 2 : 0; }\n");
+    write("p.c", "int dep_fn(void);\nint dldoctor_case_answer(void) { return 40 + dep_fn(); }\n");
+    write("v1.map", "DEP_1.0 { global: dep_fn; local: *; };\n");
+    write("v2.map", "DEP_2.0 { global: dep_fn; local: *; };\n");
+    // The plugin is linked against the library that defines DEP_2.0, with RUNPATH $ORIGIN.
+    cc({"-shared", "-fPIC", "-o", "libdep.so", "dep.c", "-Wl,--version-script=v2.map",
+        "-Wl,-soname,libdep.so"});
+    cc({"-shared", "-fPIC", "-o", "p.so", "p.c", "-L.", "-ldep",
+        "-Wl,--enable-new-dtags,-rpath,$ORIGIN"});
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+  }
+  void cc(std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), DLDOCTOR_CC);
+    ProcessOptions options;
+    options.cwd = dir_.string();
+    const ProcessResult built = run_process(arguments, options);
+    ASSERT_EQ(built.exit_status, 0) << built.err;
+  }
+  // dldoctor check --load --json ./p.so, from the plugin's directory, as a host would load it.
+  json check_and_load() {
+    ProcessOptions options;
+    options.cwd = dir_.string();
+    options.set_environment = {{"LC_ALL", "C"}};
+    options.unset_environment = {"LD_LIBRARY_PATH", "LD_PRELOAD"};
+    const ProcessResult result =
+        run_process({DLDOCTOR_EXE, "check", "--load", "--json", "./p.so"}, options);
+    return json::parse(result.out);
+  }
+  static const json* finding(const json& report, const std::string& code) {
+    for (const json& entry : report["findings"])
+      if (entry["code"] == code) return &entry;
+    return nullptr;
+  }
+  fs::path dir_;
+};
+
+TEST_F(VersionStage, TheLinkedProviderDefinesTheVersionAndNothingIsFound) {
+  const json report = check_and_load();
+  EXPECT_TRUE(report["load"]["loaded"].get<bool>()) << report.dump(2);
+  EXPECT_TRUE(report["findings"].empty()) << report.dump(2);
+}
+
+TEST_F(VersionStage, AVersionTheProviderLacksIsRefusedWithTheLoadersOwnMessage) {
+  cc({"-shared", "-fPIC", "-o", "libdep.so", "dep.c", "-Wl,--version-script=v1.map",
+      "-Wl,-soname,libdep.so"});
+  const json report = check_and_load();
+  ASSERT_FALSE(report["load"]["loaded"].get<bool>());
+  const json* found = finding(report, "version.node-not-found");
+  ASSERT_NE(found, nullptr) << report.dump(2);
+  EXPECT_EQ((*found)["family"], "version-conflict");
+  const std::string loader = report["load"]["message"];
+  EXPECT_NE(loader.find("version `DEP_2.0' not found (required by ./p.so)"), std::string::npos)
+      << loader;
+  EXPECT_EQ((*found)["evidence"][0], "the loader: " + loader);
+  const std::string evidence = (*found)["evidence"].dump();
+  EXPECT_NE(evidence.find("defines DEP_1.0"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("found by the rule runpath of ./p.so"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("symbols of p.so bound to DEP_2.0: dep_fn"), std::string::npos)
+      << evidence;
+}
+
+TEST_F(VersionStage, AProviderWithoutAnySymbolVersionsKillsTheProcessAndIsToldBefore) {
+  cc({"-shared", "-fPIC", "-nostdlib", "-o", "libdep.so", "dep.c", "-Wl,-soname,libdep.so"});
+  const json report = check_and_load();
+  ASSERT_FALSE(report["load"]["loaded"].get<bool>());
+  EXPECT_EQ(report["load"]["exit_status"], 127) << report.dump(2);
+  EXPECT_FALSE(report["loads"].get<bool>());
+  const json* found = finding(report, "version.unversioned-provider");
+  ASSERT_NE(found, nullptr) << report.dump(2);
+  EXPECT_NE((*found)["evidence"][0].get<std::string>().find("check_match: Assertion"),
+            std::string::npos);
+  // The static diagnosis alone, in this process: it survives, with the same finding.
+  LoadRequest request((dir_ / "p.so").string());
+  const Report alone = diagnose(request);
+  ASSERT_FALSE(alone.findings.empty());
+  EXPECT_EQ(alone.findings.front().code, "version.unversioned-provider");
+  EXPECT_FALSE(alone.loads);
+}
+
+TEST_F(VersionStage, AProviderWithoutDefinitionsButWithGnuVersionLoadsWithAWarning) {
+  cc({"-shared", "-fPIC", "-o", "libdep.so", "dep_libc.c", "-Wl,-soname,libdep.so"});
+  const json report = check_and_load();
+  EXPECT_TRUE(report["load"]["loaded"].get<bool>()) << report.dump(2);
+  const json* found = finding(report, "version.no-version-information");
+  ASSERT_NE(found, nullptr) << report.dump(2);
+  EXPECT_EQ((*found)["severity"], "warning");
+  // What ldd prints for it, the one place the loader says anything.
+  ProcessOptions options;
+  options.cwd = dir_.string();
+  options.unset_environment = {"LD_LIBRARY_PATH"};
+  const ProcessResult listed =
+      run_process({"/lib64/ld-linux-x86-64.so.2", "--list", "./p.so"}, options);
+  const std::string said = listed.out + listed.err;
+  const std::string evidence = (*found)["evidence"][0];
+  const std::string quoted = evidence.substr(evidence.find(": ") + 2);
+  EXPECT_NE(said.find(quoted), std::string::npos) << said << "\n" << quoted;
+}
+
+}  // namespace
+}  // namespace dldoctor
