@@ -147,6 +147,31 @@ const std::vector<KnownMessage>& known_messages() {
         "dldoctor tree PLUGIN: which copy of each library was chosen, and by which rule",
         "nm -D LIBRARY shows C++ names mangled (_Z...); nm -DC demangles them",
         "the host's own symbols are visible to plugins only with -rdynamic"}},
+      {R"(Inconsistency detected by ld\.so: dl-lookup\.c: \d+: check_match: Assertion .*version->filename == NULL)",
+       "check_match assertion",
+       {F::VersionConflict},
+       "a symbol bound to a version (.gnu.version_r) was found in the library that version was "
+       "needed of, and that library has no symbol versions at all (no .gnu.version): glibc "
+       "asserts and ends the process (exit status 127). An unversioned rebuild of a library the "
+       "plugin was linked against with a version script",
+       {"readelf -V PLUGIN shows the versions it needs, and of which library",
+        "readelf -V LIBRARY: no .gnu.version section means no versions at all",
+        "dldoctor check PLUGIN names the library and the symbols, without loading anything"}},
+      {R"(no version information available \(required by ([^)]+)\))",
+       "no version information available",
+       {F::VersionConflict},
+       "the library defines no symbol versions while the requester needs some of it: ldd and "
+       "ld.so --list warn, and the load goes on without checking them (an unversioned build of "
+       "a library the requester was linked against with versions)",
+       {"readelf -V LIBRARY: no .gnu.version_d section", "readelf -V REQUESTER: what it needs"}},
+      {R"(symbol (\S+) version (\S+) not defined in file (\S+) with link time reference)",
+       "version not defined",
+       {F::VersionConflict},
+       "the requester was linked against a version of the symbol that the library found no "
+       "longer (or not yet) defines: the library has the version node, but not this symbol in "
+       "it",
+       {"objdump -T LIBRARY | grep NAME shows the versions the symbol has there",
+        "readelf -V REQUESTER shows the versions it needs"}},
       {R"(Inconsistency detected by ld\.so)",
        "Inconsistency detected by ld.so",
        {F::VersionConflict},
@@ -204,6 +229,17 @@ std::optional<Explanation> explain(std::string_view message) noexcept {
       if (kind == "version not found") {
         explanation.symbol = match[1].str();
         inspect = match[2].str();
+      }
+      if (kind == "no version information available") {
+        // "REQUESTER: LIBRARY: no version information available (required by REQUESTER)"
+        const std::size_t colon =
+            explanation.object ? explanation.object->rfind(": ") : std::string::npos;
+        if (colon != std::string::npos) explanation.object = explanation.object->substr(colon + 2);
+        inspect = match[1].str();
+      }
+      if (kind == "version not defined") {
+        explanation.symbol = match[1].str() + "@" + match[2].str();
+        inspect = explanation.object;
       }
       if (inspect && inspect->find('/') != std::string::npos)
         explanation.next_command = "dldoctor check " + shell_quote(*inspect);

@@ -97,6 +97,25 @@ TEST_F(VersionStage, AVersionTheProviderLacksIsRefusedWithTheLoadersOwnMessage) 
       << evidence;
 }
 
+// The node is there, the name is there, but not together: dep_fn is in DEP_1.0, DEP_2.0 has
+// another function. check_match passes over the definition, and no other object has one.
+TEST_F(VersionStage, ASymbolInAnotherVersionOfTheProviderIsAnUndefinedVersionedSymbol) {
+  write("dep3.c", "int dep_fn(void) { return 2; }\nint other_fn(void) { return 3; }\n");
+  write("v3.map",
+        "DEP_1.0 { global: dep_fn; local: *; };\nDEP_2.0 { global: other_fn; } DEP_1.0;\n");
+  cc({"-shared", "-fPIC", "-o", "libdep.so", "dep3.c", "-Wl,--version-script=v3.map",
+      "-Wl,-soname,libdep.so"});
+  const json report = check_and_load();
+  ASSERT_FALSE(report["load"]["loaded"].get<bool>());
+  const json* found = finding(report, "version.symbol-not-in-version");
+  ASSERT_NE(found, nullptr) << report.dump(2);
+  EXPECT_EQ(report["findings"].size(), 1u) << report.dump(2);
+  const std::string loader = report["load"]["message"];
+  EXPECT_EQ(loader, "./p.so: undefined symbol: dep_fn, version DEP_2.0");
+  EXPECT_EQ((*found)["evidence"][0], "the loader: " + loader);
+  EXPECT_NE((*found)["evidence"].dump().find("dep_fn@@DEP_1.0"), std::string::npos);
+}
+
 TEST_F(VersionStage, AProviderWithoutAnySymbolVersionsKillsTheProcessAndIsToldBefore) {
   cc({"-shared", "-fPIC", "-nostdlib", "-o", "libdep.so", "dep.c", "-Wl,-soname,libdep.so"});
   const json report = check_and_load();

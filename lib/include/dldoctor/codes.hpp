@@ -156,6 +156,10 @@ inline constexpr FindingCode kFindingCodes[] = {
      "an object needs a symbol version (`.gnu.version_r`) that the library it names does not "
      "define (`.gnu.version_d`): built against a newer copy than the one found",
      "``PROVIDER: version `DEP_2.0' not found (required by ./p.so)``"},
+    {"version.symbol-not-in-version", Family::VersionConflict, CodeSeverity::Error,
+     "a symbol is needed in a version (`NAME@VERSION`) that the library defines, but the "
+     "library has the name only in another version",
+     "`undefined symbol: NAME, version VERSION`"},
     {"version.unversioned-provider", Family::VersionConflict, CodeSeverity::Error,
      "an object needs a version of a library that has no symbol versions at all (no "
      "`.gnu.version`): ld.so stops the process when it binds a symbol of that version",

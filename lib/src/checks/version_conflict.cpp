@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
@@ -131,16 +132,32 @@ Finding node_not_found(const search::Tree& tree, const ScopeObject& needer,
   return finding;
 }
 
-Finding unversioned_provider(const ScopeObject& needer, const std::string& needer_shown,
-                             const elf::VersionNeed& need, const elf::NeededVersion& version,
-                             const ScopeObject& provider, const std::vector<std::string>& bound) {
+// With RTLD_LAZY a function is bound at its first call, not in dlopen (a PLT entry): what dies
+// then is the host, later. Data and RTLD_NOW are bound in dlopen.
+bool bound_at_first_call(const Context& context, const elf::Image& needer,
+                         const std::vector<std::string>& names) {
+  if (context.request.mode != Mode::Lazy) return false;
+  for (const std::string& name : names)
+    if (std::find(needer.lazily_bound.begin(), needer.lazily_bound.end(), name) ==
+        needer.lazily_bound.end())
+      return false;
+  return true;
+}
+
+Finding unversioned_provider(const Context& context, const ScopeObject& needer,
+                             const std::string& needer_shown, const elf::VersionNeed& need,
+                             const elf::NeededVersion& version, const ScopeObject& provider,
+                             const std::vector<std::string>& bound) {
+  const bool lazy = bound_at_first_call(context, needer.image, bound);
   Finding finding = make_finding(
       finding_code("version.unversioned-provider"),
       needer_shown + " needs version " + version.name + " of " + need.file + ", and " +
           provider.path +
           " has no symbol versions at all: ld.so stops the whole process with an assertion "
           "when it binds " +
-          bound.front());
+          bound.front() +
+          (lazy ? " (with RTLD_LAZY: at its first call, after dlopen succeeded)" : " (in dlopen)"));
+  finding.stops_load = !lazy;
   finding.evidence.push_back(
       "the loader: Inconsistency detected by ld.so: dl-lookup.c: 107: check_match: Assertion "
       "`version->filename == NULL || ! _dl_name_match_p (version->filename, map)' failed! "
@@ -170,6 +187,8 @@ Finding no_version_information(const std::string& needer_shown, const elf::Versi
   finding.evidence.push_back("ld.so --list and ldd print: " + provider.path +
                              ": no version information available (required by " + needer_shown +
                              ")");
+  finding.evidence.push_back(needer_shown + ", .gnu.version_r: needs " + joined(needed) + " of " +
+                             need.file);
   finding.evidence.push_back(provider.path +
                              ": no .gnu.version_d (built without a version script)");
   finding.fix.summary = "build " + base_name(provider.path) +
@@ -177,6 +196,58 @@ Finding no_version_information(const std::string& needer_shown, const elf::Versi
                         " was linked against was: an unversioned copy is not the library it "
                         "expects";
   finding.fix.commands.push_back("readelf -V --wide " + shell_quote(provider.path));
+  return finding;
+}
+
+// check_match (elf/dl-lookup.c) for a reference bound to `version`: a definition of the name is
+// taken when it carries that version, or when its object defines no versions at all (no
+// .gnu.version: accepted outright; .gnu.version but no .gnu.version_d: its symbols have no
+// version to disagree with), and is passed over otherwise, so the lookup goes on.
+bool accepts(const elf::Image& image, const elf::Symbol& symbol, const std::string& version) {
+  if (!image.has_version_symbols) return true;
+  if (symbol.version == version) return true;
+  return !image.has_version_definitions && !symbol.version_hidden;
+}
+
+// "dep_fn@@DEP_1.0, dep_fn@DEP_0.9": how the provider defines the name instead.
+std::string definitions_of(const elf::Image& image, const std::string& name) {
+  std::vector<std::string> found;
+  for (const elf::Symbol& symbol : image.dynamic_symbols)
+    if (symbol.defined() && symbol.name == name)
+      found.push_back(name + (symbol.version.empty()
+                                  ? " (no version)"
+                                  : (symbol.version_hidden ? "@" : "@@") + symbol.version));
+  return joined(found);
+}
+
+Finding symbol_not_in_version(const Context& context, const ScopeObject& needer,
+                              const std::string& needer_shown, const elf::Symbol& symbol,
+                              const ScopeObject& provider) {
+  const bool lazy = context.request.mode == Mode::Lazy && symbol.type != STT_OBJECT &&
+                    std::find(needer.image.lazily_bound.begin(), needer.image.lazily_bound.end(),
+                              symbol.name) != needer.image.lazily_bound.end();
+  Finding finding = make_finding(
+      finding_code("version.symbol-not-in-version"),
+      needer_shown + " needs " + symbol.name + " of version " + symbol.version + ", and " +
+          provider.path + " defines " + symbol.name + " only in another version" +
+          (lazy ? ": with RTLD_LAZY it loads, and the first call kills the host" : ""));
+  finding.stops_load = !lazy;
+  finding.evidence.push_back(
+      lazy ? "the loader, at the first call: " + needer_shown +
+                 ": symbol lookup error: " + needer_shown + ": undefined symbol: " + symbol.name +
+                 ", version " + symbol.version + " (exit status 127)"
+           : "the loader: " + needer_shown + ": undefined symbol: " + symbol.name + ", version " +
+                 symbol.version);
+  finding.evidence.push_back(needer_shown + ", .dynsym: " + symbol.name + "@" + symbol.version +
+                             " (undefined)");
+  finding.evidence.push_back(provider.path +
+                             ", .dynsym: " + definitions_of(provider.image, symbol.name));
+  finding.fix.summary = "give " + base_name(needer.path) + " the " + base_name(provider.path) +
+                        " it was linked against, where " + symbol.name + " is in " +
+                        symbol.version + ", or rebuild " + base_name(needer.path) +
+                        " against this one";
+  finding.fix.commands.push_back("objdump -T " + shell_quote(provider.path) + " | grep -w " +
+                                 shell_quote(symbol.name));
   return finding;
 }
 
@@ -210,8 +281,8 @@ StageVerdict check_versions(Context& context) {
                 break;
               }
           if (!provider->image.has_version_symbols && !defined_there.empty())
-            fatal_bindings.push_back(unversioned_provider(needer, needer_shown, need, version,
-                                                          *provider, defined_there));
+            fatal_bindings.push_back(unversioned_provider(context, needer, needer_shown, need,
+                                                          version, *provider, defined_there));
           needed.push_back(version.name);
         }
         if (provider->image.has_version_symbols && !needed.empty())
@@ -231,9 +302,40 @@ StageVerdict check_versions(Context& context) {
   }
   // _dl_check_map_versions refuses the load before any relocation: the assertion cannot come.
   if (refused) return StageVerdict::Stop;
+  // Relocation: each versioned reference needs a definition check_match accepts. A name that no
+  // object defines at all is the symbol stage's ("undefined symbol").
+  bool unbound = false;
+  std::set<std::string> reported;
+  for (const ScopeObject& needer : scope) {
+    if (needer.from_host) continue;
+    const std::string needer_shown =
+        needer.node == tree.plugin ? context.request.path : needer.path;
+    for (const elf::Symbol& symbol : needer.image.dynamic_symbols) {
+      if (symbol.defined() || symbol.version.empty() || symbol.binding != STB_GLOBAL) continue;
+      const ScopeObject* by_name = nullptr;
+      bool bound = false;
+      for (const ScopeObject& object : scope) {
+        for (const elf::Symbol& definition : object.image.dynamic_symbols) {
+          if (!definition.defined() || definition.name != symbol.name ||
+              definition.binding == STB_LOCAL || definition.visibility == STV_HIDDEN ||
+              definition.visibility == STV_INTERNAL)
+            continue;
+          if (by_name == nullptr) by_name = &object;
+          bound = bound || accepts(object.image, definition, symbol.version);
+        }
+        if (bound) break;
+      }
+      if (bound || by_name == nullptr || !reported.insert(symbol.name).second) continue;
+      Finding finding = symbol_not_in_version(context, needer, needer_shown, symbol, *by_name);
+      unbound = unbound || finding.stops_load;
+      context.findings.push_back(std::move(finding));
+    }
+  }
+  if (unbound) return StageVerdict::Stop;
   if (!fatal_bindings.empty()) {
+    const bool stops_load = fatal_bindings.front().stops_load;
     context.findings.push_back(std::move(fatal_bindings.front()));
-    return StageVerdict::Stop;
+    if (stops_load) return StageVerdict::Stop;
   }
   return StageVerdict::Continue;
 }
