@@ -18,6 +18,9 @@
 #include "dldoctor/library.hpp"
 #include "dldoctor/search.hpp"
 
+// The version stage alone, on a prepared context (internal: lib/src).
+#include "checks/stage.hpp"
+
 #ifndef DLDOCTOR_BENCH_FIXTURE
 #define DLDOCTOR_BENCH_FIXTURE ""
 #endif
@@ -321,6 +324,53 @@ void BM_FailedOpenDiagnose(benchmark::State& state) {
   }
 }
 
+// The version stage's share of a check (issue: at most a tenth): dldoctor::diagnose of a library
+// that loads, every stage, against check_versions alone on the same load scope, read beforehand
+// (the scope is read once per check and shared with the symbol stage, so reading it is not the
+// version stage's cost). libstdc++: the system library with the most version needs and
+// definitions of its tree.
+constexpr const char* kVersionedLibrary = "/usr/lib/x86_64-linux-gnu/libstdc++.so.6";
+
+void BM_VersionStageCheck(benchmark::State& state) {
+  const dldoctor::Report first = dldoctor::diagnose(dldoctor::LoadRequest(kVersionedLibrary));
+  if (!first.loads || !first.findings.empty()) {
+    state.SkipWithError("libstdc++.so.6 is missing or has findings here");
+    return;
+  }
+  for (auto _ : state) {
+    const dldoctor::Report report = dldoctor::diagnose(dldoctor::LoadRequest(kVersionedLibrary));
+    benchmark::DoNotOptimize(report.findings.data());
+  }
+}
+
+void BM_VersionStageAlone(benchmark::State& state) {
+  const dldoctor::LoadRequest request(kVersionedLibrary);
+  dldoctor::Context context(request);
+  context.file = kVersionedLibrary;
+  dldoctor::elf::ReadOutcome outcome = dldoctor::elf::read_image(kVersionedLibrary);
+  if (auto* image = std::get_if<dldoctor::elf::Image>(&outcome)) context.image = std::move(*image);
+  const std::size_t objects = dldoctor::load_scope(context).size();
+  std::size_t needs = 0;
+  for (const dldoctor::ScopeObject& object : *context.scope)
+    for (const dldoctor::elf::VersionNeed& need : object.image.version_needs)
+      needs += need.versions.size();
+  if (!context.image || objects < 3 || needs == 0) {
+    state.SkipWithError("libstdc++.so.6 is missing, or its tree has no version needs");
+    return;
+  }
+  for (auto _ : state) {
+    context.findings.clear();
+    const dldoctor::StageVerdict verdict = dldoctor::check_versions(context);
+    if (verdict != dldoctor::StageVerdict::Continue || !context.findings.empty()) {
+      state.SkipWithError("the version stage found something in libstdc++'s tree");
+      break;
+    }
+    benchmark::DoNotOptimize(context.findings.data());
+  }
+  state.counters["objects"] = static_cast<double>(objects);
+  state.counters["version_needs"] = static_cast<double>(needs);
+}
+
 // Lookup hit, raw: dlsym of an exported function on one open handle, the baseline for lookup.
 void BM_LookupRaw(benchmark::State& state) {
   const Held held;
@@ -552,6 +602,8 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_FailedOpen/resolve_tree", BM_FailedOpenTree, true);
   benchmark::RegisterBenchmark("BM_FailedOpen/resolve_tree_fresh", BM_FailedOpenTree, false);
   benchmark::RegisterBenchmark("BM_FailedOpen/diagnose", BM_FailedOpenDiagnose);
+  benchmark::RegisterBenchmark("BM_VersionStage/raw", BM_VersionStageCheck);
+  benchmark::RegisterBenchmark("BM_VersionStage/version_stage", BM_VersionStageAlone);
   benchmark::RegisterBenchmark("BM_LookupMiss/raw", BM_LookupMissRaw);
   benchmark::RegisterBenchmark("BM_LookupMiss/checked", BM_LookupMissChecked);
   benchmark::RegisterBenchmark("BM_ExplainLookup/raw", BM_ExplainLookupRaw);

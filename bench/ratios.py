@@ -42,6 +42,9 @@ TARGETS = {
     ("BM_LookupMiss", "checked"):
     ("lookup miss, structured error", "`dlsym`+`dlerror` (miss)", "`Library::lookup` (miss)",
      1.10),
+    ("BM_VersionStage", "version_stage"):
+    ("the version stage's share of a check", "`dldoctor::diagnose` of libstdc++.so.6",
+     "`check_versions` on its scope", 0.10),
     ("BM_ExplainLookup", "explain_lookup"):
     ("explain a missing symbol", "fresh `dlopen`+`dlclose`", "`Library::explain_lookup`", 0.5),
 }

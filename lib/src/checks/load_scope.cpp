@@ -6,6 +6,7 @@
 
 #include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
+#include "checks/symbol_rules.hpp"
 
 namespace dldoctor {
 
@@ -59,6 +60,20 @@ const std::vector<ScopeObject>& load_scope(Context& context) {
     scope.push_back(std::move(object));
   }
   return scope;
+}
+
+const ExportIndex& export_index(Context& context) {
+  if (context.exports) return *context.exports;
+  const std::vector<ScopeObject>& scope = load_scope(context);
+  ExportIndex& index = context.exports.emplace();
+  std::size_t count = 0;
+  for (const ScopeObject& object : scope) count += object.image.dynamic_symbols.size();
+  index.reserve(count);
+  for (const ScopeObject& object : scope)
+    for (const elf::Symbol& symbol : object.image.dynamic_symbols)
+      if (exportable(symbol.binding, symbol.type, symbol.visibility, symbol.defined()))
+        index[symbol.name].push_back({&object, &symbol});
+  return index;
 }
 
 }  // namespace dldoctor

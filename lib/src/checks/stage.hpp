@@ -4,6 +4,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dldoctor/diagnose.hpp"
@@ -26,6 +28,15 @@ struct ScopeObject {
   int node = -1;  // its first node in the tree
 };
 
+// Every definition the scope's objects export, by name, in scope order: what a symbol lookup
+// (_dl_lookup_symbol_x over the scope) walks, made once so that each undefined symbol costs one
+// hash lookup rather than a pass over every .dynsym.
+struct ExportedDefinition {
+  const ScopeObject* object;
+  const elf::Symbol* symbol;
+};
+using ExportIndex = std::unordered_map<std::string_view, std::vector<ExportedDefinition>>;
+
 struct Context {
   explicit Context(const LoadRequest& load_request) : request(load_request) {}
 
@@ -36,6 +47,7 @@ struct Context {
   std::optional<search::Tree> tree;  // filled by the dependency stage: the modelled process
   std::optional<UserIdentity> user;  // filled by the permission stage: who loads the plugin
   std::optional<std::vector<ScopeObject>> scope;  // read on first need: load_scope
+  std::optional<ExportIndex> exports;             // made on first need: export_index
   std::vector<Finding> findings;
 };
 
@@ -55,6 +67,8 @@ const search::Tree& tree_of(Context& context);
 // Every object the loaded tree holds, in the loader's breadth-first order (l_searchlist), the
 // host's first, each once; read on first need and kept (checks/load_scope.cpp).
 const std::vector<ScopeObject>& load_scope(Context& context);
+// The scope's exported definitions (symbol_rules.hpp's exportable), by name.
+const ExportIndex& export_index(Context& context);
 
 // Shared by stages that print commands: a path quoted for a POSIX shell when it needs to be.
 std::string shell_quote(const std::string& word);

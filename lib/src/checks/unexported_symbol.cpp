@@ -152,6 +152,7 @@ StageVerdict check_symbols(Context& context) {
   const search::Tree& tree = tree_of(context);
   if (tree.error) return StageVerdict::Continue;  // the dependency stage has said why
   const std::vector<ScopeObject>& scope = load_scope(context);
+  const ExportIndex& exports = export_index(context);
 
   // Relocation: undefined symbols of everything the plugin brings in.
   std::set<std::string> reported;
@@ -161,13 +162,7 @@ StageVerdict check_symbols(Context& context) {
       if (symbol.defined() || symbol.binding != STB_GLOBAL || symbol.name.empty() ||
           symbol.type == STT_TLS)
         continue;
-      bool defined = false;
-      for (const ScopeObject& other : scope)
-        if (find_exported(other.image, symbol.name) != nullptr) {
-          defined = true;
-          break;
-        }
-      if (defined || !reported.insert(symbol.name).second) continue;
+      if (exports.count(symbol.name) != 0 || !reported.insert(symbol.name).second) continue;
       context.findings.push_back(undefined_symbol(context, object, symbol));
     }
   }

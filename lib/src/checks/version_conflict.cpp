@@ -306,25 +306,19 @@ StageVerdict check_versions(Context& context) {
   // object defines at all is the symbol stage's ("undefined symbol").
   bool unbound = false;
   std::set<std::string> reported;
+  const ExportIndex& exports = export_index(context);
   for (const ScopeObject& needer : scope) {
     if (needer.from_host) continue;
     const std::string needer_shown =
         needer.node == tree.plugin ? context.request.path : needer.path;
     for (const elf::Symbol& symbol : needer.image.dynamic_symbols) {
       if (symbol.defined() || symbol.version.empty() || symbol.binding != STB_GLOBAL) continue;
-      const ScopeObject* by_name = nullptr;
+      const auto definitions = exports.find(symbol.name);
+      if (definitions == exports.end()) continue;  // defined nowhere: the symbol stage's
+      const ScopeObject* by_name = definitions->second.front().object;
       bool bound = false;
-      for (const ScopeObject& object : scope) {
-        for (const elf::Symbol& definition : object.image.dynamic_symbols) {
-          if (!definition.defined() || definition.name != symbol.name ||
-              definition.binding == STB_LOCAL || definition.visibility == STV_HIDDEN ||
-              definition.visibility == STV_INTERNAL)
-            continue;
-          if (by_name == nullptr) by_name = &object;
-          bound = bound || accepts(object.image, definition, symbol.version);
-        }
-        if (bound) break;
-      }
+      for (const ExportedDefinition& definition : definitions->second)
+        bound = bound || accepts(definition.object->image, *definition.symbol, symbol.version);
       if (bound || by_name == nullptr || !reported.insert(symbol.name).second) continue;
       Finding finding = symbol_not_in_version(context, needer, needer_shown, symbol, *by_name);
       unbound = unbound || finding.stops_load;
