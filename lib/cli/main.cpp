@@ -39,6 +39,7 @@ struct CheckOptions {
   std::string host;
   bool host_given = false;
   std::vector<std::string> symbols;
+  std::vector<std::string> search_directories;
   std::string user;
   bool user_given = false;
   std::string mode = "now";
@@ -103,6 +104,7 @@ int run_check(const CheckOptions& options) {
   if (options.host_given) request.host = options.host;
   if (options.user_given) request.user = options.user;
   request.symbols = options.symbols;
+  request.search_directories = options.search_directories;
   dldoctor::Report report = dldoctor::diagnose(request);
   if (options.load) {
     report.load = dldoctor::cli::load_in_child(options.path, mode,
@@ -203,6 +205,11 @@ int main(int argc, char** argv) {
       ->required();
   check->add_option("--symbol", check_options.symbols,
                     "a name the host looks up with dlsym (repeatable)");
+  check
+      ->add_option("--search", check_options.search_directories,
+                   "a directory to look in for a copy of a library that has what the one found "
+                   "lacks (repeatable; never searched by the loader)")
+      ->check(CLI::ExistingDirectory);
   CLI::Option* check_host = check->add_option(
       "--host", check_options.host,
       "the program that dlopens PATH (an ELF executable): its RPATH, RUNPATH and libraries count");

@@ -55,13 +55,19 @@ class VersionStage : public ::testing::Test {
     ASSERT_EQ(built.exit_status, 0) << built.err;
   }
   // dldoctor check --load --json ./p.so, from the plugin's directory, as a host would load it.
-  json check_and_load() {
+  json check_and_load(const std::vector<std::string>& more = {},
+                      const std::string& ld_library_path = "") {
     ProcessOptions options;
     options.cwd = dir_.string();
     options.set_environment = {{"LC_ALL", "C"}};
-    options.unset_environment = {"LD_LIBRARY_PATH", "LD_PRELOAD"};
-    const ProcessResult result =
-        run_process({DLDOCTOR_EXE, "check", "--load", "--json", "./p.so"}, options);
+    options.unset_environment = {"LD_PRELOAD"};
+    if (ld_library_path.empty())
+      options.unset_environment.push_back("LD_LIBRARY_PATH");
+    else
+      options.set_environment["LD_LIBRARY_PATH"] = ld_library_path;
+    std::vector<std::string> argv{DLDOCTOR_EXE, "check", "--load", "--json", "./p.so"};
+    argv.insert(argv.end(), more.begin(), more.end());
+    const ProcessResult result = run_process(argv, options);
     return json::parse(result.out);
   }
   static const json* finding(const json& report, const std::string& code) {
@@ -95,6 +101,34 @@ TEST_F(VersionStage, AVersionTheProviderLacksIsRefusedWithTheLoadersOwnMessage) 
   EXPECT_NE(evidence.find("found by the rule runpath of ./p.so"), std::string::npos) << evidence;
   EXPECT_NE(evidence.find("symbols of p.so bound to DEP_2.0: dep_fn"), std::string::npos)
       << evidence;
+}
+
+// --search DIR: a copy that defines the version is named, with the command that makes the host
+// load it first; the command, applied, makes the load succeed.
+TEST_F(VersionStage, ACopyThatDefinesTheVersionIsFoundWhereTheUserSaysToLook) {
+  fs::create_directory(dir_ / "newer");
+  cc({"-shared", "-fPIC", "-o", "newer/libdep.so", "dep.c", "-Wl,--version-script=v2.map",
+      "-Wl,-soname,libdep.so"});
+  cc({"-shared", "-fPIC", "-o", "libdep.so", "dep.c", "-Wl,--version-script=v1.map",
+      "-Wl,-soname,libdep.so"});
+  const json report = check_and_load({"--search", (dir_ / "newer").string()});
+  const json* found = finding(report, "version.node-not-found");
+  ASSERT_NE(found, nullptr) << report.dump(2);
+  EXPECT_NE((*found)["evidence"].dump().find("on this machine, " + (dir_ / "newer").string() +
+                                             "/libdep.so defines DEP_2.0"),
+            std::string::npos)
+      << found->dump(2);
+  const std::string command = (*found)["fix"]["commands"][0];
+  EXPECT_EQ(command, "export LD_LIBRARY_PATH=" + (dir_ / "newer").string() +
+                         "${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}");
+  // What the command sets, for the host's start: LD_LIBRARY_PATH is searched before RUNPATH.
+  const json fixed = check_and_load({}, (dir_ / "newer").string());
+  EXPECT_TRUE(fixed["load"]["loaded"].get<bool>()) << fixed.dump(2);
+  EXPECT_EQ(finding(fixed, "version.node-not-found"), nullptr) << fixed.dump(2);
+  // What remains is true, and a warning: the copy on LD_LIBRARY_PATH shadows the RUNPATH's.
+  ASSERT_EQ(fixed["findings"].size(), 1u) << fixed.dump(2);
+  EXPECT_EQ(fixed["findings"][0]["code"], "path.shadowed-dependency");
+  EXPECT_EQ(fixed["findings"][0]["severity"], "warning");
 }
 
 // The node is there, the name is there, but not together: dep_fn is in DEP_1.0, DEP_2.0 has

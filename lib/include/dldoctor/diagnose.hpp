@@ -29,6 +29,9 @@ struct LoadRequest {
   // The names the host will look up with dlsym: each must be exported by the plugin or its
   // dependencies.
   std::vector<std::string> symbols;
+  // Directories where dldoctor may look for a library that provides what the one found lacks
+  // (a symbol version, for example): never searched by the loader model, only suggested (--search).
+  std::vector<std::string> search_directories;
   // The user that will load the plugin, as a name or a numeric uid; nullopt: the current user.
   std::optional<std::string> user;
 };

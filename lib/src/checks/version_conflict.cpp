@@ -14,6 +14,8 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -103,9 +105,79 @@ std::vector<std::string> offered(const elf::Image& provider, const std::string& 
 
 std::string base_name(const std::string& path) { return base_of(path); }
 
+// The release that introduced a toolchain version node, from glibc's and libstdc++'s published
+// ABI history (libstdc++ manual, "ABI Policy and Guidelines", abi.versioning.history): GLIBC_2.N
+// is glibc 2.N; GLIBCXX_3.4.N and CXXABI_1.3.N name the GCC release whose libstdc++ first
+// defined them. "" for a node that is not one of these (or older than the table).
+std::string release_of(const std::string& version) {
+  if (version.rfind("GLIBC_", 0) == 0 && version.size() > 6 &&
+      std::isdigit(static_cast<unsigned char>(version[6])))
+    return "glibc " + version.substr(6);
+  static const std::map<std::string, std::string> kLibstdcxx{
+      {"GLIBCXX_3.4.18", "GCC 4.8.0"},  {"GLIBCXX_3.4.19", "GCC 4.8.3"},
+      {"GLIBCXX_3.4.20", "GCC 4.9.0"},  {"GLIBCXX_3.4.21", "GCC 5.1.0"},
+      {"GLIBCXX_3.4.22", "GCC 6.1.0"},  {"GLIBCXX_3.4.23", "GCC 7.1.0"},
+      {"GLIBCXX_3.4.24", "GCC 7.2.0"},  {"GLIBCXX_3.4.25", "GCC 8.1.0"},
+      {"GLIBCXX_3.4.26", "GCC 9.1.0"},  {"GLIBCXX_3.4.27", "GCC 9.2.0"},
+      {"GLIBCXX_3.4.28", "GCC 9.3.0"},  {"GLIBCXX_3.4.29", "GCC 11.1.0"},
+      {"GLIBCXX_3.4.30", "GCC 12.1.0"}, {"GLIBCXX_3.4.31", "GCC 13.1.0"},
+      {"GLIBCXX_3.4.32", "GCC 13.2.0"}, {"GLIBCXX_3.4.33", "GCC 14.1.0"},
+      {"CXXABI_1.3.7", "GCC 4.8.0"},    {"CXXABI_1.3.8", "GCC 4.9.0"},
+      {"CXXABI_1.3.9", "GCC 5.1.0"},    {"CXXABI_1.3.10", "GCC 6.1.0"},
+      {"CXXABI_1.3.11", "GCC 7.1.0"},   {"CXXABI_1.3.12", "GCC 9.1.0"},
+      {"CXXABI_1.3.13", "GCC 11.1.0"},  {"CXXABI_1.3.14", "GCC 13.1.0"},
+      {"CXXABI_1.3.15", "GCC 14.1.0"},
+  };
+  const auto known = kLibstdcxx.find(version);
+  return known == kLibstdcxx.end() ? "" : "libstdc++ of " + known->second;
+}
+
+bool is_toolchain_version(const std::string& version) {
+  return version.rfind("GLIBC_", 0) == 0 || version.rfind("GLIBCXX_", 0) == 0 ||
+         version.rfind("CXXABI_", 0) == 0 || version.rfind("GCC_", 0) == 0;
+}
+
+// "GLIBCXX_3.4.31 (libstdc++ of GCC 13.1.0)".
+std::string with_release(const std::string& version) {
+  const std::string release = release_of(version);
+  return release.empty() ? version : version + " (" + release + ")";
+}
+
+// Other copies of the library on this machine, for a version the one found lacks: the
+// directories the user named (--search), each installed GCC's own directory
+// (/usr/lib/gcc/TRIPLET/VERSION, where a newer libstdc++ lives beside its compiler) and
+// /usr/local. Under the name the need gives (libstdc++.so.6) or its development name
+// (libstdc++.so), each file once, the provider found excepted.
+std::vector<std::string> other_copies(const std::string& file, const std::string& found,
+                                      const std::vector<std::string>& named) {
+  std::vector<std::string> directories = named;
+  for (const char* root : {"/usr/lib/gcc", "/usr/lib64/gcc"}) {
+    std::error_code error;
+    for (const auto& triplet : std::filesystem::directory_iterator(root, error))
+      for (const auto& release : std::filesystem::directory_iterator(triplet.path(), error))
+        directories.push_back(release.path().string());
+  }
+  for (const char* local : {"/usr/local/lib", "/usr/local/lib64"}) directories.push_back(local);
+  std::vector<std::string> copies;
+  std::set<std::string> seen;
+  std::error_code error;
+  seen.insert(std::filesystem::weakly_canonical(found, error).string());
+  const std::size_t dot_so = file.find(".so");
+  const std::string development = dot_so == std::string::npos ? file : file.substr(0, dot_so + 3);
+  for (const std::string& directory : directories)
+    for (const std::string& name : {file, development}) {
+      const std::string candidate = directory + "/" + name;
+      if (!std::filesystem::is_regular_file(candidate, error)) continue;
+      const std::string real = std::filesystem::weakly_canonical(candidate, error).string();
+      if (!real.empty() && seen.insert(real).second) copies.push_back(candidate);
+    }
+  return copies;
+}
+
 Finding node_not_found(const search::Tree& tree, const ScopeObject& needer,
                        const std::string& needer_shown, const elf::VersionNeed& need,
-                       const elf::NeededVersion& version, const ScopeObject& provider) {
+                       const elf::NeededVersion& version, const ScopeObject& provider,
+                       const std::vector<std::string>& search_directories) {
   Finding finding = make_finding(finding_code("version.node-not-found"),
                                  needer_shown + " needs version " + version.name + " of " +
                                      need.file + ", and " + provider.path + " does not define it");
@@ -124,10 +196,50 @@ Finding node_not_found(const search::Tree& tree, const ScopeObject& needer,
   if (!bound.empty())
     finding.evidence.push_back("symbols of " + base_name(needer.path) + " bound to " +
                                version.name + ": " + joined(bound));
-  finding.fix.summary = "give " + base_name(needer.path) + " the " + need.file +
-                        " it was linked against (one that defines " + version.name +
-                        "), or rebuild " + base_name(needer.path) + " against the " + need.file +
-                        " it will meet";
+  if (is_toolchain_version(version.name)) {
+    const std::string release = release_of(version.name);
+    const std::string newest = versions.empty() ? "" : versions.front();
+    if (!release.empty())
+      finding.evidence.push_back(
+          version.name + " is " + release + ": " + base_name(needer.path) +
+          " was built with it or later" +
+          (newest.empty() ? ""
+                          : "; the newest " + need.file + " here has is " + with_release(newest)));
+  }
+  for (const std::string& copy : other_copies(need.file, provider.path, search_directories)) {
+    elf::ReadOutcome outcome = elf::read_image(copy);
+    const auto* image = std::get_if<elf::Image>(&outcome);
+    if (image == nullptr) continue;
+    const bool defines =
+        std::find(image->version_definitions.begin(), image->version_definitions.end(),
+                  version.name) != image->version_definitions.end();
+    if (!defines) {
+      finding.evidence.push_back(copy + " does not define " + version.name + " either");
+      continue;
+    }
+    finding.evidence.push_back("on this machine, " + copy + " defines " + version.name);
+    // Before the host starts, so that its own load of the library is this copy.
+    finding.fix.commands.push_back("export LD_LIBRARY_PATH=" + shell_quote(parent_of(copy)) +
+                                   "${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}");
+  }
+  if (version.name.rfind("GLIBC_", 0) == 0) {
+    finding.fix.summary = "build " + base_name(needer.path) +
+                          " on (or for: a container or sysroot of) the oldest system it must "
+                          "run on: glibc cannot be shipped beside a plugin";
+  } else if (is_toolchain_version(version.name)) {
+    finding.fix.summary =
+        "build " + base_name(needer.path) +
+        " on (or for) the oldest system it must run on; or link the C++ runtime into it "
+        "(-static-libstdc++ -static-libgcc); or have the host load a newer " +
+        need.file +
+        " first (LD_LIBRARY_PATH, or the host's RUNPATH: a C++ host has loaded its own before "
+        "any plugin, so a RUNPATH of the plugin's is not enough)";
+  } else {
+    finding.fix.summary = "give " + base_name(needer.path) + " the " + need.file +
+                          " it was linked against (one that defines " + version.name +
+                          "), or rebuild " + base_name(needer.path) + " against the " + need.file +
+                          " it will meet";
+  }
   finding.fix.commands.push_back("readelf -V --wide " + shell_quote(provider.path));
   return finding;
 }
@@ -294,8 +406,8 @@ StageVerdict check_versions(Context& context) {
         if (version.weak ||
             std::find(defined.begin(), defined.end(), version.name) != defined.end())
           continue;
-        context.findings.push_back(
-            node_not_found(tree, needer, needer_shown, need, version, *provider));
+        context.findings.push_back(node_not_found(tree, needer, needer_shown, need, version,
+                                                  *provider, context.request.search_directories));
         refused = true;
       }
     }
