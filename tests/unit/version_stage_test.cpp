@@ -131,6 +131,31 @@ TEST_F(VersionStage, ACopyThatDefinesTheVersionIsFoundWhereTheUserSaysToLook) {
   EXPECT_EQ(fixed["findings"][0]["severity"], "warning");
 }
 
+// libz.so.2 is needed, libz.so.1 (zlib, on every Debian system) is where the loader looks: a
+// SONAME bump, named with the other version's SONAME, and no symbolic link proposed.
+TEST_F(VersionStage, AnotherMajorVersionWhereTheLoaderLooksIsASonameBump) {
+  write("z2.c", "int zfn(void) { return 1; }\n");
+  write("pz.c", "int zfn(void);\nint dldoctor_case_answer(void) { return 41 + zfn(); }\n");
+  cc({"-shared", "-fPIC", "-o", "libz.so.2", "z2.c", "-Wl,-soname,libz.so.2"});
+  cc({"-shared", "-fPIC", "-o", "pz.so", "pz.c", "./libz.so.2"});
+  fs::remove(dir_ / "libz.so.2");
+  LoadRequest request((dir_ / "pz.so").string());
+  const Report report = diagnose(request);
+  ASSERT_EQ(report.findings.size(), 1u);
+  const Finding& finding = report.findings.front();
+  EXPECT_EQ(finding.code, "version.soname-bump");
+  EXPECT_EQ(finding.family, Family::VersionConflict);
+  EXPECT_NE(finding.summary.find("another version of the library is: libz.so.1"), std::string::npos)
+      << finding.summary;
+  bool named = false;
+  for (const std::string& line : finding.evidence)
+    named =
+        named || line.find("libz.so.1: DT_SONAME libz.so.1, not libz.so.2") != std::string::npos;
+  EXPECT_TRUE(named);
+  for (const std::string& command : finding.fix.commands)
+    EXPECT_EQ(command.find("ln "), std::string::npos) << command;
+}
+
 // The node is there, the name is there, but not together: dep_fn is in DEP_1.0, DEP_2.0 has
 // another function. check_match passes over the definition, and no other object has one.
 TEST_F(VersionStage, ASymbolInAnotherVersionOfTheProviderIsAnUndefinedVersionedSymbol) {

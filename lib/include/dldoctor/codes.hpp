@@ -152,6 +152,10 @@ inline constexpr FindingCode kFindingCodes[] = {
     {"symbol.lazy-binding-exit", Family::UnexportedSymbol, CodeSeverity::Error,
      "with `RTLD_LAZY` it loads, and the first call of the function kills the host",
      "`symbol lookup error: ... undefined symbol: NAME`, exit status 127"},
+    {"version.soname-bump", Family::VersionConflict, CodeSeverity::Error,
+     "a needed library (`libfoo.so.2`) is not on the search path while another major version of "
+     "it (`libfoo.so.1`) is: built against a version this system does not have",
+     "`libfoo.so.2: cannot open shared object file: No such file or directory`"},
     {"version.node-not-found", Family::VersionConflict, CodeSeverity::Error,
      "an object needs a symbol version (`.gnu.version_r`) that the library it names does not "
      "define (`.gnu.version_d`): built against a newer copy than the one found",

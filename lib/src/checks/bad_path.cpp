@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -241,6 +242,84 @@ std::optional<std::pair<std::string, std::string>> runpath_of_ancestor_holding(
   return std::nullopt;
 }
 
+// Other major versions of a missing library where the search looked: "libfoo.so.1" for a
+// needed "libfoo.so.2", each with its SONAME. The directories are those the steps tried, without
+// their glibc-hwcaps and legacy hwcaps subdirectories.
+std::vector<std::pair<std::string, std::string>> other_major_versions(
+    const search::Resolution& resolution) {
+  std::vector<std::pair<std::string, std::string>> found;
+  const std::size_t dot_so = resolution.name.find(".so");
+  if (dot_so == std::string::npos || resolution.name.find('/') != std::string::npos) return found;
+  const std::string stem = resolution.name.substr(0, dot_so + 3);  // "libfoo.so"
+  std::set<std::string> directories;
+  // One entry per file, under the name that is its SONAME when a link of that name exists
+  // (libz.so.1 rather than the development link libz.so).
+  std::map<std::string, std::pair<std::string, std::string>> by_file;
+  for (const search::SearchStep& step : resolution.steps) {
+    std::string directory = parent_of(step.path);
+    if (const std::size_t hwcaps = directory.find("/glibc-hwcaps/"); hwcaps != std::string::npos)
+      directory.resize(hwcaps);
+    if (!directories.insert(directory).second) continue;
+    DIR* listing = ::opendir(directory.c_str());
+    if (listing == nullptr) continue;
+    while (const dirent* entry = ::readdir(listing)) {
+      const std::string file = entry->d_name;
+      if (file == resolution.name || file.rfind(stem, 0) != 0 ||
+          (file.size() > stem.size() && file[stem.size()] != '.'))
+        continue;
+      const std::string path = directory + "/" + file;
+      char real[PATH_MAX];
+      if (::realpath(path.c_str(), real) == nullptr) continue;
+      if (const auto known = by_file.find(real);
+          known != by_file.end() && base_of(known->second.first) == known->second.second)
+        continue;
+      elf::ReadOutcome outcome = elf::read_image(path, elf::ReadParts::LoaderView);
+      const auto* image = std::get_if<elf::Image>(&outcome);
+      if (image == nullptr || image->identity.machine != elf::host_machine() ||
+          image->identity.elf_class != elf::host_class())
+        continue;
+      by_file[real] = {path, image->dynamic.soname.value_or("")};
+    }
+    ::closedir(listing);
+    if (by_file.size() > 8) break;
+  }
+  for (const auto& [real, entry] : by_file) found.push_back(entry);
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// A SONAME bump: the library the requester was linked against (libfoo.so.2) is absent, another
+// major version of it (libfoo.so.1) is where the loader looks. The number changed because the
+// ABI did, so the other one is not a substitute, and a symbolic link named libfoo.so.2 would
+// load a library the requester was not built for.
+std::optional<Finding> soname_bump(const search::Resolution& resolution,
+                                   const std::string& requester) {
+  const std::vector<std::pair<std::string, std::string>> others = other_major_versions(resolution);
+  if (others.empty()) return std::nullopt;
+  const std::string& name = resolution.name;
+  std::string listed;
+  for (const auto& [path, soname] : others) listed += (listed.empty() ? "" : ", ") + base_of(path);
+  Finding finding = make_finding(
+      finding_code("version.soname-bump"),
+      name + " (needed by " + requester + ") is not on the search path, but another version of " +
+          "the library is: " + listed + ". " + base_of(requester) + " was built against " + name);
+  finding.evidence.push_back("the loader: " + resolution.error);
+  for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
+  for (const auto& [path, soname] : others)
+    finding.evidence.push_back(
+        display_path(path) + ": DT_SONAME " + (soname.empty() ? "(none)" : soname) +
+        (soname == name ? ", the name needed: a copy the search missed" : ", not " + name));
+  finding.evidence.push_back(
+      "a SONAME changes when the library's ABI does: a symbolic link named " + name +
+      " to another version loads, and then calls functions that have other arguments, layouts "
+      "or no longer exist");
+  finding.fix.summary = "install the version of the library that provides " + name +
+                        " (its package, or the build it came from), or rebuild " +
+                        base_of(requester) + " against the version this system has";
+  finding.fix.commands.push_back("find / -xdev -name " + shell_quote(name + "*") + " 2>/dev/null");
+  return finding;
+}
+
 Finding missing_dependency(const search::Tree& tree, int node,
                            const search::Resolution& resolution) {
   const std::string& name = resolution.name;
@@ -279,6 +358,8 @@ Finding missing_dependency(const search::Tree& tree, int node,
         requester_path, origin_relative(resolution.needed_by, directory), has_runpath));
     return finding;
   }
+
+  if (std::optional<Finding> bump = soname_bump(resolution, requester)) return std::move(*bump);
 
   Finding finding = make_finding(finding_code("path.missing-dependency"),
                                  name + " (needed by " + requester + ") is not on the search path");
