@@ -36,6 +36,18 @@ Result<Library> Library::open(const std::string& path, Mode mode) noexcept {
   return explain_failed_open(path, mode, ::dlerror());
 }
 
+Result<Library> Library::open_checked(const std::string& path, Mode mode) noexcept {
+  Report report = diagnose(LoadRequest{path, mode});
+  if (report.has_errors()) {
+    LoadAttempt attempt;
+    attempt.message = "not loaded: dldoctor found what would make the load fail (see findings)";
+    report.load = std::move(attempt);
+    report.loads = false;
+    return report;
+  }
+  return open(path, mode);
+}
+
 Library& Library::operator=(Library&& other) noexcept {
   if (this != &other) {
     if (handle_ != nullptr) ::dlclose(handle_);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dldoctor/diagnose.hpp"
+#include "dldoctor/library.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
@@ -79,6 +80,11 @@ class VersionStage : public ::testing::Test {
 };
 
 TEST_F(VersionStage, TheLinkedProviderDefinesTheVersionAndNothingIsFound) {
+  Result<Library> library = Library::open_checked((dir_ / "p.so").string());
+  ASSERT_TRUE(library.ok());
+  Result<int (*)(), LookupError> answer = library->lookup<int()>("dldoctor_case_answer");
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer.value()(), 42);
   const json report = check_and_load();
   EXPECT_TRUE(report["load"]["loaded"].get<bool>()) << report.dump(2);
   EXPECT_TRUE(report["findings"].empty()) << report.dump(2);
@@ -185,12 +191,13 @@ TEST_F(VersionStage, AProviderWithoutAnySymbolVersionsKillsTheProcessAndIsToldBe
   ASSERT_NE(found, nullptr) << report.dump(2);
   EXPECT_NE((*found)["evidence"][0].get<std::string>().find("check_match: Assertion"),
             std::string::npos);
-  // The static diagnosis alone, in this process: it survives, with the same finding.
-  LoadRequest request((dir_ / "p.so").string());
-  const Report alone = diagnose(request);
-  ASSERT_FALSE(alone.findings.empty());
-  EXPECT_EQ(alone.findings.front().code, "version.unversioned-provider");
-  EXPECT_FALSE(alone.loads);
+  // In this process: Library::open_checked refuses it before dlopen, so this test survives the
+  // plugin that ld.so would have killed it for.
+  Result<Library> library = Library::open_checked((dir_ / "p.so").string());
+  ASSERT_FALSE(library.ok());
+  ASSERT_FALSE(library.report().findings.empty());
+  EXPECT_EQ(library.report().findings.front().code, "version.unversioned-provider");
+  EXPECT_FALSE(library.report().loads);
 }
 
 TEST_F(VersionStage, AProviderWithoutDefinitionsButWithGnuVersionLoadsWithAWarning) {

@@ -19,6 +19,12 @@ class Library {
   // dlopen(path, RTLD_NOW or RTLD_LAZY, plus RTLD_LOCAL); on failure, the loader's message and
   // dldoctor's findings. The report's load->message holds dlerror() verbatim.
   static Result<Library> open(const std::string& path, Mode mode = Mode::Now) noexcept;
+  // Diagnoses first (reads the plugin and its tree, runs nothing) and calls dlopen only when no
+  // finding of severity error remains: for a plugin that would end the calling process (an ld.so
+  // assertion, version.unversioned-provider; a function no object defines, with RTLD_LAZY) the
+  // caller gets the Report instead, and goes on. Costs a diagnosis on every call, which open()
+  // does not: for hosts that load plugins they do not trust to be well built.
+  static Result<Library> open_checked(const std::string& path, Mode mode = Mode::Now) noexcept;
 
   Library(Library&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
   Library& operator=(Library&& other) noexcept;
