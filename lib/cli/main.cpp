@@ -133,7 +133,9 @@ int run_tree(const TreeOptions& options) {
   dldoctor::search::TreeRequest request;
   request.path = options.path;
   if (options.host_given) request.host = options.host;
-  const dldoctor::search::Tree tree = dldoctor::search::resolve_tree(request);
+  request.versions = true;  // read with each object, for check_versions
+  dldoctor::search::Tree tree = dldoctor::search::resolve_tree(request);
+  dldoctor::search::check_versions(tree);  // as ld.so --list does after mapping the tree
   std::cout << (options.json ? dldoctor::render_json(tree) + "\n"
                              : dldoctor::render_text(tree, terminal_style()));
   return tree.error ? kExitFindings : kExitLoads;

@@ -162,6 +162,44 @@ TEST_F(VersionStage, AnotherMajorVersionWhereTheLoaderLooksIsASonameBump) {
     EXPECT_EQ(command.find("ln "), std::string::npos) << command;
 }
 
+// libtree's 06_symbol_versions: a program that needs VER_2 of a library that has only VER_1.
+// `dldoctor tree` marks the edge and ends with the loader's own message (the program, run, dies
+// with it).
+TEST_F(VersionStage, TheTreeMarksAnUnmetVersionOnItsEdgeAsTheLoaderReportsIt) {
+  write("exe.c", "int dep_fn(void);\nint main(void) { return dep_fn() == 2 ? 0 : 1; }\n");
+  cc({"-o", "exe_v2", "exe.c", "-L.", "-ldep", "-Wl,--enable-new-dtags,-rpath,$ORIGIN"});
+  cc({"-shared", "-fPIC", "-o", "libdep.so", "dep.c", "-Wl,--version-script=v1.map",
+      "-Wl,-soname,libdep.so"});
+  ProcessOptions options;
+  options.cwd = dir_.string();
+  options.set_environment = {{"LC_ALL", "C"}};
+  options.unset_environment = {"LD_LIBRARY_PATH", "LD_PRELOAD"};
+  const ProcessResult ran = run_process({"./exe_v2"}, options);
+  EXPECT_EQ(ran.exit_status, 1);
+  EXPECT_NE(ran.err.find("version `DEP_2.0' not found (required by ./exe_v2)"), std::string::npos);
+  // The tree models ld.so --list (whose $ORIGIN is the program's directory as given, not its
+  // real path as for an exec): the oracle for the path in the message.
+  const ProcessResult listed =
+      run_process({"/lib64/ld-linux-x86-64.so.2", "--list", "./exe_v2"}, options);
+  const ProcessResult tree = run_process({DLDOCTOR_EXE, "tree", "--json", "./exe_v2"}, options);
+  EXPECT_EQ(tree.exit_status, 1) << tree.out << tree.err;
+  const json parsed = json::parse(tree.out);
+  // ld.so prints "PROGRAM: MESSAGE"; the tree's error is the MESSAGE.
+  EXPECT_NE(listed.err.find("./exe_v2: " + parsed["error"].get<std::string>() + "\n"),
+            std::string::npos)
+      << listed.err;
+  const json& edge = parsed["root"]["needs"].at(0);
+  EXPECT_EQ(edge["name"], "libdep.so");
+  EXPECT_EQ(edge["unmet_versions"],
+            json::array({"version `DEP_2.0' not found (required by ./exe_v2)"}));
+  // Nothing is marked once the library defines the version.
+  cc({"-shared", "-fPIC", "-o", "libdep.so", "dep.c", "-Wl,--version-script=v2.map",
+      "-Wl,-soname,libdep.so"});
+  const ProcessResult good = run_process({DLDOCTOR_EXE, "tree", "--json", "./exe_v2"}, options);
+  EXPECT_EQ(good.exit_status, 0) << good.out;
+  EXPECT_FALSE(json::parse(good.out)["root"]["needs"].at(0).contains("unmet_versions"));
+}
+
 // The node is there, the name is there, but not together: dep_fn is in DEP_1.0, DEP_2.0 has
 // another function. check_match passes over the definition, and no other object has one.
 TEST_F(VersionStage, ASymbolInAnotherVersionOfTheProviderIsAnUndefinedVersionedSymbol) {

@@ -117,7 +117,9 @@ using ReadOutcome = std::variant<Image, ReadError>;
 
 // What to read: the loader's view (the ELF header, program headers and dynamic segment, all the
 // search needs) or everything (sections and symbols too).
-enum class ReadParts { LoaderView, Everything };
+// Versions: the loader view and the version sections (.gnu.version_r, .gnu.version_d, whether
+// there is a .gnu.version), without the symbol tables: what ld.so --list checks.
+enum class ReadParts { LoaderView, Versions, Everything };
 
 // Reads the file at path. Never throws; a malformed file yields a ReadError.
 ReadOutcome read_image(const std::string& path, ReadParts parts = ReadParts::Everything) noexcept;

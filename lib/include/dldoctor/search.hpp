@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dldoctor/elf.hpp"
+
 namespace dldoctor::search {
 
 // How a library was found, or where a candidate came from (libtree's "[runpath]", "[rpath]").
@@ -73,6 +75,14 @@ struct Node {
   std::vector<int> children;  // what it needs, in DT_NEEDED order (indices into nodes)
   bool repeated = false;      // already loaded when asked for again: not expanded again
   int resolution = -1;        // index into Tree::trace, -1 when no search took place
+  // Filled by check_versions: what the object that needed this one misses in it, as ld.so --list
+  // says it: "version `VER_2' not found (required by ./exe_v2)".
+  std::vector<std::string> unmet_versions;
+  // With TreeRequest::versions: the object's version needs and definitions, read with it.
+  bool versions_read = false;
+  std::vector<elf::VersionNeed> version_needs;
+  std::vector<std::string> version_definitions;
+  bool has_version_definitions = false;
 };
 
 struct Tree {
@@ -94,7 +104,17 @@ struct TreeRequest {
   // earlier resolution in this process stay missing, as rtld's search-path status does for the
   // life of a process. What explains a failed dlopen in the same process (Library::open).
   bool this_process = false;
+  // Read each object's symbol versions with it (DT_VERNEED, DT_VERDEF: a few more bytes of the
+  // same file), into Node::version_needs..., for check_versions (dldoctor tree, as ld.so --list).
+  bool versions = false;
 };
+
+// glibc _dl_check_map_versions over the tree, as ld.so --list runs it: each version a node needs
+// (.gnu.version_r) that the node it names does not define (.gnu.version_d) is marked on that edge
+// (Node::unmet_versions of the provider under the needer), and the first becomes Tree::error when
+// there is none yet. Weak needs and providers without version definitions are not failures.
+// Reads each file's version sections (elf::ReadParts::Versions). Never throws.
+void check_versions(Tree& tree) noexcept;
 
 // Models what ld.so does for `ld.so --list PATH` (no host), or for the host's dlopen(PATH)
 // after its own start-up (with a host): the breadth-first order of _dl_map_object_deps, the

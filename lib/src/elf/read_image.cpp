@@ -90,7 +90,7 @@ std::size_t entry_size(Elf* elf, Elf_Type type) { return gelf_fsize(elf, type, 1
 
 // How far to read: the loader's view, everything into elf::Image, or everything checked with the
 // symbol tables left in place (SymbolIndex).
-enum class Depth { LoaderView, Everything, InPlace };
+enum class Depth { LoaderView, Versions, Everything, InPlace };
 
 // The types and libelf's translation of each ELF class.
 struct Class32 {
@@ -147,7 +147,8 @@ class ImageReader {
       read_loader_view<Class64>();
     else
       read_loader_view<Class32>();
-    if (depth_ == Depth::LoaderView) return;
+    // Versions come from the dynamic segment (DT_VERNEED, DT_VERDEF) as the loader reads them.
+    if (depth_ == Depth::LoaderView || depth_ == Depth::Versions) return;
     // The sections need libelf. elf_memory does not write to the bytes it is given unless it
     // must convert them in place (another byte order), and they are this reader's own copy.
     elf_.reset(memory_ != nullptr
@@ -323,6 +324,7 @@ class ImageReader {
     std::vector<std::pair<std::int64_t, std::uint64_t>> string_entries;  // (tag, string offset)
     std::optional<std::uint64_t> strtab_address;
     std::optional<std::uint64_t> strtab_size;
+    std::uint64_t verneed_address = 0, verneed_count = 0, verdef_address = 0, verdef_count = 0;
     DynamicInfo& info = image_.dynamic;
     for (const Dyn& entry : entries) {
       const std::int64_t tag = entry.d_tag;
@@ -341,10 +343,25 @@ class ImageReader {
           info.has_flags_1 = true;
           break;
         case DT_TEXTREL: info.textrel = true; break;
+        case DT_VERNEED: verneed_address = value; break;
+        case DT_VERNEEDNUM: verneed_count = value; break;
+        case DT_VERDEF:
+          verdef_address = value;
+          image_.has_version_definitions = true;
+          break;
+        case DT_VERDEFNUM: verdef_count = value; break;
+        case DT_VERSYM: image_.has_version_symbols = true; break;
         default: break;
       }
     }
-    if (string_entries.empty()) return;
+    if (depth_ != Depth::Versions) {
+      // The sections are read after this, and they say the same (read_sections).
+      image_.has_version_definitions = false;
+      image_.has_version_symbols = false;
+    }
+    const bool versions_wanted =
+        depth_ == Depth::Versions && (verneed_address != 0 || verdef_address != 0);
+    if (string_entries.empty() && !versions_wanted) return;
     if (!strtab_address) throw Failure("the dynamic segment names libraries but has no DT_STRTAB");
     if (!strtab_size) throw Failure("the dynamic segment has DT_STRTAB but no DT_STRSZ");
     const auto strtab_offset = file_offset_of(*strtab_address);
@@ -375,6 +392,99 @@ class ImageReader {
         default: break;
       }
     }
+    if (depth_ == Depth::Versions) {
+      // Definitions first: the linker puts .gnu.version_d before .gnu.version_r, so one block
+      // read serves both.
+      read_dynamic_version_definitions<Types>(strings, verdef_address, verdef_count);
+      read_dynamic_version_needs<Types>(strings, verneed_address, verneed_count);
+    }
+  }
+
+  // _dl_check_map_versions reads the needs and definitions through DT_VERNEED and DT_VERDEF, by
+  // address; so does this (ReadParts::Versions), without libelf's section table. The chains are
+  // bounded by their counts, by the file, and by vn_next/vna_next/vd_next of 0.
+  template <class Types, class T>
+  std::optional<T> read_version_entry(std::uint64_t offset, Elf_Type type) {
+    if (!fits(offset, sizeof(T), file_size_)) return std::nullopt;
+    // The chains lie together, as the linker writes them: one read of a block serves them, not
+    // one pread per entry.
+    if (offset < version_block_start_ ||
+        offset + sizeof(T) > version_block_start_ + version_block_.size()) {
+      const std::uint64_t size = std::min<std::uint64_t>(kVersionBlock, file_size_ - offset);
+      version_block_.resize(static_cast<std::size_t>(size));
+      if (!read_bytes(version_block_.data(), version_block_.size(), offset))
+        throw Failure("cannot read the version entries at " + hex(offset) + ": " +
+                      std::strerror(errno));
+      version_block_start_ = offset;
+    }
+    T entry;
+    std::memcpy(&entry, version_block_.data() + (offset - version_block_start_), sizeof(T));
+    Elf_Data data{};
+    data.d_buf = &entry;
+    data.d_type = type;
+    data.d_size = sizeof(T);
+    data.d_version = EV_CURRENT;
+    Elf_Data translated = data;
+    if (Types::to_memory(&translated, &data, image_.identity.byte_order) == nullptr)
+      throw Failure("libelf cannot translate the version entry at " + hex(offset) + ": " +
+                    libelf_error());
+    return entry;
+  }
+  static constexpr std::uint64_t kVersionBlock = 4096;
+
+  template <class Types, class Strings>  // Strings: DynamicStrings, declared below
+  void read_dynamic_version_needs(Strings& strings, std::uint64_t address, std::uint64_t count) {
+    if (address == 0 || count == 0) return;
+    std::optional<std::uint64_t> offset = file_offset_of(address);
+    if (!offset)
+      throw Failure("DT_VERNEED address " + hex(address) + " is not inside any PT_LOAD segment");
+    count = std::min<std::uint64_t>(count, file_size_ / sizeof(Elf64_Verneed));
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const auto need = read_version_entry<Types, Elf64_Verneed>(*offset, ELF_T_VNEED);
+      if (!need)
+        throw Failure("DT_VERNEED entry at " + hex(*offset) + " runs past the end of the file");
+      VersionNeed versions;
+      versions.file = strings.at(DT_VERNEED, need->vn_file, kVersionBlock);
+      std::uint64_t aux = *offset + need->vn_aux;
+      for (std::uint64_t j = 0; j < need->vn_cnt; ++j) {
+        const auto auxiliary = read_version_entry<Types, Elf64_Vernaux>(aux, ELF_T_VNAUX);
+        if (!auxiliary)
+          throw Failure("DT_VERNEED auxiliary entry at " + hex(aux) +
+                        " runs past the end of the file");
+        versions.versions.push_back(
+            {strings.at(DT_VERNEED, auxiliary->vna_name, kVersionBlock), auxiliary->vna_hash,
+             (auxiliary->vna_flags & VER_FLG_WEAK) != 0, auxiliary->vna_other});
+        if (auxiliary->vna_next == 0) break;
+        aux += auxiliary->vna_next;
+      }
+      image_.version_needs.push_back(std::move(versions));
+      if (need->vn_next == 0) break;
+      *offset += need->vn_next;
+    }
+  }
+
+  template <class Types, class Strings>
+  void read_dynamic_version_definitions(Strings& strings, std::uint64_t address,
+                                        std::uint64_t count) {
+    if (address == 0 || count == 0) return;
+    std::optional<std::uint64_t> offset = file_offset_of(address);
+    if (!offset)
+      throw Failure("DT_VERDEF address " + hex(address) + " is not inside any PT_LOAD segment");
+    count = std::min<std::uint64_t>(count, file_size_ / sizeof(Elf64_Verdef));
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const auto definition = read_version_entry<Types, Elf64_Verdef>(*offset, ELF_T_VDEF);
+      if (!definition)
+        throw Failure("DT_VERDEF entry at " + hex(*offset) + " runs past the end of the file");
+      if (definition->vd_cnt > 0 && (definition->vd_flags & VER_FLG_BASE) == 0) {
+        const auto auxiliary =
+            read_version_entry<Types, Elf64_Verdaux>(*offset + definition->vd_aux, ELF_T_VDAUX);
+        if (!auxiliary) throw Failure("DT_VERDEF auxiliary entry runs past the end of the file");
+        image_.version_definitions.push_back(
+            strings.at(DT_VERDEF, auxiliary->vda_name, kVersionBlock));
+      }
+      if (definition->vd_next == 0) break;
+      *offset += definition->vd_next;
+    }
   }
 
   static constexpr std::uint64_t kStringSpanReadAtOnce = 16384;
@@ -392,12 +502,14 @@ class ImageReader {
 
     // The NUL-terminated string at offset; a Failure when it lies outside the table or runs
     // to its end unterminated.
-    std::string at(std::int64_t tag, std::uint64_t offset) {
+    // first_read: how much to read when the string is not in the window (version names lie
+    // together at the end of the table: one wide read serves them all).
+    std::string at(std::int64_t tag, std::uint64_t offset, std::uint64_t first_read = kTail) {
       if (offset >= table_size_)
         throw Failure(tag_name(tag) + " name at " + hex(offset) +
                       " is outside the dynamic string table (size " + std::to_string(table_size_) +
                       ")");
-      for (std::uint64_t want = kTail;; want *= 8) {
+      for (std::uint64_t want = first_read;; want *= 8) {
         if (offset >= start_ && offset < start_ + window_.size()) {
           const std::size_t from = static_cast<std::size_t>(offset - start_);
           const std::size_t end = window_.find('\0', from);
@@ -407,7 +519,16 @@ class ImageReader {
                           " is not terminated inside the dynamic string table (size " +
                           std::to_string(table_size_) + ")");
         }
-        load(offset, std::min(want, table_size_ - offset));
+        // A name close to the window widens it rather than replacing it: the version names and
+        // the library names they follow are asked for in turn.
+        const std::uint64_t end = std::min(offset + want, table_size_);
+        if (!window_.empty() && offset + kStringSpanReadAtOnce > start_ &&
+            start_ + kStringSpanReadAtOnce > offset) {
+          const std::uint64_t from = std::min(start_, offset);
+          load(from, std::max<std::uint64_t>(end, start_ + window_.size()) - from);
+        } else {
+          load(offset, end - offset);
+        }
       }
     }
 
@@ -433,6 +554,8 @@ class ImageReader {
   static std::string tag_name(std::int64_t tag) {
     switch (tag) {
       case DT_NEEDED: return "DT_NEEDED";
+      case DT_VERNEED: return "DT_VERNEED";
+      case DT_VERDEF: return "DT_VERDEF";
       case DT_SONAME: return "DT_SONAME";
       case DT_RPATH: return "DT_RPATH";
       case DT_RUNPATH: return "DT_RUNPATH";
@@ -767,6 +890,8 @@ class ImageReader {
   std::array<unsigned char, 1024> head_{};
   alignas(std::uint64_t) std::array<unsigned char, 2048> scratch_;  // see read_small_table
   std::vector<std::uint64_t> large_;
+  std::string version_block_;  // see read_version_entry
+  std::uint64_t version_block_start_ = 0;
   std::size_t head_size_ = 0;
   std::uint64_t phoff_ = 0;
   std::size_t phnum_ = 0;
@@ -795,7 +920,9 @@ ReadOutcome read_image_fd(int fd, std::uint64_t file_size, ReadParts parts) noex
   try {
     ensure_libelf_initialised();
     ImageReader reader(fd, file_size,
-                       parts == ReadParts::Everything ? Depth::Everything : Depth::LoaderView);
+                       parts == ReadParts::Everything ? Depth::Everything
+                       : parts == ReadParts::Versions ? Depth::Versions
+                                                      : Depth::LoaderView);
     return reader.read();
   } catch (const Failure& failure) {
     return ReadError{failure.message()};

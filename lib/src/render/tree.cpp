@@ -80,6 +80,8 @@ std::string render_text(const search::Tree& tree, TextStyle style) {
     }
     out += line + "\n";
     const std::string child_prefix = root ? "" : prefix + (last ? "    " : "│   ");
+    for (const std::string& unmet : node.unmet_versions)
+      out += child_prefix + "    " + paint("1;31", unmet) + "\n";
     if (!node.path && node.resolution >= 0) {
       const search::Resolution& resolution = tree.trace[static_cast<std::size_t>(node.resolution)];
       out += child_prefix + "    " + paint("2", "Paths considered in this order:") + "\n";
@@ -104,6 +106,7 @@ std::string render_json(const search::Tree& tree) {
     if (!node.rule_owner.empty()) out["rule_owner"] = node.rule_owner;
     if (node.soname) out["soname"] = *node.soname;
     out["repeated"] = node.repeated;
+    if (!node.unmet_versions.empty()) out["unmet_versions"] = node.unmet_versions;
     ordered_json needs = ordered_json::array();
     for (int child : node.children) needs.push_back(self(self, child));
     out["needs"] = std::move(needs);

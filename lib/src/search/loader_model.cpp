@@ -86,6 +86,10 @@ struct LoadedObject {
   ino_t inode = 0;
   bool has_file_id = false;
   int node = -1;
+  bool versions_read = false;  // TreeRequest::versions: these came with the loader view
+  std::vector<elf::VersionNeed> version_needs;
+  std::vector<std::string> version_definitions;
+  bool has_version_definitions = false;
 };
 
 // An object of the running process as dl_iterate_phdr shows it: spans of Process's copied
@@ -124,6 +128,20 @@ class Process {
   }
 
   Tree run(const TreeRequest& request) {
+    read_versions_ = request.versions;
+    Tree tree = run_model(request);
+    for (LoadedObject& object : objects_) {
+      if (object.node < 0 || !object.versions_read) continue;
+      Node& node = tree.nodes[static_cast<std::size_t>(object.node)];
+      node.versions_read = true;
+      node.version_needs = std::move(object.version_needs);
+      node.version_definitions = std::move(object.version_definitions);
+      node.has_version_definitions = object.has_version_definitions;
+    }
+    return tree;
+  }
+
+  Tree run_model(const TreeRequest& request) {
     if (request.this_process) {
       const int host = add_running_objects();
       this_process_ = true;
@@ -238,7 +256,8 @@ class Process {
     }
     elf::ReadOutcome outcome =
         S_ISREG(status.st_mode) ? elf::read_image_fd(fd, static_cast<std::uint64_t>(status.st_size),
-                                                     elf::ReadParts::LoaderView)
+                                                     read_versions_ ? elf::ReadParts::Versions
+                                                                    : elf::ReadParts::LoaderView)
                                 : elf::ReadOutcome(elf::ReadError{"not a regular file"});
     ::close(fd);
     if (const auto* error = std::get_if<elf::ReadError>(&outcome)) {
@@ -577,6 +596,12 @@ class Process {
     object.soname = dynamic.soname;
     object.needed = dynamic.needed;
     object.flags_1 = dynamic.flags_1;
+    if (read_versions_) {
+      object.versions_read = true;
+      object.version_needs = found.image->version_needs;
+      object.version_definitions = found.image->version_definitions;
+      object.has_version_definitions = found.image->has_version_definitions;
+    }
     // _dl_new_object: the origin is the directory of the name it was opened by, made absolute
     // with the current directory, never normalised or resolved through symbolic links (so is the
     // root of `ld.so --list`). An exec'd program's is that of /proc/self/exe (_dl_get_origin):
@@ -984,6 +1009,7 @@ class Process {
   mutable std::shared_ptr<const LdSoCache> ld_so_cache_;  // see ld_so_cache()
   bool this_process_ = false;                             // TreeRequest::this_process
   mutable std::optional<std::vector<std::string>> ld_library_path_directories_;
+  bool read_versions_ = false;  // TreeRequest::versions
 
   // glibc _dl_init_paths: "if (llp != NULL && *llp != '\0')": an empty LD_LIBRARY_PATH is no
   // list at all (while ":" is two empty entries, the current directory twice).
