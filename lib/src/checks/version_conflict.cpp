@@ -21,6 +21,7 @@
 
 #include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
+#include "checks/symbol_rules.hpp"
 #include "dldoctor/search.hpp"
 
 namespace dldoctor {
@@ -86,6 +87,17 @@ std::vector<std::string> symbols_bound_to(const elf::Image& needer, const std::s
   for (const elf::Symbol& symbol : needer.dynamic_symbols)
     if (!symbol.defined() && symbol.version == version) names.push_back(symbol.name);
   return names;
+}
+
+// For people: a C++ name with its demangled form ("_ZNKSt6thread20hardware_concurrencyEv
+// (std::thread::hardware_concurrency())").
+std::vector<std::string> readable(const std::vector<std::string>& names) {
+  std::vector<std::string> shown;
+  for (const std::string& name : names) {
+    const std::string plain = demangle(name);
+    shown.push_back(plain == name ? name : name + " (" + plain + ")");
+  }
+  return shown;
 }
 
 // The versions a provider defines, newest first; those of the needed one's series (the same
@@ -186,8 +198,13 @@ Finding node_not_found(const search::Tree& tree, const ScopeObject& needer,
   finding.evidence.push_back(needer_shown + ", .gnu.version_r: needs " + version.name + " of " +
                              need.file);
   const std::string found = how_found(tree, provider);
-  finding.evidence.push_back(need.file + " is " + provider.path +
-                             (found.empty() ? "" : ", " + found));
+  finding.evidence.push_back(
+      need.file + " is " + provider.path +
+      (provider.from_host
+           ? ", loaded by the host at its own start-up" +
+                 (found.empty() ? "" : " (" + found + ")") +
+                 ": the loader reuses it, and searches no RUNPATH of the plugin's for it"
+           : (found.empty() ? "" : ", " + found)));
   const std::vector<std::string> versions = offered(provider.image, version.name);
   finding.evidence.push_back(
       versions.empty() ? provider.path + ", .gnu.version_d: defines no version but its own name"
@@ -195,7 +212,7 @@ Finding node_not_found(const search::Tree& tree, const ScopeObject& needer,
   const std::vector<std::string> bound = symbols_bound_to(needer.image, version.name);
   if (!bound.empty())
     finding.evidence.push_back("symbols of " + base_name(needer.path) + " bound to " +
-                               version.name + ": " + joined(bound));
+                               version.name + ": " + joined(readable(bound)));
   if (is_toolchain_version(version.name)) {
     const std::string release = release_of(version.name);
     const std::string newest = versions.empty() ? "" : versions.front();
