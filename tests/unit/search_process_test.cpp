@@ -164,6 +164,38 @@ TEST(ThisProcess, LoadedObjectsAnswerByNameWithoutASearch) {
   if (handle != nullptr) ::dlclose(handle);
 }
 
+// A model of a fresh process, right after one of this process: only the interpreter is loaded
+// there. (The running objects' scratch space is the thread's, and leaked into the next model:
+// libm, mapped here, was "already loaded" in a fresh process, and libc then taken for libm.)
+TEST(ThisProcess, AFreshModelAfterItSeesNoneOfThisProcesssObjects) {
+  if (::access(kLibz, R_OK) != 0) GTEST_SKIP() << kLibz << " is not readable";
+  ScratchDirectory scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string plugin = libz_copy(scratch.path(), "libc.so.6");
+  ASSERT_FALSE(plugin.empty());
+  (void)resolve_here(plugin);
+  // libstdc++ needs libm and libgcc_s, which this (C++) test program has mapped and the
+  // resolution above did not ask for.
+  constexpr const char* kLibstdcxx = "/usr/lib/x86_64-linux-gnu/libstdc++.so.6";
+  if (::access(kLibstdcxx, R_OK) != 0) GTEST_SKIP() << kLibstdcxx << " is not readable";
+  TreeRequest fresh;
+  fresh.path = kLibstdcxx;
+  const Tree tree = resolve_tree(fresh);
+  EXPECT_FALSE(tree.error);
+  std::size_t searched = 0;
+  for (const auto& node : tree.nodes) {
+    if (node.name != "libm.so.6" && node.name != "libgcc_s.so.1" && node.name != "libc.so.6")
+      continue;
+    if (node.repeated) continue;  // the second request of a name the tree already holds
+    ++searched;
+    EXPECT_NE(node.rule, Rule::AlreadyLoaded) << node.name << " is not loaded in a fresh process";
+    ASSERT_TRUE(node.path);
+    EXPECT_NE(node.path->find("/" + node.name), std::string::npos)
+        << node.name << ": " << *node.path;
+  }
+  EXPECT_EQ(searched, 3u);
+}
+
 // ld.so.cache read once per process, and again when ldconfig would have changed it: a new file
 // renamed over it, or the same file rewritten.
 TEST(CachedLdSoCache, ReadAgainWhenTheFileIsReplacedOrRewritten) {

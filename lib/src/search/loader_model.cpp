@@ -122,6 +122,10 @@ std::string strip_trailing_slashes(std::string directory) {
 class Process {
  public:
   explicit Process(Environment environment) : environment_(std::move(environment)) {
+    // The scratch space of the thread holds the objects of the last this_process resolution: a
+    // model of a fresh process must not see them (it took libm, mapped here, as loaded there).
+    running_.clear();
+    running_text_.clear();
     objects_.reserve(4);
     tree_.nodes.reserve(4);
     tree_.trace.reserve(4);
