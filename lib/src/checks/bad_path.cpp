@@ -24,6 +24,7 @@
 #include "checks/stage.hpp"
 #include "dldoctor/render.hpp"
 #include "dldoctor/search.hpp"
+#include "search/ld_so_cache.hpp"
 
 namespace dldoctor {
 namespace {
@@ -243,45 +244,56 @@ std::optional<std::pair<std::string, std::string>> runpath_of_ancestor_holding(
 }
 
 // Other major versions of a missing library where the search looked: "libfoo.so.1" for a
-// needed "libfoo.so.2", each with its SONAME. The directories are those the steps tried, without
-// their glibc-hwcaps and legacy hwcaps subdirectories.
+// needed "libfoo.so.2", each with its SONAME. The system directories are asked of ld.so.cache
+// (which lists what ldconfig found there: reading /usr/lib/x86_64-linux-gnu would cost more than
+// the rest of the diagnosis); the others, usually small, are listed. Their glibc-hwcaps and
+// legacy hwcaps subdirectories are left out.
 std::vector<std::pair<std::string, std::string>> other_major_versions(
     const search::Resolution& resolution) {
   std::vector<std::pair<std::string, std::string>> found;
   const std::size_t dot_so = resolution.name.find(".so");
   if (dot_so == std::string::npos || resolution.name.find('/') != std::string::npos) return found;
   const std::string stem = resolution.name.substr(0, dot_so + 3);  // "libfoo.so"
+  auto same_library = [&](const std::string& file) {
+    return file != resolution.name && file.rfind(stem, 0) == 0 &&
+           (file.size() == stem.size() || file[stem.size()] == '.');
+  };
+  std::vector<std::string> candidates;
+  std::set<std::string> system;
+  for (const std::string& directory : search::system_directories()) system.insert(directory);
+  const std::shared_ptr<const search::LdSoCache> cache =
+      search::cached_ld_so_cache(search::Environment::from_process().ld_so_cache);
+  for (const search::LdSoCache::Entry& entry : cache->entries())
+    if (entry.hwcaps_subdirectory.empty() && same_library(entry.key))
+      candidates.push_back(entry.value);
   std::set<std::string> directories;
-  // One entry per file, under the name that is its SONAME when a link of that name exists
-  // (libz.so.1 rather than the development link libz.so).
-  std::map<std::string, std::pair<std::string, std::string>> by_file;
   for (const search::SearchStep& step : resolution.steps) {
     std::string directory = parent_of(step.path);
     if (const std::size_t hwcaps = directory.find("/glibc-hwcaps/"); hwcaps != std::string::npos)
       directory.resize(hwcaps);
-    if (!directories.insert(directory).second) continue;
+    if (system.count(directory) != 0 || !directories.insert(directory).second) continue;
     DIR* listing = ::opendir(directory.c_str());
     if (listing == nullptr) continue;
-    while (const dirent* entry = ::readdir(listing)) {
-      const std::string file = entry->d_name;
-      if (file == resolution.name || file.rfind(stem, 0) != 0 ||
-          (file.size() > stem.size() && file[stem.size()] != '.'))
-        continue;
-      const std::string path = directory + "/" + file;
-      char real[PATH_MAX];
-      if (::realpath(path.c_str(), real) == nullptr) continue;
-      if (const auto known = by_file.find(real);
-          known != by_file.end() && base_of(known->second.first) == known->second.second)
-        continue;
-      elf::ReadOutcome outcome = elf::read_image(path, elf::ReadParts::LoaderView);
-      const auto* image = std::get_if<elf::Image>(&outcome);
-      if (image == nullptr || image->identity.machine != elf::host_machine() ||
-          image->identity.elf_class != elf::host_class())
-        continue;
-      by_file[real] = {path, image->dynamic.soname.value_or("")};
-    }
+    while (const dirent* entry = ::readdir(listing))
+      if (same_library(entry->d_name)) candidates.push_back(directory + "/" + entry->d_name);
     ::closedir(listing);
+  }
+  // One entry per file, under the name that is its SONAME when a link of that name exists
+  // (libz.so.1 rather than the development link libz.so).
+  std::map<std::string, std::pair<std::string, std::string>> by_file;
+  for (const std::string& path : candidates) {
     if (by_file.size() > 8) break;
+    char real[PATH_MAX];
+    if (::realpath(path.c_str(), real) == nullptr) continue;
+    if (const auto known = by_file.find(real);
+        known != by_file.end() && base_of(known->second.first) == known->second.second)
+      continue;
+    elf::ReadOutcome outcome = elf::read_image(path, elf::ReadParts::LoaderView);
+    const auto* image = std::get_if<elf::Image>(&outcome);
+    if (image == nullptr || image->identity.machine != elf::host_machine() ||
+        image->identity.elf_class != elf::host_class())
+      continue;
+    by_file[real] = {path, image->dynamic.soname.value_or("")};
   }
   for (const auto& [real, entry] : by_file) found.push_back(entry);
   std::sort(found.begin(), found.end());
