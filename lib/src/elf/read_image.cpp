@@ -381,7 +381,20 @@ class ImageReader {
       lowest = std::min(lowest, entry.second);
       highest = std::max(highest, entry.second);
     }
-    if (highest - lowest <= kStringSpanReadAtOnce) strings.prefetch(lowest, highest);
+    // The version entries first, so that one read of the string table serves their names too.
+    RawVersions raw;
+    if (depth_ == Depth::Versions) {
+      read_dynamic_version_definitions<Types>(raw, verdef_address, verdef_count);
+      read_dynamic_version_needs<Types>(raw, verneed_address, verneed_count);
+      for (const std::uint64_t offset : raw.string_offsets) {
+        lowest = std::min(lowest, offset);
+        highest = std::max(highest, offset);
+      }
+    }
+    const std::uint64_t span_read_at_once =
+        depth_ == Depth::Versions ? kVersionStringSpanReadAtOnce : kStringSpanReadAtOnce;
+    if (lowest <= highest && highest - lowest <= span_read_at_once)
+      strings.prefetch(lowest, highest);
     for (const auto& [tag, offset] : string_entries) {
       std::string value = strings.at(tag, offset);
       switch (tag) {
@@ -392,13 +405,35 @@ class ImageReader {
         default: break;
       }
     }
-    if (depth_ == Depth::Versions) {
-      // Definitions first: the linker puts .gnu.version_d before .gnu.version_r, so one block
-      // read serves both.
-      read_dynamic_version_definitions<Types>(strings, verdef_address, verdef_count);
-      read_dynamic_version_needs<Types>(strings, verneed_address, verneed_count);
+    for (const std::uint64_t offset : raw.definitions)
+      image_.version_definitions.push_back(strings.at(DT_VERDEF, offset, kVersionBlock));
+    for (const RawVersions::Need& need : raw.needs) {
+      VersionNeed versions;
+      versions.file = strings.at(DT_VERNEED, need.file, kVersionBlock);
+      for (const RawVersions::Needed& version : need.versions)
+        versions.versions.push_back({strings.at(DT_VERNEED, version.name, kVersionBlock),
+                                     version.hash, version.weak, version.index});
+      image_.version_needs.push_back(std::move(versions));
     }
   }
+
+  // The version entries as they lie, names still string-table offsets.
+  struct RawVersions {
+    struct Needed {
+      std::uint64_t name;
+      std::uint32_t hash;
+      bool weak;
+      std::uint16_t index;
+    };
+    struct Need {
+      std::uint64_t file;
+      std::vector<Needed> versions;
+    };
+    std::vector<std::uint64_t> definitions;  // vda_name of each non-base definition
+    std::vector<Need> needs;
+    std::vector<std::uint64_t> string_offsets;  // every name above
+  };
+  static constexpr std::uint64_t kVersionStringSpanReadAtOnce = 65536;
 
   // _dl_check_map_versions reads the needs and definitions through DT_VERNEED and DT_VERDEF, by
   // address; so does this (ReadParts::Versions), without libelf's section table. The chains are
@@ -432,8 +467,8 @@ class ImageReader {
   }
   static constexpr std::uint64_t kVersionBlock = 4096;
 
-  template <class Types, class Strings>  // Strings: DynamicStrings, declared below
-  void read_dynamic_version_needs(Strings& strings, std::uint64_t address, std::uint64_t count) {
+  template <class Types>
+  void read_dynamic_version_needs(RawVersions& raw, std::uint64_t address, std::uint64_t count) {
     if (address == 0 || count == 0) return;
     std::optional<std::uint64_t> offset = file_offset_of(address);
     if (!offset)
@@ -443,28 +478,29 @@ class ImageReader {
       const auto need = read_version_entry<Types, Elf64_Verneed>(*offset, ELF_T_VNEED);
       if (!need)
         throw Failure("DT_VERNEED entry at " + hex(*offset) + " runs past the end of the file");
-      VersionNeed versions;
-      versions.file = strings.at(DT_VERNEED, need->vn_file, kVersionBlock);
+      RawVersions::Need versions{need->vn_file, {}};
+      raw.string_offsets.push_back(need->vn_file);
       std::uint64_t aux = *offset + need->vn_aux;
       for (std::uint64_t j = 0; j < need->vn_cnt; ++j) {
         const auto auxiliary = read_version_entry<Types, Elf64_Vernaux>(aux, ELF_T_VNAUX);
         if (!auxiliary)
           throw Failure("DT_VERNEED auxiliary entry at " + hex(aux) +
                         " runs past the end of the file");
-        versions.versions.push_back(
-            {strings.at(DT_VERNEED, auxiliary->vna_name, kVersionBlock), auxiliary->vna_hash,
-             (auxiliary->vna_flags & VER_FLG_WEAK) != 0, auxiliary->vna_other});
+        versions.versions.push_back({auxiliary->vna_name, auxiliary->vna_hash,
+                                     (auxiliary->vna_flags & VER_FLG_WEAK) != 0,
+                                     auxiliary->vna_other});
+        raw.string_offsets.push_back(auxiliary->vna_name);
         if (auxiliary->vna_next == 0) break;
         aux += auxiliary->vna_next;
       }
-      image_.version_needs.push_back(std::move(versions));
+      raw.needs.push_back(std::move(versions));
       if (need->vn_next == 0) break;
       *offset += need->vn_next;
     }
   }
 
-  template <class Types, class Strings>
-  void read_dynamic_version_definitions(Strings& strings, std::uint64_t address,
+  template <class Types>
+  void read_dynamic_version_definitions(RawVersions& raw, std::uint64_t address,
                                         std::uint64_t count) {
     if (address == 0 || count == 0) return;
     std::optional<std::uint64_t> offset = file_offset_of(address);
@@ -479,8 +515,8 @@ class ImageReader {
         const auto auxiliary =
             read_version_entry<Types, Elf64_Verdaux>(*offset + definition->vd_aux, ELF_T_VDAUX);
         if (!auxiliary) throw Failure("DT_VERDEF auxiliary entry runs past the end of the file");
-        image_.version_definitions.push_back(
-            strings.at(DT_VERDEF, auxiliary->vda_name, kVersionBlock));
+        raw.definitions.push_back(auxiliary->vda_name);
+        raw.string_offsets.push_back(auxiliary->vda_name);
       }
       if (definition->vd_next == 0) break;
       *offset += definition->vd_next;
