@@ -206,11 +206,16 @@ def process_section(processes):
                 "`scripts/bench`).\n")
     rows = []
     for name, command in processes["commands"].items():
-        argv = " ".join(command["argv"])
+        # Paths of this checkout as the project names them (build/lib/dldoctor): the doc must read
+        # the same wherever the tree was cloned.
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/"
+        argv = " ".join(command["argv"]).replace(root, "")
         rows.append([f"`{name}`", f"`{argv}`", format_ns(command["median_wall_ns"]),
                      format_ns(command["median_cpu_ns"])])
     table = markdown_table(["command", "as run", "wall median", "CPU median"], rows)
-    return f"""The tree resolved is that of `{processes['library']}` ({processes['library_objects']}
+    library = processes["library"].replace(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/", "")
+    return f"""The tree resolved is that of `{library}` ({processes['library_objects']}
 objects in `ld.so --list`), the `libdldoctor.so` of the benchmark's build unless
 `BENCH_TREE_LIBRARY` names another file: it is built with the benchmark, so every machine has it,
 and its tree is a real one (libelf, libdw, libacl, libstdc++ and theirs, through `ld.so.cache`).
