@@ -22,6 +22,16 @@ inline Finding make_finding(const FindingCode& code, std::string summary) {
   return finding;
 }
 
+// "a, b, c", and past `most` names "..., and N more": a list in a finding's one line.
+inline std::string joined(const std::vector<std::string>& names, std::size_t most = 12) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i == most) return text + ", and " + std::to_string(names.size() - most) + " more";
+    text += (i == 0 ? "" : ", ") + names[i];
+  }
+  return text;
+}
+
 // "plugins/p.so" -> "p.so".
 inline std::string base_of(const std::string& path) {
   const auto slash = path.rfind('/');

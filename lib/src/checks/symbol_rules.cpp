@@ -316,11 +316,6 @@ SymbolVerdict classify_symbol(const elf::SymbolIndex& index, const std::string& 
 }
 
 namespace {
-std::string joined(const std::vector<std::string>& names) {
-  std::string text;
-  for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
-  return text;
-}
 
 // The finding for a name dlsym cannot find in this file: why, with the entries that show it.
 Finding unexported_finding(const std::string& path, const elf::SymbolIndex& index,

@@ -72,15 +72,6 @@ bool newer_first(const std::string& a, const std::string& b) {
   return a.size() > b.size();
 }
 
-std::string joined(const std::vector<std::string>& names, std::size_t most = 12) {
-  std::string text;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i == most) return text + ", and " + std::to_string(names.size() - most) + " more";
-    text += (i == 0 ? "" : ", ") + names[i];
-  }
-  return text;
-}
-
 // The undefined symbols of `needer` bound to the version: the code that makes the need.
 std::vector<std::string> symbols_bound_to(const elf::Image& needer, const std::string& version) {
   std::vector<std::string> names;
