@@ -200,6 +200,39 @@ TEST_F(VersionStage, TheTreeMarksAnUnmetVersionOnItsEdgeAsTheLoaderReportsIt) {
   EXPECT_FALSE(json::parse(good.out)["root"]["needs"].at(0).contains("unmet_versions"));
 }
 
+// libstdc++'s dual ABI: the plugin, compiled as usual, needs dep_name[abi:cxx11](); the library
+// it meets was rebuilt with _GLIBCXX_USE_CXX11_ABI=0 and exports dep_name(). The loader says
+// only "undefined symbol: _Z8dep_nameB5cxx11v"; dldoctor names the two ABIs.
+TEST_F(VersionStage, AStdStringFunctionInTheOtherLibstdcxxAbiIsADualAbiMismatch) {
+  write("abi_dep.cpp", "#include <string>\nstd::string dep_name() { return \"dep\"; }\n");
+  write("abi_p.cpp",
+        "#include <string>\nstd::string dep_name();\nextern \"C\" int dldoctor_case_answer() "
+        "{ return 39 + static_cast<int>(dep_name().size()); }\n");
+  fs::create_directory(dir_ / "abi");
+  cc({"-shared", "-fPIC", "-o", "abi/libdep.so", "abi_dep.cpp", "-Wl,-soname,libdep.so",
+      "-lstdc++"});
+  cc({"-shared", "-fPIC", "-o", "abi/p.so", "abi_p.cpp", "-Labi", "-ldep", "-lstdc++",
+      "-Wl,--enable-new-dtags,-rpath,$ORIGIN"});
+  cc({"-shared", "-fPIC", "-D_GLIBCXX_USE_CXX11_ABI=0", "-o", "abi/libdep.so", "abi_dep.cpp",
+      "-Wl,-soname,libdep.so", "-lstdc++"});
+  LoadRequest request((dir_ / "abi" / "p.so").string());
+  const Report report = diagnose(request);
+  ASSERT_EQ(report.findings.size(), 1u);
+  const Finding& finding = report.findings.front();
+  EXPECT_EQ(finding.code, "version.cxx11-abi");
+  EXPECT_EQ(finding.family, Family::VersionConflict);
+  EXPECT_NE(finding.summary.find("needs dep_name[abi:cxx11](), which libdep.so has only as "
+                                 "dep_name()"),
+            std::string::npos)
+      << finding.summary;
+  bool sides = false;
+  for (const std::string& line : finding.evidence)
+    sides = sides || line.find(
+                         "p.so was compiled with _GLIBCXX_USE_CXX11_ABI=1, libdep.so with "
+                         "_GLIBCXX_USE_CXX11_ABI=0") != std::string::npos;
+  EXPECT_TRUE(sides);
+}
+
 // The node is there, the name is there, but not together: dep_fn is in DEP_1.0, DEP_2.0 has
 // another function. check_match passes over the definition, and no other object has one.
 TEST_F(VersionStage, ASymbolInAnotherVersionOfTheProviderIsAnUndefinedVersionedSymbol) {

@@ -156,6 +156,11 @@ inline constexpr FindingCode kFindingCodes[] = {
      "a needed library (`libfoo.so.2`) is not on the search path while another major version of "
      "it (`libfoo.so.1`) is: built against a version this system does not have",
      "`libfoo.so.2: cannot open shared object file: No such file or directory`"},
+    {"version.cxx11-abi", Family::VersionConflict, CodeSeverity::Error,
+     "a C++ function taking or returning `std::string` or `std::list` is needed in one of "
+     "libstdc++'s two ABIs and exported in the other: `_GLIBCXX_USE_CXX11_ABI` differs between "
+     "the two builds",
+     "`undefined symbol: _Z8dep_nameB5cxx11v` (a mangled name)"},
     {"version.node-not-found", Family::VersionConflict, CodeSeverity::Error,
      "an object needs a symbol version (`.gnu.version_r`) that the library it names does not "
      "define (`.gnu.version_d`): built against a newer copy than the one found",

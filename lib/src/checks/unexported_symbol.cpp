@@ -75,8 +75,53 @@ Elsewhere find_elsewhere(const Context& context, const std::string& requester,
   return {};
 }
 
+// libstdc++'s dual ABI (GCC 5 and later): std::string, std::list and the functions that take or
+// return them are mangled differently for _GLIBCXX_USE_CXX11_ABI=1 (std::__cxx11::, the
+// [abi:cxx11] tag) and =0. The same declaration, with the two ABIs: the same name once the marks
+// of the new ABI are taken out.
+std::string without_abi_marks(std::string name) {
+  auto replace_all = [&](std::string_view from, std::string_view to) {
+    for (std::size_t at = 0; (at = name.find(from, at)) != std::string::npos; at += to.size())
+      name.replace(at, from.size(), to);
+  };
+  replace_all("[abi:cxx11]", "");
+  replace_all("std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >",
+              "std::string");
+  replace_all("std::basic_string<char, std::char_traits<char>, std::allocator<char> >",
+              "std::string");
+  replace_all("std::__cxx11::", "std::");
+  return name;
+}
+
+bool has_abi_marks(const std::string& demangled) {
+  return demangled.find("[abi:cxx11]") != std::string::npos ||
+         demangled.find("std::__cxx11::") != std::string::npos;
+}
+
+// An exported name that is the needed one with the other ABI: (object, symbol, demangled).
+struct AbiTwin {
+  const ScopeObject* object = nullptr;
+  const elf::Symbol* symbol = nullptr;
+  std::string demangled;         // the export's
+  std::string needed_demangled;  // the needed name's
+};
+std::optional<AbiTwin> abi_twin(const ExportIndex& exports, const std::string& needed_demangled) {
+  const std::string wanted = without_abi_marks(needed_demangled);
+  for (const auto& [name, definitions] : exports) {
+    if (name.size() < 3 || name.substr(0, 2) != "_Z") continue;
+    const std::string demangled = demangle(std::string(name));
+    if (demangled == needed_demangled ||
+        has_abi_marks(demangled) == has_abi_marks(needed_demangled))
+      continue;
+    if (without_abi_marks(demangled) == wanted)
+      return AbiTwin{definitions.front().object, definitions.front().symbol, demangled,
+                     needed_demangled};
+  }
+  return std::nullopt;
+}
+
 Finding undefined_symbol(const Context& context, const ScopeObject& requester,
-                         const elf::Symbol& symbol) {
+                         const elf::Symbol& symbol, const ExportIndex& exports) {
   const std::string& name = symbol.name;
   const std::string file = base_of(requester.path);
   // Functions called through the PLT are bound at their first call under RTLD_LAZY; data, and
@@ -86,6 +131,15 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
       std::find(requester.image.lazily_bound.begin(), requester.image.lazily_bound.end(), name) !=
           requester.image.lazily_bound.end();
   const Elsewhere elsewhere = find_elsewhere(context, requester.path, name);
+  // A C++ name with std::string or std::list in it may be the other ABI's twin of an export.
+  std::optional<AbiTwin> twin;
+  if (elsewhere.where == Elsewhere::Where::Nowhere) {
+    const std::string demangled = demangle(name);
+    if (demangled != name &&
+        (has_abi_marks(demangled) || demangled.find("std::string") != std::string::npos ||
+         demangled.find("std::list") != std::string::npos))
+      twin = abi_twin(exports, demangled);
+  }
   Finding finding;
   if (elsewhere.where == Elsewhere::Where::HostUnexported) {
     finding = make_finding(
@@ -115,6 +169,29 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
     if (parent_of(elsewhere.path) == parent_of(requester.path))
       finding.fix.commands.push_back("patchelf --add-rpath '$ORIGIN' " +
                                      shell_quote(requester.path));
+  } else if (twin) {
+    const std::string& demangled = twin->needed_demangled;
+    const bool needs_new = has_abi_marks(demangled);
+    const std::string provider = base_of(twin->object->path);
+    finding = make_finding(finding_code("version.cxx11-abi"),
+                           file + " needs " + demangled + ", which " + provider + " has only as " +
+                               twin->demangled +
+                               ": they were compiled with different _GLIBCXX_USE_CXX11_ABI");
+    finding.evidence.push_back(file + " .dynsym: " + describe_symbol(symbol) + " (" + demangled +
+                               ")");
+    finding.evidence.push_back(provider + " .dynsym: " + twin->symbol->name + " (" +
+                               twin->demangled + ")");
+    finding.evidence.push_back(
+        std::string("libstdc++ has two ABIs for std::string and std::list: ") + file +
+        " was compiled with _GLIBCXX_USE_CXX11_ABI=" + (needs_new ? "1" : "0") + ", " + provider +
+        " with _GLIBCXX_USE_CXX11_ABI=" + (needs_new ? "0" : "1") +
+        " (std::__cxx11 and the [abi:cxx11] tag mark the new one, the default since GCC 5)");
+    finding.fix.summary =
+        "compile both with the same _GLIBCXX_USE_CXX11_ABI (the default, 1, "
+        "unless they must match a library built with the old ABI)";
+    finding.fix.commands.push_back(
+        "nm -DC " + shell_quote(twin->object->path) + " | grep -F " +
+        shell_quote(twin->demangled.substr(0, twin->demangled.find('('))));
   } else {
     finding = make_finding(finding_code("symbol.undefined"),
                            file + " needs " + name + ", which no object in its scope defines");
@@ -163,7 +240,7 @@ StageVerdict check_symbols(Context& context) {
           symbol.type == STT_TLS)
         continue;
       if (exports.count(symbol.name) != 0 || !reported.insert(symbol.name).second) continue;
-      context.findings.push_back(undefined_symbol(context, object, symbol));
+      context.findings.push_back(undefined_symbol(context, object, symbol, exports));
     }
   }
   // dlsym: the names the host will look up. dlsym(handle) searches the plugin and its
