@@ -233,6 +233,34 @@ TEST_F(VersionStage, AStdStringFunctionInTheOtherLibstdcxxAbiIsADualAbiMismatch)
   EXPECT_TRUE(sides);
 }
 
+// Built against a libstdc++ newer than this system's (a stub with GLIBCXX_3.4.31 at link time,
+// gone after): the node's release (GCC 13.1) is named, and what the plugin
+// needs at least is listed.
+TEST_F(VersionStage, ANewerGlibcxxNeedNamesTheNewestThisSystemHasAndWhatThePluginNeeds) {
+  fs::create_directory(dir_ / "stub");
+  write("stub.c", "int newer_fn(void) { return 1; }\n");
+  write("stub.map", "GLIBCXX_3.4.31 { global: newer_fn; local: *; };\n");
+  write("needs.c",
+        "int newer_fn(void);\nint dldoctor_case_answer(void) { return 41 + newer_fn(); }\n");
+  cc({"-shared", "-fPIC", "-nostdlib", "-o", "stub/libstdc++.so.6", "stub.c",
+      "-Wl,--version-script=stub.map", "-Wl,-soname,libstdc++.so.6"});
+  cc({"-shared", "-fPIC", "-o", "needs.so", "needs.c", "-Lstub", "-l:libstdc++.so.6"});
+  fs::remove_all(dir_ / "stub");
+  const Report report = diagnose(LoadRequest((dir_ / "needs.so").string()));
+  ASSERT_FALSE(report.findings.empty());
+  const Finding& finding = report.findings.front();
+  ASSERT_EQ(finding.code, "version.node-not-found");
+  std::string evidence;
+  for (const std::string& line : finding.evidence) evidence += line + "\n";
+  EXPECT_NE(evidence.find("GLIBCXX_3.4.31 is libstdc++ of GCC 13.1.0"), std::string::npos)
+      << evidence;
+  EXPECT_NE(evidence.find("the plugin needs at least (the newest node of each series it needs): "
+                          "GLIBCXX_3.4.31 (libstdc++ of GCC 13.1.0)"),
+            std::string::npos)
+      << evidence;
+  EXPECT_NE(finding.fix.summary.find("-static-libstdc++"), std::string::npos);
+}
+
 // The node is there, the name is there, but not together: dep_fn is in DEP_1.0, DEP_2.0 has
 // another function. check_match passes over the definition, and no other object has one.
 TEST_F(VersionStage, ASymbolInAnotherVersionOfTheProviderIsAnUndefinedVersionedSymbol) {

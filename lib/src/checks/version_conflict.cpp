@@ -371,6 +371,38 @@ Finding symbol_not_in_version(const Context& context, const ScopeObject& needer,
   return finding;
 }
 
+// What the plugin needs of the toolchain's libraries, as auditwheel reports a wheel's policy:
+// the newest GLIBC_, GLIBCXX_ and CXXABI_ node it needs. Added to each
+// toolchain node-not-found finding: one missing node is rarely the only one.
+void add_minimum_toolchain(std::vector<Finding>& findings,
+                           const std::vector<std::size_t>& toolchain_findings,
+                           const std::vector<ScopeObject>& scope, int plugin) {
+  if (toolchain_findings.empty()) return;
+  std::map<std::string, std::string> newest;  // series ("GLIBCXX_") -> its newest needed node
+  // The plugin's own needs: the system's libraries come with what they need.
+  for (const ScopeObject& object : scope) {
+    if (object.node != plugin) continue;
+    for (const elf::VersionNeed& need : object.image.version_needs)
+      for (const elf::NeededVersion& version : need.versions) {
+        const std::size_t underscore = version.name.find('_');
+        // Numbered nodes only: GLIBC_PRIVATE is ld.so's and libc's own, no release.
+        if (!is_toolchain_version(version.name) || version.name.rfind("GCC_", 0) == 0 ||
+            underscore + 1 >= version.name.size() ||
+            !std::isdigit(static_cast<unsigned char>(version.name[underscore + 1])))
+          continue;
+        std::string& known = newest[version.name.substr(0, underscore + 1)];
+        if (known.empty() || newer_first(version.name, known)) known = version.name;
+      }
+  }
+  std::vector<std::string> needs;
+  for (const auto& [series, version] : newest) needs.push_back(with_release(version));
+  if (needs.empty()) return;
+  for (const std::size_t at : toolchain_findings)
+    findings[at].evidence.push_back(
+        "the plugin needs at least (the newest node of each series it needs): " + joined(needs) +
+        ": the oldest system it can run on has these");
+}
+
 }  // namespace
 
 StageVerdict check_versions(Context& context) {
@@ -379,6 +411,7 @@ StageVerdict check_versions(Context& context) {
   if (tree.error) return StageVerdict::Continue;  // the dependency stage has said why
   const std::vector<ScopeObject>& scope = load_scope(context);
   bool refused = false;
+  std::vector<std::size_t> toolchain_findings;  // node-not-found findings of GLIBC_, GLIBCXX_...
   std::vector<Finding> fatal_bindings;
   for (const ScopeObject& needer : scope) {
     if (needer.from_host) continue;  // checked when the host started
@@ -414,6 +447,8 @@ StageVerdict check_versions(Context& context) {
         if (version.weak ||
             std::find(defined.begin(), defined.end(), version.name) != defined.end())
           continue;
+        if (is_toolchain_version(version.name))
+          toolchain_findings.push_back(context.findings.size());
         context.findings.push_back(node_not_found(tree, needer, needer_shown, need, version,
                                                   *provider, context.request.search_directories));
         refused = true;
@@ -421,7 +456,10 @@ StageVerdict check_versions(Context& context) {
     }
   }
   // _dl_check_map_versions refuses the load before any relocation: the assertion cannot come.
-  if (refused) return StageVerdict::Stop;
+  if (refused) {
+    add_minimum_toolchain(context.findings, toolchain_findings, scope, tree.plugin);
+    return StageVerdict::Stop;
+  }
   // Relocation: each versioned reference needs a definition check_match accepts. A name that no
   // object defines at all is the symbol stage's ("undefined symbol").
   bool unbound = false;
