@@ -261,6 +261,43 @@ TEST_F(VersionStage, ANewerGlibcxxNeedNamesTheNewestThisSystemHasAndWhatThePlugi
   EXPECT_NE(finding.fix.summary.find("-static-libstdc++"), std::string::npos);
 }
 
+// The seed's symbol conflict: a host linked -rdynamic defines log_init, and so does the plugin,
+// which calls its own. The host really prints 41 (the host's log_init ran); dldoctor --host says
+// why. A second library version beside the host's copy (libfoo.so.2 vs libfoo.so.1) likewise.
+TEST_F(VersionStage, TheHostsDefinitionsWinOverThePluginsOwnAndOverASecondCopy) {
+  write("ihost.c",
+        "#include <dlfcn.h>\n#include <stdio.h>\nint log_init(void) { return 1; }\n"
+        "int main(int argc, char** argv) { void* h = dlopen(argv[1], RTLD_NOW); if (!h) return 1; "
+        "int (*f)(void) = (int (*)(void))dlsym(h, \"dldoctor_case_answer\"); "
+        "printf(\"%d\\n\", f()); return 0; }\n");
+  write("ip.c",
+        "int log_init(void) { return 2; }\nint dldoctor_case_answer(void) { return 40 + "
+        "log_init(); }\n");
+  cc({"-rdynamic", "-o", "ihost", "ihost.c", "-ldl"});
+  cc({"-shared", "-fPIC", "-o", "ip.so", "ip.c"});
+  ProcessOptions options;
+  options.cwd = dir_.string();
+  options.unset_environment = {"LD_LIBRARY_PATH", "LD_PRELOAD"};
+  EXPECT_EQ(run_process({"./ihost", "./ip.so"}, options).out, "41\n");
+  LoadRequest request((dir_ / "ip.so").string());
+  request.host = (dir_ / "ihost").string();
+  const Report report = diagnose(request);
+  ASSERT_EQ(report.findings.size(), 1u);
+  EXPECT_EQ(report.findings[0].code, "version.interposed-symbol");
+  EXPECT_EQ(report.findings[0].severity, Severity::Warning);
+  EXPECT_NE(report.findings[0].summary.find("ip.so's own calls included"), std::string::npos)
+      << report.findings[0].summary;
+  // Without the host there is nothing to say: nothing precedes the plugin but libc.
+  EXPECT_TRUE(diagnose(LoadRequest((dir_ / "ip.so").string())).findings.empty());
+  // -Bsymbolic, one of the fixes: the plugin's calls bind inside it, and the host prints 42.
+  cc({"-shared", "-fPIC", "-Wl,-Bsymbolic", "-o", "ip.so", "ip.c"});
+  EXPECT_EQ(run_process({"./ihost", "./ip.so"}, options).out, "42\n");
+  const Report fixed = diagnose(request);
+  ASSERT_EQ(fixed.findings.size(), 1u)
+      << "still defined twice, but no longer called through the PLT";
+  EXPECT_EQ(fixed.findings[0].summary.find("own calls included"), std::string::npos);
+}
+
 // The node is there, the name is there, but not together: dep_fn is in DEP_1.0, DEP_2.0 has
 // another function. check_match passes over the definition, and no other object has one.
 TEST_F(VersionStage, ASymbolInAnotherVersionOfTheProviderIsAnUndefinedVersionedSymbol) {

@@ -161,6 +161,14 @@ inline constexpr FindingCode kFindingCodes[] = {
      "libstdc++'s two ABIs and exported in the other: `_GLIBCXX_USE_CXX11_ABI` differs between "
      "the two builds",
      "`undefined symbol: _Z8dep_nameB5cxx11v` (a mangled name)"},
+    {"version.interposed-symbol", Family::VersionConflict, CodeSeverity::Warning,
+     "a name the plugin defines and exports is defined first by the host or a library it "
+     "loaded: every reference, the plugin's own calls included, binds to that one (`--host`)",
+     ""},
+    {"version.two-copies", Family::VersionConflict, CodeSeverity::Warning,
+     "the plugin brings one version of a library (`libfoo.so.2`) while the host has loaded "
+     "another (`libfoo.so.1`): the names both define bind to the host's copy (`--host`)",
+     ""},
     {"version.node-not-found", Family::VersionConflict, CodeSeverity::Error,
      "an object needs a symbol version (`.gnu.version_r`) that the library it names does not "
      "define (`.gnu.version_d`): built against a newer copy than the one found",

@@ -60,6 +60,8 @@ StageVerdict check_identity(Context& context);      // checks/wrong_build_mode.c
 StageVerdict check_dependencies(Context& context);  // checks/bad_path.cpp
 StageVerdict check_versions(Context& context);      // checks/version_conflict.cpp
 StageVerdict check_symbols(Context& context);       // checks/unexported_symbol.cpp
+// Part of the symbol stage: names of the plugin's tree that the host's scope defines first.
+void check_interposition(Context& context);  // checks/interposition.cpp
 
 // The modelled process's tree: the dependency stage's, or resolved now for a stage that runs
 // without it (a test that calls one stage).

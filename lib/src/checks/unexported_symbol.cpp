@@ -248,6 +248,7 @@ StageVerdict check_symbols(Context& context) {
   for (const std::string& name : context.request.symbols)
     if (auto finding = explain_missing_symbol(context.file, name, scope))
       context.findings.push_back(std::move(*finding));
+  check_interposition(context);
   return StageVerdict::Continue;
 }
 
