@@ -298,6 +298,30 @@ TEST_F(VersionStage, TheHostsDefinitionsWinOverThePluginsOwnAndOverASecondCopy) 
   EXPECT_EQ(fixed.findings[0].summary.find("own calls included"), std::string::npos);
 }
 
+// The symbolic link that "fixes" a SONAME bump: libz.so.2 -> a copy of the system's libz.so.1
+// loads (the loader never compares the name with the DT_SONAME), and dldoctor warns.
+TEST_F(VersionStage, AnotherMajorVersionUnderTheNeededNameIsASonameMismatch) {
+  write("z2.c", "int zfn(void) { return 1; }\n");
+  write("pz.c", "int zfn(void);\nint dldoctor_case_answer(void) { return 41 + zfn(); }\n");
+  write("z1.c", "int zfn(void) { return 0; }\n");
+  cc({"-shared", "-fPIC", "-o", "libz9.so.2", "z2.c", "-Wl,-soname,libz9.so.2"});
+  cc({"-shared", "-fPIC", "-o", "pz.so", "pz.c", "./libz9.so.2",
+      "-Wl,--enable-new-dtags,-rpath,$ORIGIN"});
+  cc({"-shared", "-fPIC", "-o", "libz9.so.1", "z1.c", "-Wl,-soname,libz9.so.1"});
+  fs::remove(dir_ / "libz9.so.2");
+  fs::create_symlink("libz9.so.1", dir_ / "libz9.so.2");
+  const Report report = diagnose(LoadRequest((dir_ / "pz.so").string()));
+  EXPECT_TRUE(report.loads);
+  ASSERT_EQ(report.findings.size(), 1u);
+  EXPECT_EQ(report.findings[0].code, "version.soname-mismatch");
+  EXPECT_NE(report.findings[0].summary.find("whose DT_SONAME is libz9.so.1"), std::string::npos)
+      << report.findings[0].summary;
+  // The right file under its own name: nothing to say.
+  fs::remove(dir_ / "libz9.so.2");
+  cc({"-shared", "-fPIC", "-o", "libz9.so.2", "z2.c", "-Wl,-soname,libz9.so.2"});
+  EXPECT_TRUE(diagnose(LoadRequest((dir_ / "pz.so").string())).findings.empty());
+}
+
 // The node is there, the name is there, but not together: dep_fn is in DEP_1.0, DEP_2.0 has
 // another function. check_match passes over the definition, and no other object has one.
 TEST_F(VersionStage, ASymbolInAnotherVersionOfTheProviderIsAnUndefinedVersionedSymbol) {

@@ -169,6 +169,10 @@ inline constexpr FindingCode kFindingCodes[] = {
      "the plugin brings one version of a library (`libfoo.so.2`) while the host has loaded "
      "another (`libfoo.so.1`): the names both define bind to the host's copy (`--host`)",
      ""},
+    {"version.soname-mismatch", Family::VersionConflict, CodeSeverity::Warning,
+     "a needed `libfoo.so.2` is a file whose DT_SONAME is `libfoo.so.1` (a link or copy under "
+     "another major version's name): it loads, and the requester runs another ABI",
+     "none (it loads)"},
     {"version.node-not-found", Family::VersionConflict, CodeSeverity::Error,
      "an object needs a symbol version (`.gnu.version_r`) that the library it names does not "
      "define (`.gnu.version_d`): built against a newer copy than the one found",

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -329,6 +330,42 @@ std::optional<Finding> soname_bump(const search::Resolution& resolution,
                         " (its package, or the build it came from), or rebuild " +
                         base_of(requester) + " against the version this system has";
   finding.fix.commands.push_back("find / -xdev -name " + shell_quote(name + "*") + " 2>/dev/null");
+  return finding;
+}
+
+// The loader never compares the name it was asked for with the DT_SONAME of the file it opens:
+// a link libdep.so.2 -> libdep.so.1 (the "fix" for a SONAME bump) loads, and the plugin then
+// calls functions of the other ABI. Both names versioned (libfoo.so.N) and different: a file of
+// one major version standing in for another.
+std::optional<Finding> found_under_another_soname(const search::Node& node,
+                                                  const search::Resolution& resolution) {
+  if (!node.soname || !node.path || resolution.needed_by.empty()) return std::nullopt;
+  const std::string& needed = node.name;
+  const std::string& soname = *node.soname;
+  auto versioned = [](const std::string& name) {
+    const std::size_t dot_so = name.find(".so.");
+    return dot_so != std::string::npos && name.find('/') == std::string::npos &&
+           dot_so + 4 < name.size() && std::isdigit(static_cast<unsigned char>(name[dot_so + 4]));
+  };
+  if (needed == soname || !versioned(needed) || !versioned(soname) ||
+      needed.substr(0, needed.find(".so.")) != soname.substr(0, soname.find(".so.")))
+    return std::nullopt;
+  Finding finding = make_finding(
+      finding_code("version.soname-mismatch"),
+      needed + " (needed by " + display_path(resolution.needed_by) + ") was found as " +
+          display_path(*node.path) + ", whose DT_SONAME is " + soname +
+          ": another major version under its name, which loads and then runs another ABI");
+  char real[PATH_MAX];
+  if (::realpath(node.path->c_str(), real) != nullptr &&
+      display_path(real) != display_path(*node.path))
+    finding.evidence.push_back(display_path(*node.path) + " is a link to " + real);
+  finding.evidence.push_back(base_of(resolution.needed_by) + ", DT_NEEDED: " + needed);
+  finding.evidence.push_back(display_path(*node.path) + ", DT_SONAME: " + soname);
+  finding.fix.summary = "install the " + needed +
+                        " the requester was built against (and remove "
+                        "the link or copy named " +
+                        needed + "), or rebuild the requester against " + soname;
+  finding.fix.commands.push_back("ls -l " + shell_quote(display_path(*node.path)));
   return finding;
 }
 
@@ -657,6 +694,8 @@ StageVerdict check_dependencies(Context& context) {
       blocked |= shadow->severity == Severity::Error;
       context.findings.push_back(std::move(*shadow));
     }
+    if (auto renamed = found_under_another_soname(node, resolution))
+      context.findings.push_back(std::move(*renamed));
   }
   return blocked ? StageVerdict::Stop : StageVerdict::Continue;
 }
