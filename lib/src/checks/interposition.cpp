@@ -76,9 +76,12 @@ void check_interposition(Context& context) {
             finding_code("version.interposed-symbol"),
             file + " defines " + joined(names, 6) + ", and " + owner_file +
                 " (in the host's scope, searched first) defines " +
-                (names.size() == 1 ? "it" : "them") + " too: every reference binds to " +
-                owner_file + "'s" +
-                (called_by_itself.empty() ? "" : ", " + file + "'s own calls included"));
+                (names.size() == 1 ? "it" : "them") + " too: " +
+                (called_by_itself.empty()
+                     ? "lookups from outside (dlsym, other objects) bind to " + owner_file +
+                           "'s; " + file + " does not call them through its PLT"
+                     : "every reference binds to " + owner_file + "'s, " + file +
+                           "'s own calls included"));
       }
       finding.evidence.push_back(owner->path + " exports " + joined(names, 12) +
                                  " (loaded before " + file + ": the first definition wins)");
