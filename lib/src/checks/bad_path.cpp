@@ -254,7 +254,7 @@ std::vector<std::pair<std::string, std::string>> other_major_versions(
   std::vector<std::pair<std::string, std::string>> found;
   const std::size_t dot_so = resolution.name.find(".so");
   if (dot_so == std::string::npos || resolution.name.find('/') != std::string::npos) return found;
-  const std::string stem = resolution.name.substr(0, dot_so + 3);  // "libfoo.so"
+  const std::string stem = library_stem(resolution.name);
   auto same_library = [&](const std::string& file) {
     return file != resolution.name && file.rfind(stem, 0) == 0 &&
            (file.size() == stem.size() || file[stem.size()] == '.');
@@ -348,7 +348,7 @@ std::optional<Finding> found_under_another_soname(const search::Node& node,
            dot_so + 4 < name.size() && std::isdigit(static_cast<unsigned char>(name[dot_so + 4]));
   };
   if (needed == soname || !versioned(needed) || !versioned(soname) ||
-      needed.substr(0, needed.find(".so.")) != soname.substr(0, soname.find(".so.")))
+      library_stem(needed) != library_stem(soname))
     return std::nullopt;
   Finding finding = make_finding(
       finding_code("version.soname-mismatch"),

@@ -32,6 +32,13 @@ inline std::string joined(const std::vector<std::string>& names, std::size_t mos
   return text;
 }
 
+// "libfoo.so.2" -> "libfoo.so": a library's name without its major version (the name itself
+// when it has no ".so").
+inline std::string library_stem(const std::string& name) {
+  const auto dot_so = name.find(".so");
+  return dot_so == std::string::npos ? name : name.substr(0, dot_so + 3);
+}
+
 // "plugins/p.so" -> "p.so".
 inline std::string base_of(const std::string& path) {
   const auto slash = path.rfind('/');

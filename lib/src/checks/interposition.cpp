@@ -18,12 +18,6 @@
 namespace dldoctor {
 namespace {
 
-// "libfoo.so.2" -> "libfoo.so": the library without its major version.
-std::string stem_of(const std::string& soname) {
-  const std::size_t dot_so = soname.find(".so");
-  return dot_so == std::string::npos ? soname : soname.substr(0, dot_so + 3);
-}
-
 // The names `object` exports that an object of the host's scope exported first, with that one.
 std::map<const ScopeObject*, std::vector<std::string>> preempted(const ScopeObject& object,
                                                                  const ExportIndex& exports) {
@@ -56,7 +50,7 @@ void check_interposition(Context& context) {
     for (auto& [owner, names] : preempted(object, exports)) {
       const std::string owner_file = base_of(owner->path);
       const bool same_library = soname && owner->image.dynamic.soname &&
-                                stem_of(*soname) == stem_of(*owner->image.dynamic.soname);
+                                library_stem(*soname) == library_stem(*owner->image.dynamic.soname);
       if (!is_plugin && !same_library) continue;  // the system's libraries overlap by design
       std::vector<std::string> called_by_itself;
       for (const std::string& name : names)

@@ -106,8 +106,6 @@ std::vector<std::string> offered(const elf::Image& provider, const std::string& 
   return versions;
 }
 
-std::string base_name(const std::string& path) { return base_of(path); }
-
 // The release that introduced a toolchain version node, from glibc's and libstdc++'s published
 // ABI history (libstdc++ manual, "ABI Policy and Guidelines", abi.versioning.history): GLIBC_2.N
 // is glibc 2.N; GLIBCXX_3.4.N and CXXABI_1.3.N name the GCC release whose libstdc++ first
@@ -165,8 +163,7 @@ std::vector<std::string> other_copies(const std::string& file, const std::string
   std::set<std::string> seen;
   std::error_code error;
   seen.insert(std::filesystem::weakly_canonical(found, error).string());
-  const std::size_t dot_so = file.find(".so");
-  const std::string development = dot_so == std::string::npos ? file : file.substr(0, dot_so + 3);
+  const std::string development = library_stem(file);
   for (const std::string& directory : directories)
     for (const std::string& name : {file, development}) {
       const std::string candidate = directory + "/" + name;
@@ -202,14 +199,14 @@ Finding node_not_found(const search::Tree& tree, const ScopeObject& needer,
                        : provider.path + ", .gnu.version_d: defines " + joined(versions));
   const std::vector<std::string> bound = symbols_bound_to(needer.image, version.name);
   if (!bound.empty())
-    finding.evidence.push_back("symbols of " + base_name(needer.path) + " bound to " +
-                               version.name + ": " + joined(readable(bound)));
+    finding.evidence.push_back("symbols of " + base_of(needer.path) + " bound to " + version.name +
+                               ": " + joined(readable(bound)));
   if (is_toolchain_version(version.name)) {
     const std::string release = release_of(version.name);
     const std::string newest = versions.empty() ? "" : versions.front();
     if (!release.empty())
       finding.evidence.push_back(
-          version.name + " is " + release + ": " + base_name(needer.path) +
+          version.name + " is " + release + ": " + base_of(needer.path) +
           " was built with it or later" +
           (newest.empty() ? ""
                           : "; the newest " + need.file + " here has is " + with_release(newest)));
@@ -231,21 +228,21 @@ Finding node_not_found(const search::Tree& tree, const ScopeObject& needer,
                                    "${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}");
   }
   if (version.name.rfind("GLIBC_", 0) == 0) {
-    finding.fix.summary = "build " + base_name(needer.path) +
+    finding.fix.summary = "build " + base_of(needer.path) +
                           " on (or for: a container or sysroot of) the oldest system it must "
                           "run on: glibc cannot be shipped beside a plugin";
   } else if (is_toolchain_version(version.name)) {
     finding.fix.summary =
-        "build " + base_name(needer.path) +
+        "build " + base_of(needer.path) +
         " on (or for) the oldest system it must run on; or link the C++ runtime into it "
         "(-static-libstdc++ -static-libgcc); or have the host load a newer " +
         need.file +
         " first (LD_LIBRARY_PATH, or the host's RUNPATH: a C++ host has loaded its own before "
         "any plugin, so a RUNPATH of the plugin's is not enough)";
   } else {
-    finding.fix.summary = "give " + base_name(needer.path) + " the " + need.file +
+    finding.fix.summary = "give " + base_of(needer.path) + " the " + need.file +
                           " it was linked against (one that defines " + version.name +
-                          "), or rebuild " + base_name(needer.path) + " against the " + need.file +
+                          "), or rebuild " + base_of(needer.path) + " against the " + need.file +
                           " it will meet";
   }
   finding.fix.commands.push_back("readelf -V --wide " + shell_quote(provider.path));
@@ -287,11 +284,11 @@ Finding unversioned_provider(const Context& context, const ScopeObject& needer,
   finding.evidence.push_back(provider.path +
                              ": no .gnu.version and no .gnu.version_d (built without a version "
                              "script, and it needs no versioned symbol itself)");
-  finding.evidence.push_back("symbols of " + base_name(needer.path) + " bound to " + version.name +
-                             " and defined by " + base_name(provider.path) + ": " + joined(bound));
-  finding.fix.summary = "build " + base_name(provider.path) +
+  finding.evidence.push_back("symbols of " + base_of(needer.path) + " bound to " + version.name +
+                             " and defined by " + base_of(provider.path) + ": " + joined(bound));
+  finding.fix.summary = "build " + base_of(provider.path) +
                         " with the version script that defines " + version.name +
-                        " (-Wl,--version-script), or relink " + base_name(needer.path) +
+                        " (-Wl,--version-script), or relink " + base_of(needer.path) +
                         " against this unversioned " + need.file;
   finding.fix.commands.push_back("readelf -V --wide " + shell_quote(provider.path));
   return finding;
@@ -311,8 +308,8 @@ Finding no_version_information(const std::string& needer_shown, const elf::Versi
                              need.file);
   finding.evidence.push_back(provider.path +
                              ": no .gnu.version_d (built without a version script)");
-  finding.fix.summary = "build " + base_name(provider.path) +
-                        " with its version script, as the one " + base_name(needer_shown) +
+  finding.fix.summary = "build " + base_of(provider.path) +
+                        " with its version script, as the one " + base_of(needer_shown) +
                         " was linked against was: an unversioned copy is not the library it "
                         "expects";
   finding.fix.commands.push_back("readelf -V --wide " + shell_quote(provider.path));
@@ -362,9 +359,9 @@ Finding symbol_not_in_version(const Context& context, const ScopeObject& needer,
                              " (undefined)");
   finding.evidence.push_back(provider.path +
                              ", .dynsym: " + definitions_of(provider.image, symbol.name));
-  finding.fix.summary = "give " + base_name(needer.path) + " the " + base_name(provider.path) +
+  finding.fix.summary = "give " + base_of(needer.path) + " the " + base_of(provider.path) +
                         " it was linked against, where " + symbol.name + " is in " +
-                        symbol.version + ", or rebuild " + base_name(needer.path) +
+                        symbol.version + ", or rebuild " + base_of(needer.path) +
                         " against this one";
   finding.fix.commands.push_back("objdump -T " + shell_quote(provider.path) + " | grep -w " +
                                  shell_quote(symbol.name));

@@ -325,6 +325,7 @@ class ImageReader {
     std::optional<std::uint64_t> strtab_address;
     std::optional<std::uint64_t> strtab_size;
     std::uint64_t verneed_address = 0, verneed_count = 0, verdef_address = 0, verdef_count = 0;
+    bool versym_present = false;
     DynamicInfo& info = image_.dynamic;
     for (const Dyn& entry : entries) {
       const std::int64_t tag = entry.d_tag;
@@ -345,19 +346,16 @@ class ImageReader {
         case DT_TEXTREL: info.textrel = true; break;
         case DT_VERNEED: verneed_address = value; break;
         case DT_VERNEEDNUM: verneed_count = value; break;
-        case DT_VERDEF:
-          verdef_address = value;
-          image_.has_version_definitions = true;
-          break;
+        case DT_VERDEF: verdef_address = value; break;
         case DT_VERDEFNUM: verdef_count = value; break;
-        case DT_VERSYM: image_.has_version_symbols = true; break;
+        case DT_VERSYM: versym_present = true; break;
         default: break;
       }
     }
-    if (depth_ != Depth::Versions) {
-      // The sections are read after this, and they say the same (read_sections).
-      image_.has_version_definitions = false;
-      image_.has_version_symbols = false;
+    if (depth_ == Depth::Versions) {
+      // Deeper reads take these from the section headers (read_sections).
+      image_.has_version_definitions = verdef_address != 0;
+      image_.has_version_symbols = versym_present;
     }
     const bool versions_wanted =
         depth_ == Depth::Versions && (verneed_address != 0 || verdef_address != 0);
