@@ -40,6 +40,7 @@ struct CheckOptions {
   bool host_given = false;
   std::vector<std::string> symbols;
   std::vector<std::string> search_directories;
+  std::vector<std::string> apis;
   std::string user;
   bool user_given = false;
   std::string mode = "now";
@@ -101,6 +102,13 @@ int run_check(const CheckOptions& options) {
   }
   const dldoctor::Mode mode = options.mode == "lazy" ? dldoctor::Mode::Lazy : dldoctor::Mode::Now;
   dldoctor::LoadRequest request{options.path, mode};
+  for (const std::string& api : options.apis) {
+    auto range = dldoctor::parse_api_range(api);
+    if (const auto* error = std::get_if<dldoctor::ApiRangeError>(&range))
+      return cannot_run("check", "--api " + dldoctor::shell_quote(api) + ": " + error->message +
+                                     " (at column " + std::to_string(error->column + 1) + ")");
+    request.apis.push_back(std::move(std::get<dldoctor::ApiRange>(range)));
+  }
   if (options.host_given) request.host = options.host;
   if (options.user_given) request.user = options.user;
   request.symbols = options.symbols;
@@ -212,6 +220,10 @@ int main(int argc, char** argv) {
                    "a directory to look in for a copy of a library that has what the one found "
                    "lacks (repeatable; never searched by the loader)")
       ->check(CLI::ExistingDirectory);
+  check->add_option(
+      "--api", check_options.apis,
+      "a plugin API the host accepts, NAME=MIN..MAX (MAJOR or MAJOR.MINOR; NAME=V, "
+      "NAME=MIN..): the plugin must declare it with <dldoctor/plugin.h> (repeatable)");
   CLI::Option* check_host = check->add_option(
       "--host", check_options.host,
       "the program that dlopens PATH (an ELF executable): its RPATH, RUNPATH and libraries count");

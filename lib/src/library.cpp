@@ -37,7 +37,25 @@ Result<Library> Library::open(const std::string& path, Mode mode) noexcept {
 }
 
 Result<Library> Library::open_checked(const std::string& path, Mode mode) noexcept {
-  Report report = diagnose(LoadRequest{path, mode});
+  try {
+    return open_checked(LoadRequest{path, mode});
+  } catch (...) {  // the request's copy of path: only allocation can fail
+    return open(path, mode);
+  }
+}
+
+Result<Library> Library::open_checked(const LoadRequest& request) noexcept {
+  const std::string& path = request.path;
+  const Mode mode = request.mode;
+  Report report;
+  try {
+    LoadRequest in_this_process = request;
+    in_this_process.this_process = true;
+    in_this_process.host.reset();
+    report = diagnose(in_this_process);
+  } catch (...) {
+    return open(path, mode);
+  }
   if (report.has_errors()) {
     LoadAttempt attempt;
     attempt.message = "not loaded: dldoctor found what would make the load fail (see findings)";

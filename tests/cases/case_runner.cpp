@@ -148,7 +148,7 @@ ProcessResult try_load(const fs::path& cwd, const std::string& path, const json*
 
 // dldoctor check is told about the host when the case's manifest says the host matters (its
 // RPATH/RUNPATH, its libraries, its symbols): "host": {"dldoctor_host": true}; about the mode the
-// host opens with; and, with "check_symbol": true, about the name it looks up.
+// host opens with; with "check_symbol": true, about the name it looks up; and "check_args".
 std::vector<std::string> host_arguments(const fs::path& dir = settings().dir,
                                         const json* variant = nullptr) {
   const json& host = settings().manifest["host"];
@@ -161,6 +161,10 @@ std::vector<std::string> host_arguments(const fs::path& dir = settings().dir,
     arguments.push_back("--symbol");
     arguments.push_back(variant_symbol(variant));
   }
+  // What else the host states of its plugins, as dldoctor check options ("check_args": ["--api",
+  // "org.example.greeter=2..2"]): a host's own conditions, which no file says.
+  if (host.contains("check_args"))
+    for (const json& arg : host["check_args"]) arguments.push_back(arg.get<std::string>());
   return arguments;
 }
 

@@ -191,6 +191,15 @@ inline constexpr FindingCode kFindingCodes[] = {
      "and loads it",
      "none at dlopen; `ld.so --list` and `ldd`: `no version information available (required by "
      "...)`"},
+    {"version.api-mismatch", Family::VersionConflict, CodeSeverity::Error,
+     "the plugin declares (`<dldoctor/plugin.h>`) a version of the host's plugin API outside "
+     "the range the host accepts (`--api NAME=MIN..MAX`): the host refuses it before `dlopen`",
+     "none: the loader does not know plugin APIs (without the check, the host runs code built "
+     "against other structures)"},
+    {"version.api-undeclared", Family::VersionConflict, CodeSeverity::Error,
+     "the host accepts plugins of an API (`--api NAME=...`) and the plugin declares none of that "
+     "name (no `DLDOCTOR_PLUGIN_API` note)",
+     "none: the loader does not know plugin APIs"},
     {"internal.out-of-memory", Family::WrongBuildMode, CodeSeverity::Error,
      "dldoctor itself ran out of memory while inspecting the file", ""},
 };

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "dldoctor/plugin_api.hpp"
 #include "dldoctor/report.hpp"
 
 namespace dldoctor {
@@ -34,6 +35,15 @@ struct LoadRequest {
   std::vector<std::string> search_directories;
   // The user that will load the plugin, as a name or a numeric uid; nullopt: the current user.
   std::optional<std::string> user;
+  // The plugin APIs the host accepts (--api NAME=MIN..MAX): the plugin must declare each one,
+  // with <dldoctor/plugin.h>, at a version in its range. Checked from the file, before anything
+  // is loaded, as the host's own check would be.
+  std::vector<ApiRange> apis;
+  // Model this very process as the host (Library::open_checked): the objects it has loaded
+  // answer to their names without a search, and its global scope, asked of its own loader
+  // (dlsym(RTLD_DEFAULT)), is where the plugin's undefined symbols bind and whose definitions
+  // precede the plugin's. host is then ignored.
+  bool this_process = false;
 };
 
 // Runs the stages in the loader's order (path, permissions, identity, ...); a stage that finds

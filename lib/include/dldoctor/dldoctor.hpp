@@ -7,6 +7,7 @@
 #include "dldoctor/explain.hpp"
 #include "dldoctor/library.hpp"
 #include "dldoctor/lookup_error.hpp"
+#include "dldoctor/plugin_api.hpp"
 #include "dldoctor/render.hpp"
 #include "dldoctor/report.hpp"
 #include "dldoctor/result.hpp"

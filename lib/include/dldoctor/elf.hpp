@@ -79,6 +79,15 @@ struct VersionNeed {
   std::vector<NeededVersion> versions;
 };
 
+// An API a plugin declares it was built for, with <dldoctor/plugin.h>: a note of owner
+// "dldoctor" and type DLDOCTOR_NOTE_API in a PT_NOTE segment, read from the file, never loaded.
+struct DeclaredApi {
+  std::string name;  // "org.example.greeter"
+  std::uint32_t major = 0;
+  std::uint32_t minor = 0;
+  std::uint64_t offset = 0;  // of the note in the file, for evidence
+};
+
 // A problem that does not stop the loader (it only reads the program headers and the dynamic
 // segment) but stops dldoctor from reading something else, e.g. a broken section header table.
 struct Warning {
@@ -101,6 +110,9 @@ struct Image {
   // The .dynsym names that PLT relocations (.rela.plt, R_*_JUMP_SLOT) reference: with RTLD_LAZY
   // the loader binds these at their first call, not at dlopen.
   std::vector<std::string> lazily_bound;
+  // The APIs it declares (ReadParts::Everything): in the notes of its PT_NOTE segments, which a
+  // stripped file keeps.
+  std::vector<DeclaredApi> declared_apis;
   std::vector<Warning> warnings;
 
   bool is_pie() const noexcept;           // ET_DYN with DF_1_PIE

@@ -25,6 +25,11 @@ class Library {
   // caller gets the Report instead, and goes on. Costs a diagnosis on every call, which open()
   // does not: for hosts that load plugins they do not trust to be well built.
   static Result<Library> open_checked(const std::string& path, Mode mode = Mode::Now) noexcept;
+  // The same with the host's own conditions: request.apis, the plugin APIs it accepts (a plugin
+  // that declares another version with <dldoctor/plugin.h> is refused before dlopen), and
+  // request.symbols, the names it will look up. The diagnosis models this very process
+  // (LoadRequest::this_process: its loaded objects, its global scope), whatever request.host says.
+  static Result<Library> open_checked(const LoadRequest& request) noexcept;
 
   Library(Library&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
   Library& operator=(Library&& other) noexcept;

@@ -211,6 +211,7 @@ search::TreeRequest tree_request(const Context& context) {
   search::TreeRequest request;
   request.path = context.file;
   request.host = context.request.host;
+  request.this_process = context.request.this_process;
   return request;
 }
 
@@ -587,12 +588,14 @@ StageVerdict check_path(Context& context) {
     search::TreeRequest request;
     request.path = path;
     request.host = context.request.host;
+    request.this_process = context.request.this_process;
     const search::Tree tree = search::resolve_tree(request);
     const search::Node& plugin = tree.nodes[static_cast<std::size_t>(
         std::min<int>(tree.plugin, static_cast<int>(tree.nodes.size()) - 1))];
-    if (request.host && tree.nodes.size() > 1 && plugin.path) {
+    const bool hosted = request.host || request.this_process;
+    if (hosted && tree.nodes.size() > 1 && plugin.path) {
       context.file = *plugin.path;
-    } else if (!request.host) {
+    } else if (!hosted) {
       const search::Resolution resolution =
           search::resolve_name(path, search::Environment::from_process());
       if (resolution.path) {
@@ -666,7 +669,9 @@ StageVerdict check_dependencies(Context& context) {
   for (std::size_t i = 0; i < tree.nodes.size(); ++i) {
     const search::Node& node = tree.nodes[i];
     if (node.resolution < 0 || static_cast<int>(i) == tree.plugin) continue;
-    if (context.request.host && !is_descendant(tree, static_cast<int>(i))) continue;
+    if ((context.request.host || context.request.this_process) &&
+        !is_descendant(tree, static_cast<int>(i)))
+      continue;
     const search::Resolution& resolution = tree.trace[static_cast<std::size_t>(node.resolution)];
     if (!node.path) {
       // A candidate the search could not open (EACCES) explains the "not found" better.

@@ -15,6 +15,7 @@ const search::Tree& tree_of(Context& context) {
     search::TreeRequest request;
     request.path = context.file.empty() ? context.request.path : context.file;
     request.host = context.request.host;
+    request.this_process = context.request.this_process;
     context.tree = search::resolve_tree(request);
   }
   return *context.tree;
@@ -50,11 +51,16 @@ const std::vector<ScopeObject>& load_scope(Context& context) {
     bool below_plugin = false;
     for (int at = index; at >= 0; at = tree.nodes[static_cast<std::size_t>(at)].parent)
       below_plugin |= at == tree.plugin;
-    ScopeObject object{*node.path,
-                       std::move(*image),
-                       context.request.host && !below_plugin,
-                       {node.name, *node.path},
-                       index};
+    // In this process, an object the plugin needs that is loaded already was checked when it
+    // was loaded, and is the host's as much as the program is.
+    const bool loaded_before =
+        context.request.this_process && node.rule == search::Rule::AlreadyLoaded;
+    ScopeObject object{
+        *node.path,
+        std::move(*image),
+        ((context.request.host || context.request.this_process) && !below_plugin) || loaded_before,
+        {node.name, *node.path},
+        index};
     if (object.image.dynamic.soname) object.names.push_back(*object.image.dynamic.soname);
     at_path.emplace(*node.path, scope.size());
     scope.push_back(std::move(object));

@@ -57,6 +57,7 @@ enum class StageVerdict { Continue, Stop };
 StageVerdict check_path(Context& context);          // checks/bad_path.cpp
 StageVerdict check_permissions(Context& context);   // checks/missing_permission.cpp
 StageVerdict check_identity(Context& context);      // checks/wrong_build_mode.cpp
+StageVerdict check_plugin_api(Context& context);    // checks/plugin_api.cpp
 StageVerdict check_dependencies(Context& context);  // checks/bad_path.cpp
 StageVerdict check_versions(Context& context);      // checks/version_conflict.cpp
 StageVerdict check_symbols(Context& context);       // checks/unexported_symbol.cpp
@@ -71,6 +72,17 @@ const search::Tree& tree_of(Context& context);
 const std::vector<ScopeObject>& load_scope(Context& context);
 // The scope's exported definitions (symbol_rules.hpp's exportable), by name.
 const ExportIndex& export_index(Context& context);
+
+// The running process's answer (LoadRequest::this_process): the object whose definition of
+// name (in version, when not empty) a reference from an object it loads now would bind to,
+// asked of its loader (dlsym or dlvsym over RTLD_DEFAULT, dladdr1 for the object). nullopt: no
+// object of its global scope defines it. checks/process_scope.cpp.
+struct ProcessDefinition {
+  std::string path;  // "" when the loader names no object (an absolute symbol)
+  bool is_program = false;
+};
+std::optional<ProcessDefinition> defined_in_process(const std::string& name,
+                                                    const std::string& version) noexcept;
 
 // Shared by stages that print commands: a path quoted for a POSIX shell when it needs to be.
 std::string shell_quote(const std::string& word);

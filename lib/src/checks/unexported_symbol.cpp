@@ -240,6 +240,9 @@ StageVerdict check_symbols(Context& context) {
           symbol.type == STT_TLS)
         continue;
       if (exports.count(symbol.name) != 0 || !reported.insert(symbol.name).second) continue;
+      // This process's global scope (the program's libraries, RTLD_GLOBAL plugins, a -rdynamic
+      // program) serves a new object's references first: asked of its loader.
+      if (context.request.this_process && defined_in_process(symbol.name, symbol.version)) continue;
       context.findings.push_back(undefined_symbol(context, object, symbol, exports));
     }
   }

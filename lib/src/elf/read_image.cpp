@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "dldoctor/elf.hpp"
+#include "dldoctor/plugin.h"
 #include "elf/symbol_index.hpp"
 
 namespace dldoctor::elf {
@@ -157,6 +158,78 @@ class ImageReader {
     if (!elf_ || elf_kind(elf_.get()) != ELF_K_ELF)
       throw Failure("libelf cannot read the ELF header: " + libelf_error());
     read_sections();
+    if (depth_ == Depth::Everything) read_plugin_notes();
+  }
+
+  // ---- Notes: what a plugin says of itself (<dldoctor/plugin.h>), in PT_NOTE segments. ----
+
+  std::uint32_t word_at(const unsigned char* bytes) const noexcept {
+    std::uint32_t value = 0;
+    for (int i = 0; i < 4; ++i) {
+      const unsigned shift = image_.identity.byte_order == ELFDATA2LSB ? 8u * i : 8u * (3 - i);
+      value |= static_cast<std::uint32_t>(bytes[i]) << shift;
+    }
+    return value;
+  }
+
+  // Each PT_NOTE segment through libelf's note reader (gelf_getnote checks every size against
+  // the segment); the notes of owner "dldoctor" that dldoctor knows are kept, the others skipped.
+  void read_plugin_notes() {
+    constexpr std::uint64_t kMaxNoteSegment = 1u << 20;
+    for (const ProgramHeader& header : image_.program_headers) {
+      if (header.type != PT_NOTE || header.filesz == 0) continue;
+      if (!fits(header.offset, header.filesz, file_size_) || header.filesz > kMaxNoteSegment) {
+        warn("PT_NOTE segment at " + hex(header.offset) + " (size " + hex(header.filesz) +
+             ") is not inside the file or is too large to be notes");
+        continue;
+      }
+      Elf_Data* data = elf_getdata_rawchunk(elf_.get(), static_cast<std::int64_t>(header.offset),
+                                            static_cast<std::size_t>(header.filesz),
+                                            header.align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
+      if (data == nullptr) {
+        warn("cannot read the PT_NOTE segment at " + hex(header.offset) + ": " + libelf_error());
+        continue;
+      }
+      const auto* bytes = static_cast<const unsigned char*>(data->d_buf);
+      std::size_t offset = 0;
+      GElf_Nhdr note;
+      std::size_t name_offset = 0;
+      std::size_t desc_offset = 0;
+      while (offset < data->d_size) {
+        const std::size_t next = gelf_getnote(data, offset, &note, &name_offset, &desc_offset);
+        if (next == 0) break;
+        offset = next;
+        if (note.n_namesz != sizeof DLDOCTOR_NOTE_OWNER ||
+            std::memcmp(bytes + name_offset, DLDOCTOR_NOTE_OWNER, sizeof DLDOCTOR_NOTE_OWNER) != 0)
+          continue;
+        // Where the note's header is (Elf32_Nhdr and Elf64_Nhdr are both 12 bytes).
+        const std::uint64_t at = header.offset + (name_offset - sizeof(Elf32_Nhdr));
+        if (note.n_type == DLDOCTOR_NOTE_API)
+          read_declared_api(bytes + desc_offset, note.n_descsz, at);
+      }
+    }
+  }
+
+  // DLDOCTOR_NOTE_API: uint32 format, major, minor, then the name, NUL-terminated.
+  void read_declared_api(const unsigned char* desc, std::size_t size, std::uint64_t at) {
+    if (size < 13) {
+      warn("dldoctor API note at " + hex(at) + " is " + std::to_string(size) +
+           " bytes, shorter than its fields");
+      return;
+    }
+    if (const std::uint32_t format = word_at(desc); format != DLDOCTOR_NOTE_FORMAT) {
+      warn("dldoctor API note at " + hex(at) + " has format " + std::to_string(format) +
+           ", which this dldoctor does not know (it reads format 1)");
+      return;
+    }
+    const auto* name = reinterpret_cast<const char*>(desc + 12);
+    const void* end = std::memchr(name, '\0', size - 12);
+    if (end == nullptr || end == name) {
+      warn("dldoctor API note at " + hex(at) + " has no NUL-terminated API name");
+      return;
+    }
+    image_.declared_apis.push_back({std::string(name, static_cast<const char*>(end)),
+                                    word_at(desc + 4), word_at(desc + 8), at});
   }
 
   // size bytes at offset of the file (checked against its size by the caller).
