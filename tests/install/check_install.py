@@ -55,6 +55,25 @@ def main() -> int:
         assert out == "path.not-found", f"the consumer printed {out!r}"
         print(f"a program built with pkg-config against the installed copy runs: {out}")
 
+        # A plugin author's side: a C plugin that includes the installed <dldoctor/plugin.h>
+        # (found with pkg-config --cflags alone, nothing to link) declares its API, and the
+        # installed command refuses it for a host of another version.
+        cflags = [f for f in flags if f.startswith("-I")]
+        plugin_source = Path(stage) / "plugin.c"
+        plugin_source.write_text('#include <dldoctor/plugin.h>\n'
+                                 'DLDOCTOR_PLUGIN_API("org.example.installed", 1, 4);\n'
+                                 'int answer(void) { return 42; }\n', encoding="utf-8")
+        plugin = Path(stage) / "plugin.so"
+        subprocess.run(["cc", "-std=c11", "-Wall", "-Werror", "-shared", "-fPIC", *cflags,
+                        str(plugin_source), "-o", str(plugin)], env=env, check=True)
+        refused = subprocess.run([str(command), "check", str(plugin), "--api",
+                                  "org.example.installed=2"], env=run_env, capture_output=True,
+                                 text=True, check=False)
+        assert (refused.returncode == 1 and "version.api-mismatch" in refused.stdout
+                and "built for org.example.installed 1.4" in refused.stdout), refused
+        print("a plugin built with the installed <dldoctor/plugin.h> declares org.example.installed"
+              " 1.4: refused for --api org.example.installed=2")
+
         checked = subprocess.run([str(command), "check", "/usr/bin/true"], env=run_env,
                                  capture_output=True, text=True, check=False)
         assert checked.returncode == 1 and "mode.pie-executable" in checked.stdout, checked
