@@ -88,6 +88,34 @@ struct DeclaredApi {
   std::uint64_t offset = 0;  // of the note in the file, for evidence
 };
 
+// A function's type as a plugin describes it (DLDOCTOR_SIGNATURE, a DLDOCTOR_NOTE_SIGNATURE note),
+// checked by the compiler that built it: the text as written and the size and alignment each
+// part is passed with.
+struct TypeLayout {
+  std::uint32_t size = 0;  // 0 for void
+  std::uint32_t align = 0;
+};
+struct DeclaredSignature {
+  std::string symbol;  // "add"
+  std::string text;    // "int(int, int)"
+  TypeLayout result;
+  std::vector<TypeLayout> parameters;  // as written: "(void)" is one of size 0
+  std::uint64_t offset = 0;
+};
+// A structure's layout as a plugin (or a host) describes it (DLDOCTOR_STRUCT).
+struct DeclaredField {
+  std::string name;
+  std::uint32_t offset = 0;
+  std::uint32_t size = 0;
+};
+struct DeclaredStruct {
+  std::string type;  // "struct greeting"
+  std::uint32_t size = 0;
+  std::uint32_t align = 0;
+  std::vector<DeclaredField> fields;
+  std::uint64_t offset = 0;
+};
+
 // A problem that does not stop the loader (it only reads the program headers and the dynamic
 // segment) but stops dldoctor from reading something else, e.g. a broken section header table.
 struct Warning {
@@ -113,6 +141,8 @@ struct Image {
   // The APIs it declares (ReadParts::Everything): in the notes of its PT_NOTE segments, which a
   // stripped file keeps.
   std::vector<DeclaredApi> declared_apis;
+  std::vector<DeclaredSignature> declared_signatures;  // likewise (DLDOCTOR_SIGNATURE)
+  std::vector<DeclaredStruct> declared_structs;        // likewise (DLDOCTOR_STRUCT)
   std::vector<Warning> warnings;
 
   bool is_pie() const noexcept;           // ET_DYN with DF_1_PIE

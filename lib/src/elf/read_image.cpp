@@ -204,24 +204,107 @@ class ImageReader {
           continue;
         // Where the note's header is (Elf32_Nhdr and Elf64_Nhdr are both 12 bytes).
         const std::uint64_t at = header.offset + (name_offset - sizeof(Elf32_Nhdr));
-        if (note.n_type == DLDOCTOR_NOTE_API)
-          read_declared_api(bytes + desc_offset, note.n_descsz, at);
+        const unsigned char* desc = bytes + desc_offset;
+        if (note.n_type == DLDOCTOR_NOTE_API) read_declared_api(desc, note.n_descsz, at);
+        if (note.n_type == DLDOCTOR_NOTE_SIGNATURE)
+          read_declared_signature(desc, note.n_descsz, at);
+        if (note.n_type == DLDOCTOR_NOTE_STRUCT) read_declared_struct(desc, note.n_descsz, at);
       }
     }
   }
 
-  // DLDOCTOR_NOTE_API: uint32 format, major, minor, then the name, NUL-terminated.
-  void read_declared_api(const unsigned char* desc, std::size_t size, std::uint64_t at) {
-    if (size < 13) {
-      warn("dldoctor API note at " + hex(at) + " is " + std::to_string(size) +
+  // The NUL-terminated string at *at within [desc, desc + size), advancing *at past it;
+  // nullopt when it runs past the end.
+  static std::optional<std::string> note_string(const unsigned char* desc, std::size_t size,
+                                                std::size_t* at) {
+    if (*at >= size) return std::nullopt;
+    const auto* begin = reinterpret_cast<const char*>(desc + *at);
+    const void* end = std::memchr(begin, '\0', size - *at);
+    if (end == nullptr) return std::nullopt;
+    std::string text(begin, static_cast<const char*>(end));
+    *at += text.size() + 1;
+    return text;
+  }
+
+  bool note_format_known(const unsigned char* desc, std::size_t size, std::size_t fixed,
+                         const char* what, std::uint64_t at) {
+    if (size < fixed) {
+      warn(std::string("dldoctor ") + what + " note at " + hex(at) + " is " + std::to_string(size) +
            " bytes, shorter than its fields");
-      return;
+      return false;
     }
     if (const std::uint32_t format = word_at(desc); format != DLDOCTOR_NOTE_FORMAT) {
-      warn("dldoctor API note at " + hex(at) + " has format " + std::to_string(format) +
-           ", which this dldoctor does not know (it reads format 1)");
+      warn(std::string("dldoctor ") + what + " note at " + hex(at) + " has format " +
+           std::to_string(format) + ", which this dldoctor does not know (it reads format 1)");
+      return false;
+    }
+    return true;
+  }
+
+  // DLDOCTOR_NOTE_SIGNATURE: format, count, flags, 2 * (1 + count) words, symbol, text.
+  void read_declared_signature(const unsigned char* desc, std::size_t size, std::uint64_t at) {
+    if (!note_format_known(desc, size, 12, "signature", at)) return;
+    const std::uint32_t count = word_at(desc + 4);
+    constexpr std::uint32_t kMaxParameters = 256;
+    if (count > kMaxParameters || 12 + 8 * (std::size_t{count} + 1) > size) {
+      warn("dldoctor signature note at " + hex(at) + " has " + std::to_string(count) +
+           " parameters, more than its " + std::to_string(size) + " bytes hold");
       return;
     }
+    DeclaredSignature signature;
+    signature.offset = at;
+    signature.result = {word_at(desc + 12), word_at(desc + 16)};
+    for (std::uint32_t i = 0; i < count; ++i)
+      signature.parameters.push_back({word_at(desc + 20 + 8 * i), word_at(desc + 24 + 8 * i)});
+    std::size_t next = 12 + 8 * (std::size_t{count} + 1);
+    std::optional<std::string> symbol = note_string(desc, size, &next);
+    std::optional<std::string> text = note_string(desc, size, &next);
+    if (!symbol || !text || symbol->empty()) {
+      warn("dldoctor signature note at " + hex(at) + " has no NUL-terminated name and type");
+      return;
+    }
+    signature.symbol = std::move(*symbol);
+    signature.text = std::move(*text);
+    image_.declared_signatures.push_back(std::move(signature));
+  }
+
+  // DLDOCTOR_NOTE_STRUCT: format, size, align, count, 2 * count words, the type, the names.
+  void read_declared_struct(const unsigned char* desc, std::size_t size, std::uint64_t at) {
+    if (!note_format_known(desc, size, 16, "struct", at)) return;
+    const std::uint32_t count = word_at(desc + 12);
+    constexpr std::uint32_t kMaxFields = 4096;
+    if (count > kMaxFields || 16 + 8 * std::size_t{count} > size) {
+      warn("dldoctor struct note at " + hex(at) + " has " + std::to_string(count) +
+           " fields, more than its " + std::to_string(size) + " bytes hold");
+      return;
+    }
+    DeclaredStruct layout;
+    layout.offset = at;
+    layout.size = word_at(desc + 4);
+    layout.align = word_at(desc + 8);
+    std::size_t next = 16 + 8 * std::size_t{count};
+    std::optional<std::string> type = note_string(desc, size, &next);
+    if (!type || type->empty()) {
+      warn("dldoctor struct note at " + hex(at) + " has no NUL-terminated type name");
+      return;
+    }
+    layout.type = std::move(*type);
+    for (std::uint32_t i = 0; i < count; ++i) {
+      std::optional<std::string> name = note_string(desc, size, &next);
+      if (!name) {
+        warn("dldoctor struct note at " + hex(at) + " names " + std::to_string(i) + " of its " +
+             std::to_string(count) + " fields");
+        return;
+      }
+      layout.fields.push_back(
+          {std::move(*name), word_at(desc + 16 + 8 * i), word_at(desc + 20 + 8 * i)});
+    }
+    image_.declared_structs.push_back(std::move(layout));
+  }
+
+  // DLDOCTOR_NOTE_API: uint32 format, major, minor, then the name, NUL-terminated.
+  void read_declared_api(const unsigned char* desc, std::size_t size, std::uint64_t at) {
+    if (!note_format_known(desc, size, 13, "API", at)) return;
     const auto* name = reinterpret_cast<const char*>(desc + 12);
     const void* end = std::memchr(name, '\0', size - 12);
     if (end == nullptr || end == name) {
