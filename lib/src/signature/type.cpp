@@ -70,7 +70,7 @@ std::string base_name(const Type& type) {
     case Type::Kind::Builtin: return std::string(facts(type.builtin).spelling);
     case Type::Kind::Record: {
       const std::string& name = type.name.empty() ? type.alias : type.name;
-      const std::string shown = name.empty() ? "<anonymous>" : name;
+      const std::string shown = name.empty() ? "<anonymous>" : canonical_name(name);
       switch (type.tag) {
         case RecordTag::Struct: return "struct " + shown;
         case RecordTag::Union: return "union " + shown;
@@ -80,9 +80,9 @@ std::string base_name(const Type& type) {
       return shown;
     }
     case Type::Kind::Enum:
-      return "enum " +
-             (type.name.empty() ? (type.alias.empty() ? "<anonymous>" : type.alias) : type.name);
-    default: return type.name.empty() ? "<?>" : type.name;
+      return "enum " + (type.name.empty() ? (type.alias.empty() ? "<anonymous>" : type.alias)
+                                          : canonical_name(type.name));
+    default: return type.name.empty() ? "<?>" : canonical_name(type.name);
   }
 }
 
