@@ -19,7 +19,9 @@
 //   int ()                    an unprototyped (K&R) C function
 //   <?> (long, long)          a function whose return type is not known (a mangled name)
 // Qualifiers come first (`const char`), builtins use their shortest C name (`unsigned long`, not
-// `long unsigned int`), record types their tag when one was given (`struct point`).
+// `long unsigned int`), record types their tag when one was given (`struct point`; C++ DWARF gives
+// none) and their name as canonical_name spells it (`std::string`,
+// `std::vector<int,std::allocator<int>>`).
 #pragma once
 
 #include <cstdint>
