@@ -20,6 +20,7 @@
 #include "helper_path.hpp"
 #include "load_in_child.hpp"
 #include "names_client.hpp"
+#include "signature/parse.hpp"
 #include "user.hpp"
 
 namespace {
@@ -41,6 +42,7 @@ struct CheckOptions {
   std::vector<std::string> symbols;
   std::vector<std::string> search_directories;
   std::vector<std::string> apis;
+  std::vector<std::string> signatures;
   std::string user;
   bool user_given = false;
   std::string mode = "now";
@@ -108,6 +110,14 @@ int run_check(const CheckOptions& options) {
       return cannot_run("check", "--api " + dldoctor::shell_quote(api) + ": " + error->message +
                                      " (at column " + std::to_string(error->column + 1) + ")");
     request.apis.push_back(std::move(std::get<dldoctor::ApiRange>(range)));
+  }
+  for (const std::string& text : options.signatures) {
+    auto parsed = dldoctor::signature::parse_signature(text);
+    if (const auto* error = std::get_if<dldoctor::signature::ParseError>(&parsed))
+      return cannot_run("check", "--signature " + dldoctor::shell_quote(text) + ": " +
+                                     error->message + "\n  " + text + "\n  " +
+                                     std::string(error->column, ' ') + "^");
+    request.signatures.push_back(text);
   }
   if (options.host_given) request.host = options.host;
   if (options.user_given) request.user = options.user;
@@ -220,6 +230,10 @@ int main(int argc, char** argv) {
                    "a directory to look in for a copy of a library that has what the one found "
                    "lacks (repeatable; never searched by the loader)")
       ->check(CLI::ExistingDirectory);
+  check->add_option("--signature", check_options.signatures,
+                    "the type the host calls a name with, 'NAME=RET(ARGS)' ('NAME=TYPE' for "
+                    "data; NAME may be a qualified C++ name): checked against the plugin's "
+                    "descriptor, DWARF or mangled name (repeatable)");
   check->add_option(
       "--api", check_options.apis,
       "a plugin API the host accepts, NAME=MIN..MAX (MAJOR or MAJOR.MINOR; NAME=V, "

@@ -15,7 +15,7 @@ namespace dldoctor {
 namespace {
 using Stage = StageVerdict (*)(Context&);
 
-constexpr std::array<Stage, 7> kStages{
+constexpr std::array<Stage, 8> kStages{
     check_path,          // 1 path & search       (bad-path)
     check_permissions,   // 2 permissions         (missing-permission)
     check_identity,      // 3 ELF identity        (wrong-build-mode)
@@ -23,7 +23,7 @@ constexpr std::array<Stage, 7> kStages{
     check_dependencies,  // 4 dependencies        (bad-path, per DT_NEEDED entry)
     check_versions,      // 5 versions            (version-conflict: _dl_check_map_versions)
     check_symbols,       // 6 symbols             (unexported-symbol: relocation and dlsym)
-    // 7 signatures (signature-mismatch) joins here, in checks/signature_mismatch.cpp
+    check_signatures,    // 7 signatures          (signature-mismatch: the type behind a name)
 };
 }  // namespace
 

@@ -1,12 +1,18 @@
 #include "dldoctor/library.hpp"
 
+#include <cxxabi.h>
 #include <dlfcn.h>
 #include <link.h>
 
+#include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "checks/stage.hpp"
 #include "checks/symbol_rules.hpp"
 
 namespace dldoctor {
@@ -66,16 +72,93 @@ Result<Library> Library::open_checked(const LoadRequest& request) noexcept {
   return open(path, mode);
 }
 
+// What lookup<R(Args...)> has decided, per name and type: the address and, for a mismatch, the
+// Report. Looked through under a mutex (lookup is const and may run on several threads); an
+// entry's name pointer is compared first, since a host nearly always passes the same literal.
+struct Library::TypedLookups {
+  struct Entry {
+    const char* name_pointer;
+    std::string name;
+    const std::type_info* type;
+    void* address;
+    std::shared_ptr<const Report> mismatch;
+  };
+  std::mutex mutex;
+  std::vector<Entry> entries;
+
+  const Entry* find(const char* name, const std::type_info& type) const noexcept {
+    for (const Entry& entry : entries)
+      if ((entry.name_pointer == name || entry.name == name) && *entry.type == type) return &entry;
+    return nullptr;
+  }
+};
+
 Library& Library::operator=(Library&& other) noexcept {
   if (this != &other) {
     if (handle_ != nullptr) ::dlclose(handle_);
     handle_ = std::exchange(other.handle_, nullptr);
+    delete typed_.exchange(other.typed_.exchange(nullptr, std::memory_order_acq_rel),
+                           std::memory_order_acq_rel);
   }
   return *this;
 }
 
 Library::~Library() {
+  delete typed_.load(std::memory_order_acquire);
   if (handle_ != nullptr) ::dlclose(handle_);
+}
+
+namespace {
+
+// T as the C++ demangler spells it: "double (double, double)", what the signature grammar reads.
+std::string spelling_of(const std::type_info& type) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> text(
+      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
+  return status == 0 && text ? std::string(text.get()) : std::string();
+}
+
+}  // namespace
+
+Result<void*, LookupError> Library::lookup_typed(const char* name,
+                                                 const std::type_info& type) const noexcept {
+  TypedLookups* typed = typed_.load(std::memory_order_acquire);
+  if (typed != nullptr) {
+    std::lock_guard<std::mutex> lock(typed->mutex);
+    if (const TypedLookups::Entry* known = typed->find(name, type)) {
+      if (known->mismatch)
+        return Result<void*, LookupError>(std::in_place_index<1>, known->mismatch);
+      return known->address;
+    }
+  }
+  Result<void*, LookupError> found = lookup_address(name);
+  if (!found.ok() || found.value() == nullptr || name == nullptr) return found;
+  void* address = found.value();
+  try {
+    // The object that defines the address (dlsym(handle) may have found it in a dependency).
+    Dl_info info{};
+    std::shared_ptr<const Report> mismatch;
+    if (::dladdr(address, &info) != 0 && info.dli_fname != nullptr && info.dli_fname[0] != '\0') {
+      const std::string text = spelling_of(type);
+      if (!text.empty())
+        if (std::optional<Report> report = check_loaded_signature(info.dli_fname, name, text))
+          mismatch = std::make_shared<const Report>(std::move(*report));
+    }
+    if (typed == nullptr) {
+      auto* made = new TypedLookups();
+      if (typed_.compare_exchange_strong(typed, made, std::memory_order_acq_rel))
+        typed = made;
+      else
+        delete made;  // another thread made it first: typed now points at theirs
+    }
+    std::lock_guard<std::mutex> lock(typed->mutex);
+    if (typed->find(name, type) == nullptr)
+      typed->entries.push_back({name, name, &type, address, mismatch});
+    if (mismatch) return Result<void*, LookupError>(std::in_place_index<1>, std::move(mismatch));
+  } catch (...) {
+    // Out of memory: the pointer, unchecked, as lookup_address gives it.
+  }
+  return address;
 }
 
 Report Library::explain_lookup(const char* name) const noexcept {

@@ -14,13 +14,25 @@ constexpr std::string_view kCut = " [message cut: out of memory]";
 static_assert(kCut.size() < LookupError::kInlineCapacity);
 }  // namespace
 
-LookupError::LookupError(const LookupError& other) noexcept { assign(other.data(), other.size_); }
+LookupError::LookupError(std::shared_ptr<const Report> mismatch) noexcept
+    : mismatch_(std::move(mismatch)) {
+  inline_[0] = '\0';
+  if (mismatch_ && !mismatch_->findings.empty())
+    assign(mismatch_->findings.front().summary.c_str(), mismatch_->findings.front().summary.size());
+}
 
-LookupError::LookupError(LookupError&& other) noexcept { take(other); }
+LookupError::LookupError(const LookupError& other) noexcept : mismatch_(other.mismatch_) {
+  assign(other.data(), other.size_);
+}
+
+LookupError::LookupError(LookupError&& other) noexcept : mismatch_(std::move(other.mismatch_)) {
+  take(other);
+}
 
 LookupError& LookupError::operator=(const LookupError& other) noexcept {
   if (this != &other) {
     release();
+    mismatch_ = other.mismatch_;
     assign(other.data(), other.size_);
   }
   return *this;
@@ -29,6 +41,7 @@ LookupError& LookupError::operator=(const LookupError& other) noexcept {
 LookupError& LookupError::operator=(LookupError&& other) noexcept {
   if (this != &other) {
     release();
+    mismatch_ = std::move(other.mismatch_);
     take(other);
   }
   return *this;
@@ -79,8 +92,23 @@ void LookupError::assign_long(const char* message, std::size_t size) noexcept {
 }
 
 Report LookupError::report() const noexcept {
+  if (mismatch_) {
+    try {
+      return *mismatch_;
+    } catch (...) {
+    }
+  }
   Report report;
   report.loads = true;  // dlopen succeeded; only this dlsym failed
+  // glibc's _dl_lookup_symbol_x says "OBJECT: undefined symbol: NAME" (elf/dl-lookup.c), OBJECT
+  // being the l_name of the object dlsym searched: the library the lookup was made in.
+  constexpr std::string_view kUndefined = ": undefined symbol: ";
+  if (const std::size_t at = message().find(kUndefined); at != std::string_view::npos && at > 0) {
+    try {
+      report.path = std::string(message().substr(0, at));
+    } catch (...) {
+    }
+  }
   Finding& finding = report.findings.emplace_back();
   finding.family = Family::UnexportedSymbol;
   finding.code = finding_code("symbol.not-found").code;

@@ -200,6 +200,28 @@ inline constexpr FindingCode kFindingCodes[] = {
      "the host accepts plugins of an API (`--api NAME=...`) and the plugin declares none of that "
      "name (no `DLDOCTOR_PLUGIN_API` note)",
      "none: the loader does not know plugin APIs"},
+    {"signature.mismatch", Family::SignatureMismatch, CodeSeverity::ErrorOrWarning,
+     "the function the plugin exports has another type than the host calls it with "
+     "(`--signature`): parameters, return type or `...` differ, so its arguments are read from "
+     "other registers; a warning when only a pointee's `const` differs. The source is named: "
+     "the plugin's `DLDOCTOR_SIGNATURE`, its DWARF, or the C++ mangled name",
+     "none: it loads and is found; the call returns a wrong value or crashes"},
+    {"signature.data-as-function", Family::SignatureMismatch, CodeSeverity::Error,
+     "the name is a data object (`STT_OBJECT`) and the host calls it as a function",
+     "none: the call jumps into data (SIGSEGV)"},
+    {"signature.object-size", Family::SignatureMismatch, CodeSeverity::Error,
+     "a data object the host reads as another type: its size (`st_size`) is not the asked "
+     "type's, or it is a function",
+     "none: the host reads past it, or reads code"},
+    {"signature.struct-layout-drift", Family::SignatureMismatch, CodeSeverity::Error,
+     "a structure host and plugin both describe (`DLDOCTOR_STRUCT`, or DWARF) is laid out "
+     "differently: a field added, moved or resized between the headers they were built with "
+     "(`--host`)",
+     "none: fields are read at the wrong offsets"},
+    {"signature.unverifiable", Family::SignatureMismatch, CodeSeverity::Warning,
+     "the asked signature cannot be checked: no `DLDOCTOR_SIGNATURE`, no debug information, a C "
+     "name (or the signature does not parse)",
+     ""},
     {"internal.out-of-memory", Family::WrongBuildMode, CodeSeverity::Error,
      "dldoctor itself ran out of memory while inspecting the file", ""},
 };

@@ -30,6 +30,9 @@ struct LoadRequest {
   // The names the host will look up with dlsym: each must be exported by the plugin or its
   // dependencies.
   std::vector<std::string> symbols;
+  // The types the host calls them with, "NAME=RET(ARGS)" or "NAME=TYPE" for data (--signature):
+  // each is compared with what the plugin's file says of NAME (signature-mismatch).
+  std::vector<std::string> signatures;
   // Directories where dldoctor may look for a library that provides what the one found lacks
   // (a symbol version, for example): never searched by the loader model, only suggested (--search).
   std::vector<std::string> search_directories;

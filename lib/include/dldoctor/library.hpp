@@ -4,8 +4,11 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include "dldoctor/diagnose.hpp"
@@ -31,7 +34,9 @@ class Library {
   // (LoadRequest::this_process: its loaded objects, its global scope), whatever request.host says.
   static Result<Library> open_checked(const LoadRequest& request) noexcept;
 
-  Library(Library&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  Library(Library&& other) noexcept
+      : handle_(std::exchange(other.handle_, nullptr)),
+        typed_(other.typed_.exchange(nullptr, std::memory_order_acq_rel)) {}
   Library& operator=(Library&& other) noexcept;
   Library(const Library&) = delete;
   Library& operator=(const Library&) = delete;
@@ -50,13 +55,28 @@ class Library {
     return static_cast<void*>(nullptr);
   }
 
+  // lookup<R(Args...)>(name): dlsym, and the type checked against what the loaded file says of
+  // the name (its DLDOCTOR_SIGNATURE note, its DWARF, its C++ mangled name, strongest first): a
+  // function defined with another type than T is a LookupError whose report() says which, and
+  // from which source, instead of a pointer that would be called with its arguments in the
+  // wrong registers. Nothing said (a stripped C function): the pointer. The verdict is kept per
+  // name and type, with the address, so that later lookups of the same name cost a lookup in
+  // that small table, no more than dlsym; the first one reads the file. lookup<T> of an object
+  // type (a variable) is dlsym alone.
   template <class T>
   Result<T*, LookupError> lookup(const char* name) const noexcept {
-    if (void* address = ::dlsym(handle_, name); address != nullptr)
-      return reinterpret_cast<T*>(address);
-    if (const char* message = ::dlerror(); message != nullptr)  // as in lookup_address
-      return Result<T*, LookupError>(std::in_place_index<1>, message);
-    return static_cast<T*>(nullptr);
+    if constexpr (std::is_function_v<T>) {
+      Result<void*, LookupError> found = lookup_typed(name, typeid(T));
+      if (!found.ok())
+        return Result<T*, LookupError>(std::in_place_index<1>, std::move(found).error());
+      return reinterpret_cast<T*>(found.value());
+    } else {
+      if (void* address = ::dlsym(handle_, name); address != nullptr)
+        return static_cast<T*>(address);
+      if (const char* message = ::dlerror(); message != nullptr)  // as in lookup_address
+        return Result<T*, LookupError>(std::in_place_index<1>, message);
+      return static_cast<T*>(nullptr);
+    }
   }
 
   // Why name cannot be looked up: reads the loaded file (never the process's memory) and says
@@ -69,7 +89,12 @@ class Library {
 
  private:
   explicit Library(void* handle) noexcept : handle_(handle) {}
+  Result<void*, LookupError> lookup_typed(const char* name,
+                                          const std::type_info& type) const noexcept;
+
+  struct TypedLookups;  // library.cpp: the verdicts of lookup<R(Args...)>, by name and type
   void* handle_ = nullptr;
+  mutable std::atomic<TypedLookups*> typed_{nullptr};
 };
 
 }  // namespace dldoctor

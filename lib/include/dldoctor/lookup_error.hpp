@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <string_view>
 
 #include "dldoctor/report.hpp"
@@ -31,6 +32,9 @@ class LookupError {
     inline_[size] = '\0';
     size_ = size;
   }
+  // A name that was found with another type than asked (Library::lookup<R(Args...)>): the
+  // Report says which, and from which source; message() is its first finding's summary.
+  explicit LookupError(std::shared_ptr<const Report> mismatch) noexcept;
   LookupError(const LookupError& other) noexcept;
   LookupError(LookupError&& other) noexcept;
   LookupError& operator=(const LookupError& other) noexcept;
@@ -44,8 +48,11 @@ class LookupError {
   std::string_view message() const noexcept { return {data(), size_}; }
 
   // The structured error: one symbol.not-found finding (unexported-symbol family) whose summary
-  // is message(); the library loaded (loads is true) and no file is read.
+  // is message(), for the library the message names (report.path); the library loaded (loads is
+  // true) and no file is read. For a type mismatch, the Report that explained it.
   Report report() const noexcept;
+  // The signature-mismatch Report, when that is why the lookup failed; nullptr otherwise.
+  const Report* mismatch() const noexcept { return mismatch_.get(); }
 
  private:
   const char* data() const noexcept { return heap_ != nullptr ? heap_ : inline_; }
@@ -54,6 +61,7 @@ class LookupError {
   void release() noexcept;
   void take(LookupError& other) noexcept;  // into an empty this; a heap copy moves over
 
+  std::shared_ptr<const Report> mismatch_;  // set only for a type mismatch
   std::size_t size_ = 0;
   char* heap_ = nullptr;  // owns the copy when it does not fit inline_
   char inline_[kInlineCapacity];

@@ -61,6 +61,7 @@ StageVerdict check_plugin_api(Context& context);    // checks/plugin_api.cpp
 StageVerdict check_dependencies(Context& context);  // checks/bad_path.cpp
 StageVerdict check_versions(Context& context);      // checks/version_conflict.cpp
 StageVerdict check_symbols(Context& context);       // checks/unexported_symbol.cpp
+StageVerdict check_signatures(Context& context);    // checks/signature_mismatch.cpp
 // Part of the symbol stage: names of the plugin's tree that the host's scope defines first.
 void check_interposition(Context& context);  // checks/interposition.cpp
 
@@ -83,6 +84,13 @@ struct ProcessDefinition {
 };
 std::optional<ProcessDefinition> defined_in_process(const std::string& name,
                                                     const std::string& version) noexcept;
+
+// Library::lookup<T>'s check, for a function already found in the loaded file at path: what the
+// file says symbol is, against type_text (the demangled spelling of T, "double (double, double)").
+// A Report with the signature-mismatch finding when they differ in a way that breaks the call;
+// nullopt when they agree, when nothing in the file says, or when it cannot be read.
+std::optional<Report> check_loaded_signature(const std::string& path, const std::string& symbol,
+                                             const std::string& type_text) noexcept;
 
 // Shared by stages that print commands: a path quoted for a POSIX shell when it needs to be.
 std::string shell_quote(const std::string& word);
