@@ -20,7 +20,8 @@ TEST(FindingCodes, EachCodeOnceSpelledAreaDotWhatWithTheAreaOfItsFamily) {
                                                   {"permission", Family::MissingPermission},
                                                   {"mode", Family::WrongBuildMode},
                                                   {"symbol", Family::UnexportedSymbol},
-                                                  {"version", Family::VersionConflict}};
+                                                  {"version", Family::VersionConflict},
+                                                  {"signature", Family::SignatureMismatch}};
   const std::regex spelling("([a-z]+)\\.[a-z0-9]+(-[a-z0-9]+)*");
   std::set<std::string_view> seen;
   for (const FindingCode& code : finding_codes()) {

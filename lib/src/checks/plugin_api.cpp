@@ -18,8 +18,7 @@ std::string declared(const elf::DeclaredApi& api) {
 std::string asked(const ApiRange& range) {
   std::string text = range.name + "=" + to_string(range.min);
   if (!range.max) return text + "..";
-  if (range.max->major == range.min.major && range.max->minor == range.min.minor &&
-      range.min.minor)
+  if (range.max->major == range.min.major && range.max->minor == range.min.minor && range.min.minor)
     return text;  // exactly MAJOR.MINOR
   return text + ".." + to_string(*range.max);
 }
