@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,8 @@ class Case:
             argv += ["--host", self.program(variant)]
         if self.host.get("check_symbol"):
             argv += ["--symbol", self.symbol(variant)]
+        # The host's own conditions (--api, --signature), or the variant's where its host differs.
+        argv += list((variant or {}).get("check_args", self.host.get("check_args", [])))
         if self.user:
             argv += ["--user", str(self.user[0])]
         return argv
@@ -121,6 +124,12 @@ def loader_outcome(variant, result):
         return "loads (" + first.split("; ")[-1] + ")" if ok else first, ok
     if result.returncode == 77:
         return "skipped: " + (result.stdout + result.stderr).strip(), None
+    if fails_at == "call" and "signal" in variant:
+        # Killed by a signal (a call into data: SIGSEGV); subprocess gives it as -N.
+        ok = result.returncode == -variant["signal"] and "() = " not in result.stdout
+        if result.returncode >= 0:
+            return f"exit status {result.returncode}, not killed by a signal", ok
+        return f"killed by {signal.Signals(-result.returncode).name} (signal {-result.returncode})", ok
     if fails_at == "call":
         message = (result.stderr.splitlines() or [""])[0]
         ok = result.returncode == variant.get("exit_status", 127) and \

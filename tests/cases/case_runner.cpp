@@ -162,9 +162,15 @@ std::vector<std::string> host_arguments(const fs::path& dir = settings().dir,
     arguments.push_back(variant_symbol(variant));
   }
   // What else the host states of its plugins, as dldoctor check options ("check_args": ["--api",
-  // "org.example.greeter=2..2"]): a host's own conditions, which no file says.
-  if (host.contains("check_args"))
-    for (const json& arg : host["check_args"]) arguments.push_back(arg.get<std::string>());
+  // "org.example.greeter=2..2"]): a host's own conditions, which no file says. A variant's own
+  // "check_args" replace the host's: a fixed host that casts a symbol to another type
+  // ("--signature", "add=int(int,int)") states another condition.
+  const json* stated = variant != nullptr && variant->contains("check_args")
+                           ? &(*variant)["check_args"]
+                       : host.contains("check_args") ? &host["check_args"]
+                                                     : nullptr;
+  if (stated != nullptr)
+    for (const json& arg : *stated) arguments.push_back(arg.get<std::string>());
   return arguments;
 }
 
@@ -228,10 +234,20 @@ void reproduce(const json& variant) {
     return;
   }
   // Where the host fails: in dlopen (exit 1), in dlsym (exit 2), or at the call, killed by the
-  // loader's lazy binding (exit 127, the message on standard error).
+  // loader's lazy binding (exit 127, the message on standard error), or by a signal ("signal":
+  // 11, a call into a page without execute permission; a "message" is then optional, matched
+  // against the first line of standard error).
   const std::string fails_at = variant.value("fails_at", "dlopen");
   std::string message;
-  if (fails_at == "call") {
+  if (fails_at == "call" && variant.contains("signal")) {
+    ASSERT_EQ(result.signal, std::optional<int>(variant["signal"].get<int>()))
+        << "the call should kill the host with signal " << variant["signal"]
+        << ", but: " << result.describe() << "\n"
+        << result.out << result.err;
+    EXPECT_EQ(result.out.find("() = "), std::string::npos) << "the call returned: " << result.out;
+    if (!variant.contains("message")) return;
+    message = result.err.substr(0, result.err.find('\n'));
+  } else if (fails_at == "call") {
     ASSERT_EQ(result.exit_status, variant.value("exit_status", 127))
         << "the first call should end the host, but: " << result.describe() << "\n"
         << result.out << result.err;
@@ -260,7 +276,7 @@ void diagnose_broken(const json& variant) {
   const std::string severity = variant.value("severity", "error");
   ProcessResult result;
   const json report = check_json(host_cwd(), path, result, &variant);
-  ASSERT_TRUE(report.is_object());
+  ASSERT_TRUE(report.is_object() && report.contains("findings")) << result.out << result.err;
   EXPECT_EQ(result.exit_status, severity == "error" ? 1 : 0) << result.describe();
   // A name dlsym cannot find, or a lazily bound call that kills the host, is an error that
   // leaves the load itself intact.
@@ -333,7 +349,7 @@ void diagnose_fixed(const json& fixed) {
   SCOPED_TRACE("fixed variant " + path);
   ProcessResult result;
   const json report = check_json(host_cwd(), path, result, &fixed);
-  ASSERT_TRUE(report.is_object());
+  ASSERT_TRUE(report.is_object() && report.contains("findings")) << result.out << result.err;
   EXPECT_EQ(result.exit_status, 0) << result.describe() << "\n" << report.dump(2);
   EXPECT_EQ(report.value("loads", false), true);
   EXPECT_TRUE(report["findings"].empty()) << report.dump(2);
@@ -739,8 +755,15 @@ void register_tests() {
       add("trace-matches-loader:" + path, [variant] { compare_with_loader_trace(variant); });
   }
   const json& fixed = manifest["fixed"];
+  // Where the fix is the host's (a fixed host, "host_exe"), the fixed variant may be the broken
+  // one's very file: its test is then named apart.
+  bool fixed_path_is_broken = false;
+  for (const json& variant : manifest["broken"])
+    fixed_path_is_broken = fixed_path_is_broken || variant["path"] == fixed["path"];
   if (step == "diagnoses")
-    add("diagnoses:" + fixed["path"].get<std::string>(), [fixed] { diagnose_fixed(fixed); });
+    add((fixed_path_is_broken ? "diagnoses-fixed:" : "diagnoses:") +
+            fixed["path"].get<std::string>(),
+        [fixed] { diagnose_fixed(fixed); });
   if (step == "fixed") {
     add("loads:" + fixed["path"].get<std::string>(), [fixed] { load_fixed(fixed); });
     // Every case says how dldoctor's fix is applied, or why it is not a command.
