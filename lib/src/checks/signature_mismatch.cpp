@@ -61,7 +61,8 @@ std::vector<Candidate> candidates_for(const std::string& name,
 
 // What the plugin's file says the definition is, and from which source.
 struct Definition {
-  enum class Source { Descriptor, Dwarf, MangledName, None } source = Source::None;
+  // SymbolTable: a data object asked as data, checked by its st_size alone.
+  enum class Source { Descriptor, Dwarf, MangledName, SymbolTable, None } source = Source::None;
   std::string described;  // for evidence: where it was read, and what it says
   std::string spelled;    // the definition for a summary: "int add(int, int)"
   std::optional<sig::FunctionType> function;
@@ -158,6 +159,12 @@ Verdict judge(const sig::Signature& asked, const Candidate& candidate) {
   if (asked.type) {
     verdict.differences = sig::compare_object(*asked.type, facts, sides);
     if (!verdict.differences.empty()) return verdict;
+    if (asked.function() == nullptr && verdict.definition.source == Definition::Source::None &&
+        candidate.symbol->size != 0 && sig::size_of(*asked.type)) {
+      verdict.definition.source = Definition::Source::SymbolTable;  // its size is its evidence
+      verdict.definition.described =
+          "its symbol table entry: " + std::to_string(candidate.symbol->size) + " bytes";
+    }
   }
   if (asked.function() != nullptr && verdict.definition.function)
     verdict.differences =
@@ -210,11 +217,52 @@ Finding mismatch_finding(const sig::Signature& asked, const Verdict& verdict,
           ? "use " + symbol +
                 " as what it is, or export the function the host means under this name"
           : "call it as the plugin defines it (cast dlsym's result to " +
-                (verdict.definition.function ? sig::to_string(*verdict.definition.function)
-                                             : std::string("the plugin's type")) +
+                (verdict.definition.function && verdict.definition.function->return_type
+                     ? sig::to_string(*verdict.definition.function)
+                     : "a pointer to " + (verdict.definition.spelled.empty()
+                                              ? std::string("the plugin's type")
+                                              : verdict.definition.spelled)) +
                 "), or rebuild the plugin against the host's header";
   finding.fix.commands.push_back("nm -D " + shell_quote(verdict.candidate.object->path) +
                                  " | grep -wF " + shell_quote(symbol));
+  return finding;
+}
+
+// A C++ name with several exported overloads, none of the asked type: one finding, naming each
+// (a host that looks up the mangled name of the asked one finds nothing: dlsym fails).
+Finding overloads_finding(const sig::Signature& asked, const std::vector<Verdict>& verdicts,
+                          const std::string& requested) {
+  const Verdict* first = &verdicts.front();
+  for (const Verdict& verdict : verdicts)
+    if (!verdict.differences.empty()) {
+      first = &verdict;
+      break;
+    }
+  Finding finding = mismatch_finding(asked, *first, "--signature '" + requested + "'");
+  std::vector<std::string> spelled;
+  for (const Verdict& verdict : verdicts)
+    spelled.push_back(verdict.definition.spelled.empty() ? verdict.candidate.symbol->name
+                                                         : verdict.definition.spelled);
+  const std::string file = base_of(first->candidate.object->path);
+  finding.summary = "no overload of " + asked.name + " that " + file + " exports is the " +
+                    asked_text(asked) + " the host calls: it exports " + joined(spelled) +
+                    " (a lookup of the asked overload's mangled name finds nothing)";
+  finding.severity = Severity::Error;
+  for (const Verdict& verdict : verdicts) {
+    if (&verdict == first) continue;
+    finding.evidence.push_back(first->candidate.object->path == verdict.candidate.object->path
+                                   ? file +
+                                         " .dynsym: " + describe_symbol(*verdict.candidate.symbol)
+                                   : verdict.candidate.object->path +
+                                         " .dynsym: " + describe_symbol(*verdict.candidate.symbol));
+    if (!verdict.definition.described.empty())
+      finding.evidence.push_back("source: " + verdict.definition.described);
+    for (const sig::Difference& difference : verdict.differences)
+      finding.evidence.push_back(sig::to_string(difference));
+  }
+  finding.fix.summary = "look up the overload the plugin exports, by its mangled name (" +
+                        first->candidate.symbol->name + " is " + spelled.front() +
+                        "), or rebuild the plugin against the host's header";
   return finding;
 }
 
@@ -405,6 +453,10 @@ StageVerdict check_signatures(Context& context) {
           verdict.differences.empty() && verdict.definition.source != Definition::Source::None;
     }
     if (matched) continue;  // an overload (or the one definition) is what the host asks for
+    if (verdicts.size() > 1) {
+      context.findings.push_back(overloads_finding(asked, verdicts, requested));
+      continue;
+    }
     for (const Verdict& verdict : verdicts) {
       if (!verdict.differences.empty())
         context.findings.push_back(
