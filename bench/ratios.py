@@ -30,7 +30,12 @@ TARGETS = {
     ("BM_Open", "checked"): ("fresh load", "`dlopen`+`dlclose`", "`Library::open`", 1.02),
     ("BM_OpenLoaded", "checked"):
     ("already loaded", "`dlopen`+`dlclose`", "`Library::open`", 1.15),
-    ("BM_Lookup", "checked"): ("lookup hit", "`dlsym`", "`Library::lookup`", 1.05),
+    ("BM_Lookup", "checked"):
+    ("lookup hit, second and later (type checked once)", "`dlsym`", "`Library::lookup<int()>`",
+     1.05),
+    ("BM_LookupFirst", "checked"):
+    ("first typed lookup of a name (reads the file)", "`dlopen` (loaded)+`dlsym`+`dlclose`",
+     "`Library::open`+`lookup<int()>`", None),
     ("BM_FailedOpen", "resolve_tree"):
     ("explain a failing load", "failing `dlopen`+`dlerror`",
      "`search::resolve_tree` (this process)", 0.25),
@@ -251,6 +256,11 @@ Benchmarks). `bench/bench_open.cpp` measures, in one process:
 - **already loaded** (`BM_OpenLoaded`): the same while a handle is held for the whole benchmark,
   so only the reference count moves;
 - **lookup hit** (`BM_Lookup`): `dlsym` against `Library::lookup<int()>` on one open handle;
+  the typed lookup checks the type against the file once per name and type (signature-mismatch)
+  and keeps the verdict with the address, so what is timed is every lookup after the first;
+- **the first typed lookup** (`BM_LookupFirst`): a new `Library` over the loaded fixture and
+  its first `lookup<int()>`, which reads the file (notes, DWARF: the fixture is built `-g`),
+  against `dlopen` of the loaded file + `dlsym` + `dlclose`; reported, no target;
 - **a failing load** (`BM_FailedOpen`): `dlopen` + `dlerror` of `bench/missing_dep.cpp`, a
   plugin that needs `libbench_gone.so`, which is on no search path (it is built in
   `bench/gone/`), so the load fails with `libbench_gone.so: cannot open shared object file`;
