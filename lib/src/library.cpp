@@ -120,29 +120,30 @@ std::string spelling_of(const std::type_info& type) {
 
 }  // namespace
 
-Result<void*, LookupError> Library::lookup_typed(const char* name,
-                                                 const std::type_info& type) const noexcept {
+void* Library::lookup_typed(const char* name, const std::type_info& type,
+                            std::shared_ptr<const Report>* mismatch) const noexcept {
   TypedLookups* typed = typed_.load(std::memory_order_acquire);
   if (typed != nullptr) {
     std::lock_guard<std::mutex> lock(typed->mutex);
     if (const TypedLookups::Entry* known = typed->find(name, type)) {
-      if (known->mismatch)
-        return Result<void*, LookupError>(std::in_place_index<1>, known->mismatch);
+      if (known->mismatch) {
+        *mismatch = known->mismatch;
+        return nullptr;
+      }
       return known->address;
     }
   }
-  Result<void*, LookupError> found = lookup_address(name);
-  if (!found.ok() || found.value() == nullptr || name == nullptr) return found;
-  void* address = found.value();
+  void* address = ::dlsym(handle_, name);
+  if (address == nullptr || name == nullptr) return address;  // the caller reads dlerror()
   try {
     // The object that defines the address (dlsym(handle) may have found it in a dependency).
     Dl_info info{};
-    std::shared_ptr<const Report> mismatch;
+    std::shared_ptr<const Report> found;
     if (::dladdr(address, &info) != 0 && info.dli_fname != nullptr && info.dli_fname[0] != '\0') {
       const std::string text = spelling_of(type);
       if (!text.empty())
         if (std::optional<Report> report = check_loaded_signature(info.dli_fname, name, text))
-          mismatch = std::make_shared<const Report>(std::move(*report));
+          found = std::make_shared<const Report>(std::move(*report));
     }
     if (typed == nullptr) {
       auto* made = new TypedLookups();
@@ -153,10 +154,13 @@ Result<void*, LookupError> Library::lookup_typed(const char* name,
     }
     std::lock_guard<std::mutex> lock(typed->mutex);
     if (typed->find(name, type) == nullptr)
-      typed->entries.push_back({name, name, &type, address, mismatch});
-    if (mismatch) return Result<void*, LookupError>(std::in_place_index<1>, std::move(mismatch));
+      typed->entries.push_back({name, name, &type, address, found});
+    if (found) {
+      *mismatch = std::move(found);
+      return nullptr;
+    }
   } catch (...) {
-    // Out of memory: the pointer, unchecked, as lookup_address gives it.
+    // Out of memory: the pointer, unchecked, as dlsym gave it.
   }
   return address;
 }

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -66,10 +67,15 @@ class Library {
   template <class T>
   Result<T*, LookupError> lookup(const char* name) const noexcept {
     if constexpr (std::is_function_v<T>) {
-      Result<void*, LookupError> found = lookup_typed(name, typeid(T));
-      if (!found.ok())
-        return Result<T*, LookupError>(std::in_place_index<1>, std::move(found).error());
-      return reinterpret_cast<T*>(found.value());
+      std::shared_ptr<const Report> mismatch;
+      if (void* address = lookup_typed(name, typeid(T), &mismatch); address != nullptr)
+        return reinterpret_cast<T*>(address);
+      if (mismatch) return Result<T*, LookupError>(std::in_place_index<1>, std::move(mismatch));
+      // dlsym found nothing, and its message is still to be read: the error is made here, in
+      // the Result, once (a miss costs what lookup_address's does).
+      if (const char* message = ::dlerror(); message != nullptr)
+        return Result<T*, LookupError>(std::in_place_index<1>, message);
+      return static_cast<T*>(nullptr);
     } else {
       if (void* address = ::dlsym(handle_, name); address != nullptr)
         return static_cast<T*>(address);
@@ -89,8 +95,10 @@ class Library {
 
  private:
   explicit Library(void* handle) noexcept : handle_(handle) {}
-  Result<void*, LookupError> lookup_typed(const char* name,
-                                          const std::type_info& type) const noexcept;
+  // The address, checked (nullptr and *mismatch set: another type); nullptr alone: dlsym found
+  // nothing, and dlerror() has not been called.
+  void* lookup_typed(const char* name, const std::type_info& type,
+                     std::shared_ptr<const Report>* mismatch) const noexcept;
 
   struct TypedLookups;  // library.cpp: the verdicts of lookup<R(Args...)>, by name and type
   void* handle_ = nullptr;
