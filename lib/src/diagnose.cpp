@@ -10,6 +10,7 @@
 
 #include "checks/stage.hpp"
 #include "dldoctor/codes.hpp"
+#include "render/printable.hpp"
 
 namespace dldoctor {
 namespace {
@@ -28,6 +29,27 @@ constexpr std::array<Stage, 8> kStages{
 }  // namespace
 
 std::string shell_quote(const std::string& word) {
+  // A word with a control character or a byte that is not UTF-8 (a file name is bytes): ANSI-C
+  // quoting ($'...', bash, zsh, ksh and POSIX.1-2024 sh), where \xNN is that byte, so that the
+  // command pastes as the real name and prints nothing a terminal would act on.
+  if (render::printable(word) != word) {
+    std::string quoted = "$'";
+    for (const char c : word) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (c == '\'' || c == '\\') {
+        quoted += '\\';
+        quoted += c;
+      } else if (byte >= 0x20 && byte < 0x7f) {
+        quoted += c;
+      } else {
+        static constexpr char kHex[] = "0123456789abcdef";
+        quoted += "\\x";
+        quoted += kHex[byte >> 4];
+        quoted += kHex[byte & 0xf];
+      }
+    }
+    return quoted + "'";
+  }
   const bool plain = !word.empty() && word.find_first_not_of(
                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                           "0123456789_-./+=:,@%") == std::string::npos;

@@ -3,9 +3,12 @@
 #include <string_view>
 
 #include "dldoctor/render.hpp"
+#include "render/printable.hpp"
 
 namespace dldoctor {
 namespace {
+using render::printable;  // every string of a report may come from the file: data, not controls
+
 class Painter {
  public:
   explicit Painter(TextStyle style) : colour_(style.colour) {}
@@ -36,19 +39,20 @@ std::string render_text(const Report& report, TextStyle style) {
     verdict = paint.yellow("would load") + ", " + paint.red("then fails (below)");
   else
     verdict = paint.green("would load");
-  out += paint.bold(report.path) + ": " + verdict + "\n";
+  out += paint.bold(printable(report.path)) + ": " + verdict + "\n";
   if (report.load && !report.load->message.empty())
-    out += "  loader: " + report.load->message + "\n";
+    out += "  loader: " + printable(report.load->message) + "\n";
   for (const Finding& finding : report.findings) {
     const bool error = finding.severity == Severity::Error;
     out += "\n  " + (error ? paint.red("error") : paint.yellow("warning")) + " " +
-           paint.bold(std::string(to_string(finding.family))) + " " + paint.dim(finding.code) +
-           "\n";
-    out += "    " + finding.summary + "\n";
-    for (const std::string& line : finding.evidence) out += "    " + paint.dim("- ") + line + "\n";
-    if (!finding.fix.summary.empty()) out += "    fix: " + finding.fix.summary + "\n";
+           paint.bold(std::string(to_string(finding.family))) + " " +
+           paint.dim(printable(finding.code)) + "\n";
+    out += "    " + printable(finding.summary) + "\n";
+    for (const std::string& line : finding.evidence)
+      out += "    " + paint.dim("- ") + printable(line) + "\n";
+    if (!finding.fix.summary.empty()) out += "    fix: " + printable(finding.fix.summary) + "\n";
     for (const std::string& command : finding.fix.commands)
-      out += "      " + paint.dim("$ ") + command + "\n";
+      out += "      " + paint.dim("$ ") + printable(command) + "\n";
   }
   if (report.findings.empty()) out += "  no problems found\n";
   return out;
@@ -59,16 +63,16 @@ std::string render_text(const Explanation& explanation, TextStyle style) {
   std::string families;
   for (Family family : explanation.families)
     families += (families.empty() ? "" : ", ") + std::string(to_string(family));
-  std::string out = paint.bold(explanation.message_kind) + "\n";
+  std::string out = paint.bold(printable(explanation.message_kind)) + "\n";
   out += "  family: " + families + "\n";
-  out += "  meaning: " + explanation.meaning + "\n";
-  if (explanation.object) out += "  object: " + *explanation.object + "\n";
-  if (explanation.symbol) out += "  symbol: " + *explanation.symbol + "\n";
+  out += "  meaning: " + printable(explanation.meaning) + "\n";
+  if (explanation.object) out += "  object: " + printable(*explanation.object) + "\n";
+  if (explanation.symbol) out += "  symbol: " + printable(*explanation.symbol) + "\n";
   out += "  checks:\n";
   for (std::size_t i = 0; i < explanation.checks.size(); ++i)
-    out += "    " + std::to_string(i + 1) + ". " + explanation.checks[i] + "\n";
+    out += "    " + std::to_string(i + 1) + ". " + printable(explanation.checks[i]) + "\n";
   if (explanation.next_command)
-    out += "  next: " + paint.dim("$ ") + *explanation.next_command + "\n";
+    out += "  next: " + paint.dim("$ ") + printable(*explanation.next_command) + "\n";
   return out;
 }
 

@@ -4,10 +4,12 @@
 #include <string_view>
 
 #include "dldoctor/render.hpp"
+#include "render/printable.hpp"
 #include "search/platform.hpp"
 
 namespace dldoctor {
 namespace {
+using render::printable;  // names and paths come from the files: data, not controls
 
 std::string rule_label(search::Rule rule, const std::string& owner) {
   std::string label(search::to_string(rule));
@@ -68,45 +70,51 @@ std::string render_text(const search::Tree& tree, TextStyle style) {
     const search::Node& node = tree.nodes[static_cast<std::size_t>(index)];
     std::string line = root ? "" : prefix + (last ? "└── " : "├── ");
     if (root) {
-      line += paint("1", node.name);
-      if (node.path && *node.path != node.name) line += " " + *node.path;
+      line += paint("1", printable(node.name));
+      if (node.path && *node.path != node.name) line += " " + printable(*node.path);
     } else if (!node.path) {
-      line += paint("1;31", node.name + " not found");
+      line += paint("1;31", printable(node.name) + " not found");
     } else if (node.repeated) {
-      line += paint("2", node.name + " " + rule_label(node.rule, node.rule_owner));
+      line += paint("2", printable(node.name + " " + rule_label(node.rule, node.rule_owner)));
     } else {
-      line += paint("1", node.name) + " " + paint("33", rule_label(node.rule, node.rule_owner)) +
-              " " + *node.path;
+      line += paint("1", printable(node.name)) + " " +
+              paint("33", printable(rule_label(node.rule, node.rule_owner))) + " " +
+              printable(*node.path);
     }
     out += line + "\n";
     const std::string child_prefix = root ? "" : prefix + (last ? "    " : "│   ");
     for (const std::string& unmet : node.unmet_versions)
-      out += child_prefix + "    " + paint("1;31", unmet) + "\n";
+      out += child_prefix + "    " + paint("1;31", printable(unmet)) + "\n";
     if (!node.path && node.resolution >= 0) {
       const search::Resolution& resolution = tree.trace[static_cast<std::size_t>(node.resolution)];
       out += child_prefix + "    " + paint("2", "Paths considered in this order:") + "\n";
       for (const std::string& step : describe_steps(resolution))
-        out += child_prefix + "    " + paint("2", step) + "\n";
+        out += child_prefix + "    " + paint("2", printable(step)) + "\n";
     }
     for (std::size_t i = 0; i < node.children.size(); ++i)
       self(self, node.children[i], child_prefix, i + 1 == node.children.size(), false);
   };
   if (!tree.nodes.empty()) draw(draw, 0, "", true, true);
-  if (tree.error) out += "\n" + paint("1;31", "error: ") + *tree.error + "\n";
+  if (tree.error) out += "\n" + paint("1;31", "error: ") + printable(*tree.error) + "\n";
   return out;
 }
 
 std::string render_json(const search::Tree& tree) {
   using nlohmann::ordered_json;
+  auto valid_lines = [](const std::vector<std::string>& lines) {
+    std::vector<std::string> out;
+    for (const std::string& line : lines) out.push_back(render::valid_utf8(line));
+    return out;
+  };
   auto node_json = [&](auto&& self, int index) -> ordered_json {
     const search::Node& node = tree.nodes[static_cast<std::size_t>(index)];
-    ordered_json out = {{"name", node.name}};
-    out["path"] = node.path ? ordered_json(*node.path) : ordered_json(nullptr);
+    ordered_json out = {{"name", render::valid_utf8(node.name)}};
+    out["path"] = node.path ? ordered_json(render::valid_utf8(*node.path)) : ordered_json(nullptr);
     out["rule"] = search::to_string(node.rule);
-    if (!node.rule_owner.empty()) out["rule_owner"] = node.rule_owner;
-    if (node.soname) out["soname"] = *node.soname;
+    if (!node.rule_owner.empty()) out["rule_owner"] = render::valid_utf8(node.rule_owner);
+    if (node.soname) out["soname"] = render::valid_utf8(*node.soname);
     out["repeated"] = node.repeated;
-    if (!node.unmet_versions.empty()) out["unmet_versions"] = node.unmet_versions;
+    if (!node.unmet_versions.empty()) out["unmet_versions"] = valid_lines(node.unmet_versions);
     ordered_json needs = ordered_json::array();
     for (int child : node.children) needs.push_back(self(self, child));
     out["needs"] = std::move(needs);
@@ -116,27 +124,30 @@ std::string render_json(const search::Tree& tree) {
   for (const search::Resolution& resolution : tree.trace) {
     ordered_json tried = ordered_json::array();
     for (const search::SearchStep& step : resolution.steps) {
-      ordered_json entry = {{"path", step.path},
+      ordered_json entry = {{"path", render::valid_utf8(step.path)},
                             {"rule", search::to_string(step.rule)},
                             {"outcome", search::to_string(step.outcome)}};
-      if (!step.rule_owner.empty()) entry["rule_owner"] = step.rule_owner;
-      if (!step.why.empty()) entry["why"] = step.why;
+      if (!step.rule_owner.empty()) entry["rule_owner"] = render::valid_utf8(step.rule_owner);
+      if (!step.why.empty()) entry["why"] = render::valid_utf8(step.why);
       tried.push_back(std::move(entry));
     }
-    ordered_json entry = {{"name", resolution.name}, {"needed_by", resolution.needed_by}};
-    entry["found"] = resolution.path ? ordered_json(*resolution.path) : ordered_json(nullptr);
+    ordered_json entry = {{"name", render::valid_utf8(resolution.name)},
+                          {"needed_by", render::valid_utf8(resolution.needed_by)}};
+    entry["found"] = resolution.path ? ordered_json(render::valid_utf8(*resolution.path))
+                                     : ordered_json(nullptr);
     if (resolution.path) entry["rule"] = search::to_string(resolution.rule);
     entry["tried"] = std::move(tried);
-    entry["notes"] = resolution.notes;
-    if (!resolution.error.empty()) entry["error"] = resolution.error;
+    entry["notes"] = valid_lines(resolution.notes);
+    if (!resolution.error.empty()) entry["error"] = render::valid_utf8(resolution.error);
     trace.push_back(std::move(entry));
   }
   ordered_json out;
   out["root"] = tree.nodes.empty() ? ordered_json(nullptr) : node_json(node_json, 0);
-  out["error"] = tree.error ? ordered_json(*tree.error) : ordered_json(nullptr);
+  out["error"] = tree.error ? ordered_json(render::valid_utf8(*tree.error)) : ordered_json(nullptr);
   out["dlopen_trace_start"] = tree.dlopen_trace_start;
   out["trace"] = std::move(trace);
-  return out.dump(2, ' ', false, ordered_json::error_handler_t::replace);
+  return out.dump(2, ' ', true,
+                  ordered_json::error_handler_t::replace);  // ASCII, as render_json(Report)
 }
 
 }  // namespace dldoctor
