@@ -159,3 +159,109 @@ TEST_F(IdentityStage, SystemLibraryHasNoFinding) {
 
 }  // namespace
 }  // namespace dldoctor
+
+namespace dldoctor {
+namespace {
+
+// Plugins of other platforms, from their real headers' bytes: named for what they are.
+class ForeignFormat : public IdentityStage {
+ protected:
+  Finding of(const std::string& bytes) {
+    return only_finding(diagnose({write("plugin.so", bytes), Mode::Now}));
+  }
+  static std::string zeros(std::size_t n) { return std::string(n, '\0'); }
+};
+
+TEST_F(ForeignFormat, AWindowsDllIsNamedWithItsMachine) {
+  std::string pe = "MZ" + zeros(0x3a) + std::string("\x80\0\0\0", 4) + zeros(0x40);
+  pe += std::string("PE\0\0", 4) + std::string("\x64\x86", 2) + zeros(16) +
+        std::string("\x22\x20", 2) + zeros(64);  // Machine 0x8664, IMAGE_FILE_DLL
+  const Finding finding = of(pe);
+  EXPECT_EQ(finding.code, "mode.foreign-format");
+  EXPECT_NE(finding.summary.find("a Windows PE/COFF DLL for x86-64"), std::string::npos)
+      << finding.summary;
+  EXPECT_NE(finding.fix.summary.find("Linux build"), std::string::npos);
+}
+
+TEST_F(ForeignFormat, MachOUniversalJavaWasmAndZipAreToldApart) {
+  const std::string dylib = std::string("\xcf\xfa\xed\xfe\x07\0\0\x01", 8) + zeros(4) +
+                            std::string("\x06\0\0\0", 4) + zeros(32);
+  EXPECT_NE(of(dylib).summary.find("a macOS Mach-O dynamic library (dylib) for x86-64"),
+            std::string::npos);
+  const std::string universal = std::string("\xca\xfe\xba\xbe\0\0\0\x02", 8) +
+                                std::string("\x01\0\0\x07", 4) + zeros(16) +
+                                std::string("\x01\0\0\x0c", 4) + zeros(16);
+  EXPECT_NE(of(universal).summary.find("universal (fat) Mach-O binary for x86-64, ARM64"),
+            std::string::npos)
+      << of(universal).summary;
+  const std::string java = std::string("\xca\xfe\xba\xbe\0\0\0\x3d", 8) + zeros(32);
+  EXPECT_NE(of(java).summary.find("a Java class file"), std::string::npos);
+  EXPECT_NE(of(std::string("\0asm\x01\0\0\0", 8) + zeros(8)).summary.find("WebAssembly"),
+            std::string::npos);
+  EXPECT_NE(of(std::string("PK\3\4", 4) + zeros(40)).summary.find("zip archive"),
+            std::string::npos);
+  // Garbage stays garbage.
+  EXPECT_EQ(of(std::string("\x01\x02\x03\x04garbage", 11)).code, "mode.not-elf");
+}
+
+// Objects that only load at start-up, against the real loader: the verdict equals a real
+// dlopen (dldoctor check --load, a child) for the system's sanitizer runtimes and for plugins
+// made here with initial-exec TLS over and under glibc's static TLS surplus.
+TEST_F(IdentityStage, InitialExecTlsOverTheSurplusIsRefusedAsTheLoaderRefusesIt) {
+  std::ofstream(dir_ / "big.c") << "static __thread char big[4096] "
+                                   "__attribute__((tls_model(\"initial-exec\")));\n"
+                                   "char* f(void) { return big; }\n";
+  std::ofstream(dir_ / "small.c") << "static __thread char small[64] "
+                                     "__attribute__((tls_model(\"initial-exec\")));\n"
+                                     "char* f(void) { return small; }\n";
+  for (const char* name : {"big", "small"}) {
+    const std::string command = std::string(DLDOCTOR_CC) + " -shared -fPIC -o " +
+                                (dir_ / name).string() + ".so " + (dir_ / name).string() + ".c";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+  }
+  const Report big = diagnose({(dir_ / "big.so").string(), Mode::Now});
+  ASSERT_FALSE(big.findings.empty());
+  EXPECT_EQ(big.findings[0].code, "mode.static-tls");
+  EXPECT_NE(big.findings[0].summary.find("4096-byte block"), std::string::npos);
+  EXPECT_FALSE(big.loads);
+  EXPECT_TRUE(diagnose({(dir_ / "small.so").string(), Mode::Now}).loads);
+  for (const char* name : {"big", "small"}) {
+    const std::string command = std::string(DLDOCTOR_EXE) + " check --load " +
+                                (dir_ / name).string() + ".so >" + (dir_ / name).string() +
+                                ".out 2>&1";
+    const int status = std::system(command.c_str());
+    std::ifstream in((dir_ / name).string() + ".out");
+    const std::string out((std::istreambuf_iterator<char>(in)), {});
+    if (std::string(name) == "big") {
+      EXPECT_NE(WEXITSTATUS(status), 0);
+      EXPECT_NE(out.find("cannot allocate memory in static TLS block"), std::string::npos) << out;
+    } else {
+      EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+    }
+  }
+}
+
+TEST(SanitizerRuntimes, TheSystemsRuntimesAreRefusedAsARealDlopenFailsThem) {
+  int checked = 0;
+  for (const std::string name : {"libasan.so.8", "libtsan.so.2", "liblsan.so.0"}) {
+    const std::string path = "/usr/lib/x86_64-linux-gnu/" + name;
+    if (::access(path.c_str(), R_OK) != 0) continue;
+    ++checked;
+    const Report report = diagnose({path, Mode::Now});
+    EXPECT_FALSE(report.loads) << name;
+    ASSERT_FALSE(report.findings.empty()) << name;
+    EXPECT_EQ(report.findings[0].code,
+              name == "libasan.so.8" ? "mode.sanitizer-runtime" : "mode.static-tls");
+#if defined(__SANITIZE_ADDRESS__)
+    // Under ASan the loading child has the runtime first already: the one host where it loads.
+    if (name == "libasan.so.8") continue;
+#endif
+    const std::string command =
+        std::string(DLDOCTOR_EXE) + " check --load " + path + " >/dev/null 2>&1";
+    EXPECT_NE(WEXITSTATUS(std::system(command.c_str())), 0) << name << " loaded for real";
+  }
+  if (checked == 0) GTEST_SKIP() << "no sanitizer runtime installed (gcc's libasan8 etc.)";
+}
+
+}  // namespace
+}  // namespace dldoctor

@@ -93,6 +93,19 @@ inline constexpr FindingCode kFindingCodes[] = {
      "a GNU ld script, such as a development `libfoo.so` or `libc.so`", "`invalid ELF header`"},
     {"mode.not-elf", Family::WrongBuildMode, CodeSeverity::Error, "any other file that is not ELF",
      "`file too short` (under 64 bytes) or `invalid ELF header`"},
+    {"mode.foreign-format", Family::WrongBuildMode, CodeSeverity::Error,
+     "a plugin of another platform: a Windows PE/COFF DLL, a macOS Mach-O dylib, bundle or "
+     "universal binary, a WebAssembly module, a Java class, a zip (JAR, wheel); the format, "
+     "its machine and its platform are named",
+     "`invalid ELF header`"},
+    {"mode.static-tls", Family::WrongBuildMode, CodeSeverity::Error,
+     "initial-exec TLS (`DF_STATIC_TLS`) larger than the static TLS glibc keeps for dlopened "
+     "objects (1664 bytes by default): built to be loaded at start-up (libtsan, liblsan)",
+     "`cannot allocate memory in static TLS block`"},
+    {"mode.sanitizer-runtime", Family::WrongBuildMode, CodeSeverity::Error,
+     "AddressSanitizer's runtime, or a plugin built with `-fsanitize=address`, dlopened by a host "
+     "that was not: the runtime must be first in the process and exits",
+     "`==PID==ASan runtime does not come first in initial library list; ...`, exit status 1"},
     {"mode.malformed-elf", Family::WrongBuildMode, CodeSeverity::Error,
      "ELF headers that cannot be read: truncated, a wrong `e_phentsize`, tables out of range",
      "`file too short`, `ELF file's phentsize not the expected size`, `cannot read file data`..."},

@@ -5,6 +5,7 @@
 // and e_phentsize; then those of _dl_map_object_from_fd: a PT_LOAD and a PT_DYNAMIC present, no
 // executables, and for a dlopen request (__RTLD_DLOPEN) no PIE (DF_1_PIE) and no DF_1_NOOPEN.
 #include <dirent.h>
+#include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -14,12 +15,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string_view>
 
 #include "checks/finding_helpers.hpp"
+#include "checks/foreign_format.hpp"
 #include "checks/stage.hpp"
 #include "elf/dwarf_sources.hpp"
 
@@ -229,6 +232,27 @@ void diagnose_linker_script(Context& context) {
 void diagnose_not_elf(Context& context) {
   const FileProbe& probe = context.probe;
   const std::string_view head = probe.head;
+  if (const std::optional<ForeignFormat> foreign = foreign_format(head)) {
+    Finding finding = make_finding(
+        finding_code("mode.foreign-format"),
+        probe.path + " is " + foreign->format +
+            (foreign->machine.empty() ? "" : " for " + foreign->machine) +
+            ", not an ELF shared object: " +
+            (foreign->platform.empty() ? "no" : foreign->platform + "'s format, which no") +
+            " Linux loader reads");
+    finding.evidence.push_back(foreign->evidence);
+    finding.evidence.push_back(
+        "the loader says 'invalid ELF header' (an ELF file starts with 7f "
+        "45 4c 46)");
+    finding.fix.summary =
+        "the Linux host needs the Linux build of the same plugin (an ELF .so, "
+        "for " +
+        elf::machine_label(elf::host_machine()) +
+        "): build it on or for Linux, or take it from the Linux package";
+    finding.fix.commands.push_back("file " + shell_quote(probe.path));
+    context.findings.push_back(std::move(finding));
+    return;
+  }
   Finding finding = make_finding(finding_code("mode.not-elf"), "");
   if (looks_like_text(head)) {
     finding.summary = probe.path + " is a text file of " + std::to_string(probe.size) +
@@ -349,6 +373,115 @@ void diagnose_non_regular(Context& context) {
 }
 
 // ---- ELF files: the loader's identity checks in its order ----
+
+// ---- Objects that can only be loaded at start-up ----
+
+// glibc 2.36's static TLS surplus with the default tunables (elf/dl-tls.c,
+// _dl_tls_static_surplus_init): 4 namespaces (glibc.rtld.nns), 192 bytes of initial-exec TLS
+// for each libc but the first, 144 for other libraries in each, and glibc.rtld.optional_static_tls
+// (512): 3 * 192 + 4 * 144 + 512 = 1664 bytes. A dlopened object whose TLS uses the initial-exec
+// model (DF_STATIC_TLS) must fit its whole block there, or dlopen fails.
+constexpr std::uint64_t kStaticTlsSurplus = 3 * 192 + 4 * 144 + 512;
+
+// The surplus as GLIBC_TUNABLES sets it in this environment (the host's, when it is the same).
+std::uint64_t static_tls_surplus() {
+  std::uint64_t nns = 4;
+  std::uint64_t optional = 512;
+  if (const char* tunables = std::getenv("GLIBC_TUNABLES")) {
+    const std::string text = tunables;
+    auto value_of = [&](const std::string& name, std::uint64_t* out) {
+      const std::size_t at = text.find(name + "=");
+      if (at != std::string::npos)
+        *out = std::strtoull(text.c_str() + at + name.size() + 1, nullptr, 0);
+    };
+    value_of("glibc.rtld.nns", &nns);
+    value_of("glibc.rtld.optional_static_tls", &optional);
+  }
+  if (nns == 0) nns = 1;
+  return (nns - 1) * 192 + nns * 144 + optional;
+}
+
+void diagnose_static_tls(Context& context, const elf::Image& image) {
+  if ((image.dynamic.flags & DF_STATIC_TLS) == 0) return;
+  const auto tls = std::find_if(image.program_headers.begin(), image.program_headers.end(),
+                                [](const elf::ProgramHeader& h) { return h.type == PT_TLS; });
+  if (tls == image.program_headers.end()) return;
+  const std::uint64_t align = std::max<std::uint64_t>(tls->align, 1);
+  const std::uint64_t block = (tls->memsz + align - 1) / align * align;
+  const std::uint64_t surplus = static_tls_surplus();
+  if (block <= surplus) return;
+  const std::string& path = context.probe.path;
+  Finding finding = make_finding(
+      finding_code("mode.static-tls"),
+      path + " uses initial-exec TLS (DF_STATIC_TLS) for a " + std::to_string(block) +
+          "-byte block, more than the " + std::to_string(surplus) +
+          " bytes of static TLS glibc keeps for objects loaded after start-up: dlopen fails");
+  finding.evidence.push_back("DT_FLAGS " + elf::hex(image.dynamic.flags) +
+                             " has DF_STATIC_TLS (0x10)");
+  finding.evidence.push_back("PT_TLS: p_memsz " + elf::hex(tls->memsz) + ", p_align " +
+                             elf::hex(tls->align));
+  finding.evidence.push_back(
+      "glibc 2.36 reserves (glibc.rtld.nns - 1) * 192 + glibc.rtld.nns * 144 + "
+      "glibc.rtld.optional_static_tls bytes (1664 with the defaults) for dlopened initial-exec "
+      "TLS");
+  finding.fix.summary =
+      "load it at start-up instead (link the host against it, or LD_PRELOAD it: its TLS is then "
+      "part of the initial block), or rebuild it with -ftls-model=global-dynamic; a larger "
+      "GLIBC_TUNABLES=glibc.rtld.optional_static_tls also works";
+  finding.fix.commands.push_back("LD_PRELOAD=" + shell_quote(path) + " HOST");
+  finding.fix.commands.push_back(
+      "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=" + std::to_string(block + 512) + " HOST");
+  context.findings.push_back(std::move(finding));
+}
+
+// AddressSanitizer's runtime checks, in its constructor, that it is the first object of the
+// initial library list, and calls exit(1) when it is not: it cannot be dlopened, and neither can
+// a plugin built with -fsanitize=address into a host that was not.
+bool is_asan_runtime(const std::string& name) {
+  const std::string base = base_of(name);
+  return base.rfind("libasan.so", 0) == 0 || base.rfind("libhwasan.so", 0) == 0;
+}
+
+bool host_has_asan(const Context& context) {
+  if (context.request.this_process) {
+    void* loaded = ::dlopen("libasan.so.8", RTLD_NOW | RTLD_NOLOAD);
+    if (loaded != nullptr) ::dlclose(loaded);
+    return loaded != nullptr;
+  }
+  if (!context.request.host) return false;
+  elf::ReadOutcome host = elf::read_image(*context.request.host, elf::ReadParts::LoaderView);
+  const auto* image = std::get_if<elf::Image>(&host);
+  return image != nullptr &&
+         std::any_of(image->dynamic.needed.begin(), image->dynamic.needed.end(), is_asan_runtime);
+}
+
+void diagnose_sanitizer_runtime(Context& context, const elf::Image& image) {
+  const std::string& path = context.probe.path;
+  std::string runtime;
+  if (image.dynamic.soname && is_asan_runtime(*image.dynamic.soname))
+    runtime = *image.dynamic.soname;
+  for (const std::string& needed : image.dynamic.needed)
+    if (runtime.empty() && is_asan_runtime(needed)) runtime = needed;
+  if (runtime.empty() || host_has_asan(context)) return;
+  const bool itself = image.dynamic.soname && *image.dynamic.soname == runtime;
+  Finding finding = make_finding(
+      finding_code("mode.sanitizer-runtime"),
+      (itself ? path + " is AddressSanitizer's runtime, "
+              : path + " was built with -fsanitize=address and needs " + runtime + ", ") +
+          "which must be the first library of the process: loaded by dlopen, it stops the host "
+          "(exit status 1)");
+  finding.evidence.push_back(itself ? "DT_SONAME " + runtime : "DT_NEEDED " + runtime);
+  finding.evidence.push_back(
+      "its constructor prints '==PID==ASan runtime does not come first in "
+      "initial library list; you should either link runtime to your "
+      "application or manually preload it with LD_PRELOAD.' and exits");
+  finding.fix.summary =
+      "run the host with the runtime preloaded, or build the host with "
+      "-fsanitize=address too; for a plugin that ships, build it without it";
+  finding.fix.commands.push_back("LD_PRELOAD=$(gcc -print-file-name=" + runtime + ") HOST");
+  finding.stops_load = true;
+  context.findings.push_back(std::move(finding));
+}
 
 void diagnose_elf_identity(Context& context, const elf::Image& image) {
   const std::string& path = context.probe.path;
@@ -527,6 +660,8 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     finding.fix.commands.push_back(rebuild_command(hints, "-shared -fPIC", output));
     context.findings.push_back(std::move(finding));
   }
+  diagnose_static_tls(context, image);
+  diagnose_sanitizer_runtime(context, image);
 }
 
 }  // namespace
