@@ -104,6 +104,21 @@ const std::vector<KnownMessage>& known_messages() {
        "the library uses the initial-exec TLS model (DF_STATIC_TLS) and the static TLS surplus "
        "is used up",
        {"readelf -d FILE | grep STATIC_TLS", "build with -ftls-model=global-dynamic"}},
+      {R"(ASan runtime does not come first in initial library list)",
+       "ASan runtime does not come first",
+       {F::WrongBuildMode},
+       "AddressSanitizer's runtime (libasan, or a plugin built with -fsanitize=address) was "
+       "dlopened into a process that did not start with it; its constructor exits",
+       {"readelf -d FILE | grep libasan shows the runtime it needs",
+        "LD_PRELOAD=$(gcc -print-file-name=libasan.so) HOST, or build the host with "
+        "-fsanitize=address"}},
+      {R"(object '([^']*)' from LD_PRELOAD cannot be preloaded \(([^)]*)\): ignored)",
+       "cannot be preloaded from LD_PRELOAD",
+       {F::BadPath, F::WrongBuildMode, F::MissingPermission},
+       "a library named in LD_PRELOAD was not loaded (the reason is in parentheses: not found, "
+       "wrong ELF class, or permission) and the program went on without it",
+       {"ls -l LIBRARY: LD_PRELOAD takes paths or names searched like DT_NEEDED",
+        "file LIBRARY shows its class against the program's"}},
       {R"(cannot open shared object file: No such file or directory)",
        "cannot open shared object file: No such file or directory",
        {F::BadPath, F::WrongBuildMode, F::MissingPermission},
@@ -237,6 +252,12 @@ std::optional<Explanation> explain(std::string_view message) noexcept {
         if (colon != std::string::npos) explanation.object = explanation.object->substr(colon + 2);
         inspect = match[1].str();
       }
+      if (kind == "cannot be preloaded from LD_PRELOAD") {
+        // "ERROR: ld.so: object 'LIB' from LD_PRELOAD cannot be preloaded (WHY): ignored."
+        explanation.object = match[1].str();
+        inspect = explanation.object;
+      }
+      if (kind == "ASan runtime does not come first") explanation.object.reset();  // "==PID=="
       if (kind == "version not defined") {
         explanation.symbol = match[1].str() + "@" + match[2].str();
         inspect = explanation.object;

@@ -101,3 +101,29 @@ TEST(Explain, UnknownTextIsNotExplained) {
 
 }  // namespace
 }  // namespace dldoctor
+
+namespace dldoctor {
+namespace {
+
+// The failures outside the six families' usual messages, as this system prints them.
+TEST(Explain, TheSanitizerRuntimeAndPreloadWarningsAreKnown) {
+  const auto asan = explain(
+      "==6871==ASan runtime does not come first in initial library list; you should either link "
+      "runtime to your application or manually preload it with LD_PRELOAD.");
+  ASSERT_TRUE(asan.has_value());
+  EXPECT_EQ(asan->message_kind, "ASan runtime does not come first");
+  EXPECT_FALSE(asan->object.has_value());
+  const auto preload = explain(
+      "ERROR: ld.so: object '/opt/lib/libhook.so' from LD_PRELOAD cannot be preloaded (cannot "
+      "open shared object file): ignored.");
+  ASSERT_TRUE(preload.has_value());
+  EXPECT_EQ(preload->object, "/opt/lib/libhook.so");
+  EXPECT_EQ(preload->next_command, "dldoctor check /opt/lib/libhook.so");
+  const auto tls =
+      explain("/usr/lib/x86_64-linux-gnu/libtsan.so.2: cannot allocate memory in static TLS block");
+  ASSERT_TRUE(tls.has_value());
+  EXPECT_EQ(tls->next_command, "dldoctor check /usr/lib/x86_64-linux-gnu/libtsan.so.2");
+}
+
+}  // namespace
+}  // namespace dldoctor
