@@ -57,11 +57,17 @@ enum class StageVerdict { Continue, Stop };
 StageVerdict check_path(Context& context);          // checks/bad_path.cpp
 StageVerdict check_permissions(Context& context);   // checks/missing_permission.cpp
 StageVerdict check_identity(Context& context);      // checks/wrong_build_mode.cpp
+StageVerdict check_go_plugin(Context& context);     // checks/go_plugin.cpp
 StageVerdict check_plugin_api(Context& context);    // checks/plugin_api.cpp
 StageVerdict check_dependencies(Context& context);  // checks/bad_path.cpp
 StageVerdict check_versions(Context& context);      // checks/version_conflict.cpp
 StageVerdict check_symbols(Context& context);       // checks/unexported_symbol.cpp
 StageVerdict check_signatures(Context& context);    // checks/signature_mismatch.cpp
+// Part of the symbol stage: plugin.Lookup(name) on a Go plugin (checks/go_plugin.cpp). nullopt:
+// not a Go plugin, or not a name Lookup takes (the C rules apply); otherwise the finding, or none
+// when Lookup finds <pluginpath>.name.
+std::optional<std::optional<Finding>> go_lookup(const std::string& path, const elf::Image& image,
+                                                const std::string& name);
 // Part of the symbol stage: names of the plugin's tree that the host's scope defines first.
 void check_interposition(Context& context);  // checks/interposition.cpp
 
