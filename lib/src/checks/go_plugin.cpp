@@ -248,6 +248,13 @@ StageVerdict check_go_plugin(Context& context) {
   return StageVerdict::Stop;
 }
 
+bool go_plugin_of_go_host(const Context& context) {
+  if (!context.request.host || !context.image || !has_package_hashes(*context.image)) return false;
+  elf::ReadOutcome host = elf::read_image(*context.request.host);
+  const auto* image = std::get_if<elf::Image>(&host);
+  return image != nullptr && has_package_hashes(*image);
+}
+
 std::optional<std::optional<Finding>> go_lookup(const std::string& path, const elf::Image& image,
                                                 const std::string& name) {
   if (name.empty() || name.find_first_of("./()*") != std::string::npos ||

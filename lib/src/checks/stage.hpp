@@ -68,6 +68,9 @@ StageVerdict check_signatures(Context& context);    // checks/signature_mismatch
 // when Lookup finds <pluginpath>.name.
 std::optional<std::optional<Finding>> go_lookup(const std::string& path, const elf::Image& image,
                                                 const std::string& name);
+// A Go plugin (go.link.pkghashbytes.* in .dynsym) checked with a Go host (--host): the plugin's
+// runtime names are meant to bind to the host's (checks/go_plugin.cpp).
+bool go_plugin_of_go_host(const Context& context);
 // Part of the symbol stage: names of the plugin's tree that the host's scope defines first.
 void check_interposition(Context& context);  // checks/interposition.cpp
 

@@ -257,7 +257,8 @@ StageVerdict check_symbols(Context& context) {
     if (auto finding = explain_missing_symbol(context.file, name, scope))
       context.findings.push_back(std::move(*finding));
   }
-  check_interposition(context);
+  // A Go plugin shares the Go host's runtime by design: every runtime name binds to the host's.
+  if (!go_plugin_of_go_host(context)) check_interposition(context);
   return StageVerdict::Continue;
 }
 
