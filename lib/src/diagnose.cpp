@@ -16,11 +16,12 @@ namespace dldoctor {
 namespace {
 using Stage = StageVerdict (*)(Context&);
 
-constexpr std::array<Stage, 8> kStages{
+constexpr std::array<Stage, 9> kStages{
     check_path,          // 1 path & search       (bad-path)
     check_permissions,   // 2 permissions         (missing-permission)
     check_identity,      // 3 ELF identity        (wrong-build-mode)
-    check_plugin_api,    // 3b the host's API     (version-conflict: <dldoctor/plugin.h>, --api)
+    check_go_plugin,     // 3b a Go host's plugin.Open (version-conflict: package hashes)
+    check_plugin_api,    // 3c the host's API     (version-conflict: <dldoctor/plugin.h>, --api)
     check_dependencies,  // 4 dependencies        (bad-path, per DT_NEEDED entry)
     check_versions,      // 5 versions            (version-conflict: _dl_check_map_versions)
     check_symbols,       // 6 symbols             (unexported-symbol: relocation and dlsym)

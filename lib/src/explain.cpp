@@ -24,6 +24,44 @@ struct KnownMessage {
 const std::vector<KnownMessage>& known_messages() {
   using F = Family;
   static const std::vector<KnownMessage> table = {
+      // Go's plugin package and runtime (Go 1.19 src/plugin/plugin_dlopen.go, runtime/plugin.go),
+      // as plugin.Open and Lookup return them, "plugin.Open(\"PATH\"): " taken off first.
+      {R"(plugin was built with a different version of package (\S+))",
+       "go: different version of package",
+       {F::VersionConflict},
+       "plugin.Open compared the hash of each package the Go plugin was linked with "
+       "(go.link.pkghashbytes.<package>) with the host's, and this one differs: another version "
+       "or directory of its module, another Go toolchain, or other build flags (-trimpath, "
+       "-race, -tags) on one side",
+       {"dldoctor check PLUGIN.so --host HOST names the package's module on each side, or the "
+        "toolchain or flag that differs",
+        "go version -m HOST lists the host's modules and build settings"}},
+      {R"(plugin already loaded)",
+       "go: plugin already loaded",
+       {F::VersionConflict},
+       "a Go plugin with the same plugin path (go.link.thispluginpath) is loaded already: a copy "
+       "of it under another name, or a rebuild opened again (plugin.Open caches by real path and "
+       "returns the old one for the same file)",
+       {"go tool nm PLUGIN.so | grep thispluginpath, for each plugin the host opens"}},
+      {R"(plugin: symbol (\S+) not found in plugin (\S+))",
+       "go: symbol not found in plugin",
+       {F::UnexportedSymbol},
+       "plugin.Lookup(NAME) finds only <pluginpath>.NAME for an exported (upper-case) "
+       "package-level function or variable of the plugin's main package; //export is cgo's C "
+       "export and does not make one",
+       {"go tool nm PLUGIN.so | grep ' T PLUGINPATH\\.' lists what Lookup can find"}},
+      {R"(no plugin module data)",
+       "go: no plugin module data",
+       {F::WrongBuildMode},
+       "the file given to plugin.Open is not a Go plugin (-buildmode=plugin): a C library or a "
+       "-buildmode=c-shared Go library; the Go runtime dies with a fatal error",
+       {"go tool nm FILE | grep go.link.thispluginpath: a Go plugin has it"}},
+      {R"(plugin: not implemented)",
+       "go: plugin not implemented",
+       {F::WrongBuildMode},
+       "the Go host was built without cgo (CGO_ENABLED=0) or for a system without plugins "
+       "(only Linux, FreeBSD and macOS have them): plugin.Open always fails",
+       {"go version -m HOST: build CGO_ENABLED=1 is needed"}},
       {R"(cannot dynamically load position-independent executable)",
        "cannot dynamically load position-independent executable",
        {F::WrongBuildMode},
@@ -213,6 +251,14 @@ std::optional<Explanation> explain(std::string_view message) noexcept {
       lazy_binding = prefix[1] == "symbol lookup error";
       text = prefix[2];
     }
+    // Go's plugin.Open prefixes its errors with the path it was given, ".so" taken off as it
+    // does when it names the plugin.
+    static const std::regex go_prefix(R"re(^(?:.*: )?plugin\.Open\("(.*)"\): (.*)$)re");
+    std::optional<std::string> go_path;
+    if (std::regex_match(text, prefix, go_prefix)) {
+      go_path = prefix[1].str();
+      text = prefix[2];
+    }
     for (const KnownMessage& known : known_messages()) {
       const std::regex pattern(known.pattern);
       std::smatch match;
@@ -229,6 +275,20 @@ std::optional<Explanation> explain(std::string_view message) noexcept {
         explanation.object = before;
       }
       const std::string kind = known.kind;
+      if (kind.starts_with("go: ")) {
+        if (go_path) explanation.object = *go_path;
+        const std::string plugin =
+            go_path ? (go_path->ends_with(".so") ? *go_path : *go_path + ".so") : "PLUGIN.so";
+        if (kind == "go: different version of package") explanation.symbol = match[1].str();
+        if (kind == "go: symbol not found in plugin") {
+          explanation.symbol = match[1].str();
+          explanation.next_command =
+              "dldoctor check " + shell_quote(plugin) + " --symbol " + shell_quote(match[1].str());
+        } else {
+          explanation.next_command = "dldoctor check " + shell_quote(plugin) + " --host HOST";
+        }
+        return explanation;
+      }
       if (kind == "undefined symbol") {
         explanation.symbol = match[1].str();
         if (match[3].matched) explanation.symbol = match[1].str() + "@" + match[3].str();

@@ -94,6 +94,41 @@ TEST(Explain, ProgramStartPrefixIsStripped) {
   EXPECT_FALSE(explanation->next_command) << "a bare name is not a file to check";
 }
 
+TEST(Explain, GoPluginMessagesMapToTheirFamiliesWithANextCommand) {
+  struct Case {
+    const char* message;
+    Family family;
+    const char* next;
+  };
+  for (const Case& c : {
+           Case{"plugin.Open(\"./broken/p\"): plugin was built with a different version of "
+                "package example.com/shared",
+                Family::VersionConflict, "dldoctor check ./broken/p.so --host HOST"},
+           Case{"plugin was built with a different version of package runtime",
+                Family::VersionConflict, "dldoctor check PLUGIN.so --host HOST"},
+           Case{"plugin.Open(\"./copy\"): plugin already loaded", Family::VersionConflict,
+                "dldoctor check ./copy.so --host HOST"},
+           Case{"plugin: symbol hello not found in plugin example.com/plug",
+                Family::UnexportedSymbol, "dldoctor check PLUGIN.so --symbol hello"},
+           Case{"fatal error: runtime: no plugin module data", Family::WrongBuildMode,
+                "dldoctor check PLUGIN.so --host HOST"},
+           Case{"plugin.Open(\"./p\"): plugin: not implemented", Family::WrongBuildMode,
+                "dldoctor check ./p.so --host HOST"},
+       }) {
+    const auto explanation = explain(c.message);
+    ASSERT_TRUE(explanation) << c.message;
+    ASSERT_FALSE(explanation->families.empty());
+    EXPECT_EQ(explanation->families.front(), c.family) << c.message;
+    EXPECT_EQ(explanation->next_command, c.next) << c.message;
+  }
+  const auto version = explain(
+      "plugin.Open(\"./broken/p\"): plugin was built with a different version of package "
+      "example.com/shared");
+  ASSERT_TRUE(version);
+  EXPECT_EQ(version->symbol, "example.com/shared");
+  EXPECT_EQ(version->object, "./broken/p");
+}
+
 TEST(Explain, UnknownTextIsNotExplained) {
   EXPECT_FALSE(explain("segmentation fault (core dumped)"));
   EXPECT_FALSE(explain(""));

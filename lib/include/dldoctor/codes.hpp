@@ -235,6 +235,25 @@ inline constexpr FindingCode kFindingCodes[] = {
      "the asked signature cannot be checked: no `DLDOCTOR_SIGNATURE`, no debug information, a C "
      "name (or the signature does not parse)",
      ""},
+    {"go.package-version", Family::VersionConflict, CodeSeverity::Error,
+     "a Go host and a Go plugin were built with different copies of a package (another version "
+     "of its module, or another directory for it): their `go.link.pkghashbytes.<package>` "
+     "differ (`--host`)",
+     "`plugin.Open(\"./p\"): plugin was built with a different version of package PKG`"},
+    {"go.toolchain", Family::VersionConflict, CodeSeverity::Error,
+     "a Go host and a Go plugin were built by different Go toolchains: every package's hash "
+     "differs, the standard library's too (`--host`)",
+     "`plugin was built with a different version of package runtime/internal/sys` (or another)"},
+    {"go.build-flags", Family::VersionConflict, CodeSeverity::Error,
+     "a Go host and a Go plugin were built from the same sources with the same Go but other "
+     "build settings (`-trimpath`, `-race`, `-tags`, `-gcflags`...): the package hashes differ "
+     "(`--host`)",
+     "`plugin was built with a different version of package PKG`"},
+    {"go.unexported-name", Family::UnexportedSymbol, CodeSeverity::Error,
+     "the name asked of a Go plugin (`plugin.Lookup`) begins with a lower-case letter: only "
+     "exported (upper-case) package-level functions and variables of its main package can be "
+     "looked up; `//export` is cgo's C export and does not make one",
+     "`plugin: symbol NAME not found in plugin PLUGINPATH`"},
     {"internal.out-of-memory", Family::WrongBuildMode, CodeSeverity::Error,
      "dldoctor itself ran out of memory while inspecting the file", ""},
 };

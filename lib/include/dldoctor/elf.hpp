@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -122,6 +123,17 @@ struct Warning {
   std::string message;
 };
 
+// A section header, as far as a reader of one named section needs it (.go.buildinfo): filled by
+// ReadParts::Everything for the sections that lie inside the file (or are SHT_NOBITS).
+struct Section {
+  std::string name;
+  std::uint32_t type = 0;  // SHT_PROGBITS, SHT_NOBITS, ...
+  std::uint64_t flags = 0;
+  std::uint64_t address = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+};
+
 struct Image {
   std::uint64_t file_size = 0;
   Identity identity;
@@ -144,7 +156,13 @@ struct Image {
   std::vector<DeclaredSignature> declared_signatures;  // likewise (DLDOCTOR_SIGNATURE)
   std::vector<DeclaredStruct> declared_structs;        // likewise (DLDOCTOR_STRUCT)
   std::vector<Warning> warnings;
+  std::vector<Section> sections;  // ReadParts::Everything only
 
+  const Section* section(std::string_view name) const noexcept {
+    for (const Section& candidate : sections)
+      if (candidate.name == name) return &candidate;
+    return nullptr;
+  }
   bool is_pie() const noexcept;           // ET_DYN with DF_1_PIE
   bool has_interpreter() const noexcept;  // a PT_INTERP segment
 };

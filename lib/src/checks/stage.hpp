@@ -57,11 +57,20 @@ enum class StageVerdict { Continue, Stop };
 StageVerdict check_path(Context& context);          // checks/bad_path.cpp
 StageVerdict check_permissions(Context& context);   // checks/missing_permission.cpp
 StageVerdict check_identity(Context& context);      // checks/wrong_build_mode.cpp
+StageVerdict check_go_plugin(Context& context);     // checks/go_plugin.cpp
 StageVerdict check_plugin_api(Context& context);    // checks/plugin_api.cpp
 StageVerdict check_dependencies(Context& context);  // checks/bad_path.cpp
 StageVerdict check_versions(Context& context);      // checks/version_conflict.cpp
 StageVerdict check_symbols(Context& context);       // checks/unexported_symbol.cpp
 StageVerdict check_signatures(Context& context);    // checks/signature_mismatch.cpp
+// Part of the symbol stage: plugin.Lookup(name) on a Go plugin (checks/go_plugin.cpp). nullopt:
+// not a Go plugin, or not a name Lookup takes (the C rules apply); otherwise the finding, or none
+// when Lookup finds <pluginpath>.name.
+std::optional<std::optional<Finding>> go_lookup(const std::string& path, const elf::Image& image,
+                                                const std::string& name);
+// A Go plugin (go.link.pkghashbytes.* in .dynsym) checked with a Go host (--host): the plugin's
+// runtime names are meant to bind to the host's (checks/go_plugin.cpp).
+bool go_plugin_of_go_host(const Context& context);
 // Part of the symbol stage: names of the plugin's tree that the host's scope defines first.
 void check_interposition(Context& context);  // checks/interposition.cpp
 

@@ -248,10 +248,17 @@ StageVerdict check_symbols(Context& context) {
   }
   // dlsym: the names the host will look up. dlsym(handle) searches the plugin and its
   // dependencies, not the host.
-  for (const std::string& name : context.request.symbols)
+  // A Go plugin is looked up by plugin.Lookup: <pluginpath>.NAME, exported names only.
+  for (const std::string& name : context.request.symbols) {
+    if (auto go = go_lookup(context.file, *context.image, name)) {
+      if (*go) context.findings.push_back(std::move(**go));
+      continue;
+    }
     if (auto finding = explain_missing_symbol(context.file, name, scope))
       context.findings.push_back(std::move(*finding));
-  check_interposition(context);
+  }
+  // A Go plugin shares the Go host's runtime by design: every runtime name binds to the host's.
+  if (!go_plugin_of_go_host(context)) check_interposition(context);
   return StageVerdict::Continue;
 }
 

@@ -806,6 +806,9 @@ class ImageReader {
         continue;
       }
       note_debug_section(name, header);
+      if (depth_ == Depth::Everything)
+        image_.sections.push_back(Section{std::string(name), header.sh_type, header.sh_flags,
+                                          header.sh_addr, header.sh_offset, header.sh_size});
       if ((header.sh_type == SHT_RELA || header.sh_type == SHT_REL) &&
           (name == ".rela.plt" || name == ".rel.plt"))
         plt_relocations = section;

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Builds a Go program or plugin of a case, offline: go build -o OUTPUT ARGS... run in SOURCE_DIR,
+# with the module proxy off (the modules a case needs are local directories with replace
+# directives), cgo on (plugin.Open needs it), and GOCACHE and GOPATH in the build tree.
+# Usage: go_build.sh GO CACHE_DIR SOURCE_DIR OUTPUT [go build arguments...]
+set -eu
+go=$1 cache=$2 source=$3 output=$4
+shift 4
+case $output in /*) ;; *) output=$PWD/$output ;; esac
+mkdir -p "$cache"
+export GOCACHE="$cache/build" GOPATH="$cache/gopath" GOPROXY=off GOFLAGS= GO111MODULE=on \
+  GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=1 GONOSUMDB= GOFLAGS=
+cd "$source"
+exec "$go" build -o "$output" "$@"

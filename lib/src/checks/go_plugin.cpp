@@ -1,0 +1,338 @@
+// Go plugins (Go's plugin package): the runtime's own checks, made from the files.
+// - plugin.Open (runtime/plugin.go, plugin_lastmoduleinit): after dlopen, every package the
+//   plugin was linked with is compared with the host's by its hash: the plugin's linktime hash
+//   (its go.link.pkghashbytes.<package>) against the one its go.link.pkghash.<package> binds to,
+//   the host's when the host has the package. A difference fails the open with "plugin was built
+//   with a different version of package X" (version-conflict). Here: name each differing package,
+//   the user's before the standard library's, and why, from the build info and the DWARF units:
+//   a Go toolchain difference (go.toolchain), other build settings (go.build-flags), or another
+//   copy of the package's module (go.package-version).
+// - plugin.Lookup(NAME) finds <pluginpath>.NAME, which only an exported (upper-case) function or
+//   variable of the plugin's main package is (the symbol stage asks go_lookup).
+#include <elf.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "checks/finding_helpers.hpp"
+#include "checks/stage.hpp"
+#include "checks/symbol_rules.hpp"
+#include "go/go_binary.hpp"
+
+namespace dldoctor {
+namespace {
+
+bool has_package_hashes(const elf::Image& image) {
+  for (const elf::Symbol& symbol : image.dynamic_symbols)
+    if (symbol.name.starts_with("go.link.pkghashbytes.")) return true;
+  return false;
+}
+
+// The sources of a package, as the file's DWARF gives them: "in /src/shared1", or what is known.
+std::string sources_of(const go::Binary& binary, const std::string& package) {
+  const auto found = binary.source_directories.find(package);
+  if (found == binary.source_directories.end())
+    return binary.has_dwarf ? "its DWARF has no function of " + package
+                            : "it has no DWARF to say where " + package + " came from";
+  std::vector<std::string> directories(found->second.begin(), found->second.end());
+  return package + "'s sources are in " + joined(directories, 4);
+}
+
+std::string module_line(const go::Module& module) {
+  std::string text = module.path + " " + module.version;
+  if (module.replaced)
+    text += " => " + module.replace_path +
+            (module.replace_version.empty() ? "" : " " + module.replace_version);
+  return text;
+}
+
+bool setting_true(const go::Binary& binary, std::string_view key) {
+  return binary.build_info && binary.build_info->setting(key).value_or("") == "true";
+}
+
+// -trimpath leaves no absolute directory in the DWARF units of the user's packages.
+std::optional<bool> trimmed(const go::Binary& binary) {
+  if (binary.build_info && binary.build_info->setting("-trimpath"))
+    return setting_true(binary, "-trimpath");
+  for (const auto& [package, directories] : binary.source_directories) {
+    if (go::is_standard_package(package) || directories.empty()) continue;
+    return directories.begin()->front() != '/';
+  }
+  return std::nullopt;
+}
+
+bool raced(const go::Binary& binary) {
+  return setting_true(binary, "-race") || binary.hash_of("runtime/race") != nullptr;
+}
+
+// The user's packages first (the plugin's own first of all), then the standard library's.
+void order_nearest_first(std::vector<std::string>& packages, const go::Binary& plugin) {
+  const std::string own = plugin.plugin_path.value_or("");
+  std::stable_sort(
+      packages.begin(), packages.end(), [&](const std::string& a, const std::string& b) {
+        auto rank = [&](const std::string& p) {
+          return p == own ? 0 : !go::is_standard_package(p) ? 1 : p.starts_with("runtime") ? 3 : 2;
+        };
+        return rank(a) < rank(b);
+      });
+}
+
+std::string hash_evidence(const std::string& package, const go::Binary& host,
+                          const go::Binary& plugin, const std::string& host_name,
+                          const std::string& file) {
+  return "go.link.pkghashbytes." + package + ": " + host.hash_of(package)->hex + " in " +
+         host_name + ", " + plugin.hash_of(package)->hex + " in " + file;
+}
+
+std::string plugin_side_note() {
+  return "Go 1.19 writes no build info into a -buildmode=plugin file: the plugin's side is read "
+         "from its DWARF";
+}
+
+}  // namespace
+
+StageVerdict check_go_plugin(Context& context) {
+  if (!context.request.host || !context.image || !has_package_hashes(*context.image))
+    return StageVerdict::Continue;
+  const std::string& host_path = *context.request.host;
+  elf::ReadOutcome host_outcome = elf::read_image(host_path);
+  const auto* host_image = std::get_if<elf::Image>(&host_outcome);
+  if (host_image == nullptr || !has_package_hashes(*host_image)) return StageVerdict::Continue;
+  const go::Binary plugin = go::read_binary(context.file, *context.image);
+  const go::Binary host = go::read_binary(host_path, *host_image);
+  if (!plugin.is_plugin()) return StageVerdict::Continue;
+
+  std::vector<std::string> differing;
+  for (const go::PackageHash& hash : plugin.package_hashes) {
+    const go::PackageHash* theirs = host.hash_of(hash.package);
+    if (theirs != nullptr && !theirs->hex.empty() && !hash.hex.empty() && theirs->hex != hash.hex)
+      differing.push_back(hash.package);
+  }
+  if (differing.empty()) return StageVerdict::Continue;
+  order_nearest_first(differing, plugin);
+
+  const std::string file = base_of(context.file);
+  const std::string host_name = base_of(host_path);
+  const std::string open_message =
+      "plugin.Open fails: plugin was built with a different version of package ";
+  std::vector<std::string> user;
+  for (const std::string& package : differing)
+    if (!go::is_standard_package(package)) user.push_back(package);
+
+  const std::string host_version = host.go_version();
+  const std::string plugin_version = plugin.go_version();
+  const std::optional<bool> host_trimmed = trimmed(host);
+  const std::optional<bool> plugin_trimmed = trimmed(plugin);
+  const bool trim_differs = host_trimmed && plugin_trimmed && *host_trimmed != *plugin_trimmed;
+  const bool race_differs = raced(host) != raced(plugin);
+
+  auto add_common = [&](Finding& finding) {
+    for (std::size_t i = 0; i < differing.size() && i < 6; ++i)
+      finding.evidence.push_back(hash_evidence(differing[i], host, plugin, host_name, file));
+    if (differing.size() > 6)
+      finding.evidence.push_back("and " + std::to_string(differing.size() - 6) +
+                                 " more packages whose hashes differ");
+  };
+
+  if (!host_version.empty() && !plugin_version.empty() && host_version != plugin_version) {
+    Finding finding = make_finding(
+        finding_code("go.toolchain"),
+        file + " was built with " + plugin_version + " and " + host_name + " with " + host_version +
+            ": every package differs; " + open_message + differing.front());
+    finding.evidence.push_back(host_name + ": " + host_version +
+                               (host.build_info ? " (build info)" : " (DWARF producer)"));
+    finding.evidence.push_back(file + ": " + plugin_version + " (DWARF producer)");
+    add_common(finding);
+    finding.fix.summary = "build the plugin and the host with the same Go toolchain (" +
+                          host_version + ", the host's), and the same flags";
+    finding.fix.commands.push_back("go version -m " + shell_quote(host_path));
+    context.findings.push_back(std::move(finding));
+    return StageVerdict::Stop;
+  }
+  if (trim_differs || race_differs) {
+    std::vector<std::string> settings;
+    if (trim_differs)
+      settings.push_back(std::string("-trimpath (") + (*host_trimmed ? "host" : "plugin") +
+                         " only)");
+    if (race_differs)
+      settings.push_back(std::string("-race (") + (raced(host) ? "host" : "plugin") + " only)");
+    Finding finding = make_finding(
+        finding_code("go.build-flags"),
+        file + " and " + host_name + " were built with other build settings: " + joined(settings) +
+            "; " + open_message + differing.front());
+    if (trim_differs)
+      finding.evidence.push_back(host_name + (*host_trimmed ? " was" : " was not") +
+                                 " built with -trimpath, " + file +
+                                 (*plugin_trimmed ? " was" : " was not") + " (" +
+                                 sources_of(plugin, differing.front()) + ")");
+    if (race_differs)
+      finding.evidence.push_back(std::string(raced(host) ? host_name : file) +
+                                 " has the race detector (runtime/race), the other has not");
+    add_common(finding);
+    finding.fix.summary =
+        "build both with the same flags: " + joined(settings) + " on both sides or on neither";
+    finding.fix.commands.push_back("go version -m " + shell_quote(host_path));
+    context.findings.push_back(std::move(finding));
+    return StageVerdict::Stop;
+  }
+  // Another copy of a module: each user package whose sources or module version differ.
+  bool found = false;
+  for (const std::string& package : user) {
+    const go::Module* module = host.build_info ? host.build_info->module_of(package) : nullptr;
+    const auto host_dirs = host.source_directories.find(package);
+    const auto plugin_dirs = plugin.source_directories.find(package);
+    const bool both_known = host_dirs != host.source_directories.end() &&
+                            plugin_dirs != plugin.source_directories.end();
+    if (both_known && host_dirs->second == plugin_dirs->second) continue;  // a dependent of one
+    if (!both_known && found) continue;
+    found = true;
+    const std::string module_path = module != nullptr ? module->path : package;
+    std::string host_side = module != nullptr ? module_line(*module) : "another copy";
+    std::string plugin_side = "another copy";
+    if (plugin_dirs != plugin.source_directories.end()) {
+      const std::string version = go::version_in_directory(*plugin_dirs->second.begin());
+      plugin_side = version.empty() ? "the copy in " + *plugin_dirs->second.begin()
+                                    : module_path + " " + version;
+    }
+    Finding finding = make_finding(finding_code("go.package-version"),
+                                   file + " was built with another version of " + module_path +
+                                       " than " + host_name + " (" + host_side + " in the host, " +
+                                       plugin_side + " in the plugin); " + open_message + package);
+    if (module != nullptr && host.build_info)
+      finding.evidence.push_back(host_name + " build info: " + module_line(*module) +
+                                 (module->sum.empty() ? "" : " " + module->sum));
+    finding.evidence.push_back(host_name + ": " + sources_of(host, package));
+    finding.evidence.push_back(file + ": " + sources_of(plugin, package));
+    finding.evidence.push_back(hash_evidence(package, host, plugin, host_name, file));
+    finding.evidence.push_back(plugin_side_note());
+    std::string target;
+    if (module != nullptr && module->replaced) {
+      target = host_dirs != host.source_directories.end() ? *host_dirs->second.begin()
+                                                          : module->replace_path;
+      finding.fix.summary = "build the plugin with the host's copy of " + module_path +
+                            ": in the plugin's module, replace it with " + target +
+                            " (the host's replace target), and rebuild with -buildmode=plugin";
+      finding.fix.commands.push_back("go mod edit -replace=" +
+                                     shell_quote(module_path + "=" + target));
+    } else if (module != nullptr) {
+      finding.fix.summary = "build the plugin with the host's version of " + module_path + " (" +
+                            module->version + "): in the plugin's module, go get it, and rebuild";
+      finding.fix.commands.push_back("go get " + shell_quote(module_path + "@" + module->version));
+    } else {
+      finding.fix.summary =
+          "build the plugin with the same copy of " + module_path + " as the host";
+    }
+    finding.fix.commands.push_back("go build -buildmode=plugin");
+    context.findings.push_back(std::move(finding));
+  }
+  if (!found) {
+    Finding finding = make_finding(
+        finding_code("go.build-flags"),
+        file + " and " + host_name + " were built with the same Go (" + host_version +
+            ") and the same copies of their modules as far as the files say, and other build "
+            "settings the plugin does not record (-tags, -gcflags, GOAMD64...); " +
+            open_message + differing.front());
+    if (host.build_info) {
+      std::vector<std::string> settings;
+      for (const go::BuildSetting& setting : host.build_info->settings)
+        settings.push_back(setting.key + "=" + setting.value);
+      finding.evidence.push_back(host_name + " build settings: " + joined(settings, 20));
+    }
+    finding.evidence.push_back(plugin_side_note());
+    add_common(finding);
+    finding.fix.summary = "build the plugin with the host's build settings (go version -m " +
+                          host_name + " lists them)";
+    finding.fix.commands.push_back("go version -m " + shell_quote(host_path));
+    context.findings.push_back(std::move(finding));
+  }
+  return StageVerdict::Stop;
+}
+
+bool go_plugin_of_go_host(const Context& context) {
+  if (!context.request.host || !context.image || !has_package_hashes(*context.image)) return false;
+  elf::ReadOutcome host = elf::read_image(*context.request.host);
+  const auto* image = std::get_if<elf::Image>(&host);
+  return image != nullptr && has_package_hashes(*image);
+}
+
+std::optional<std::optional<Finding>> go_lookup(const std::string& path, const elf::Image& image,
+                                                const std::string& name) {
+  if (name.empty() || name.find_first_of("./()*") != std::string::npos ||
+      !has_package_hashes(image))
+    return std::nullopt;
+  const go::Binary plugin = go::read_binary(path, image);
+  if (!plugin.is_plugin()) return std::nullopt;
+  const std::string& plugin_path = *plugin.plugin_path;
+  const std::string prefix = plugin_path + ".";
+  const std::string file = base_of(path);
+  const std::string message = "plugin: symbol " + name + " not found in plugin " + plugin_path;
+  // What plugin.Lookup can find: the exported names of the main package, in .dynsym.
+  std::vector<std::string> exported;
+  for (const elf::Symbol& symbol : image.dynamic_symbols) {
+    if (!symbol.name.starts_with(prefix) || !symbol.defined()) continue;
+    const std::string rest = symbol.name.substr(prefix.size());
+    if (rest.empty() || !std::isupper(static_cast<unsigned char>(rest[0])) ||
+        rest.find_first_of(".()*") != std::string::npos)
+      continue;
+    if (symbol.type != STT_FUNC && symbol.type != STT_OBJECT) continue;
+    exported.push_back(rest);
+  }
+  std::sort(exported.begin(), exported.end());
+  const bool lower = !std::isupper(static_cast<unsigned char>(name[0])) &&
+                     static_cast<unsigned char>(name[0]) < 0x80;
+  if (!lower && std::binary_search(exported.begin(), exported.end(), name))
+    return std::optional<Finding>();
+
+  std::vector<std::string> near;
+  for (const std::string& candidate : exported)
+    if (edit_distance(candidate, name, 3) <= 3 || (candidate.size() == name.size() && [&] {
+          for (std::size_t i = 0; i < name.size(); ++i)
+            if (std::tolower(static_cast<unsigned char>(candidate[i])) !=
+                std::tolower(static_cast<unsigned char>(name[i])))
+              return false;
+          return true;
+        }()))
+      near.push_back(candidate);
+  Finding finding;
+  if (lower) {
+    finding = make_finding(finding_code("go.unexported-name"),
+                           name + " begins with a lower-case letter, so Go does not export it: " +
+                               "plugin.Lookup(\"" + name + "\") on " + file + " fails");
+    std::string in_symtab;
+    if (image.symbol_table)
+      for (const elf::Symbol& symbol : *image.symbol_table)
+        if (symbol.name == prefix + name) in_symtab = describe_symbol(symbol);
+    finding.evidence.push_back(
+        in_symtab.empty() ? prefix + name + " is not in " + file +
+                                " at all: the linker drops an unexported function nothing calls"
+                          : file + " .symtab: " + in_symtab +
+                                ": a package-private name, not in the plugin's symbol map");
+    finding.evidence.push_back(
+        "only exported identifiers (an upper-case first letter) of the plugin's main package can "
+        "be looked up; //export is cgo's C export and does not make a plugin symbol");
+    std::string exported_name = name;
+    exported_name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+    finding.fix.summary = "rename it " + exported_name + " in the plugin (func " + exported_name +
+                          "...) and look up \"" + exported_name + "\" in the host";
+  } else {
+    finding =
+        make_finding(finding_code("symbol.not-found"),
+                     file + " exports no " + name + ": plugin.Lookup(\"" + name + "\") fails");
+    finding.evidence.push_back(prefix + name + " is not in " + file + "'s .dynsym");
+    finding.fix.summary =
+        near.empty() ? "define an exported func or var " + name + " in the plugin's main package"
+                     : "look up the name the plugin exports: " + near.front();
+  }
+  finding.stops_load = false;  // plugin.Open succeeds; Lookup fails
+  finding.evidence.push_back("plugin.Lookup looks up " + prefix + name + " (the plugin's path, " +
+                             plugin_path + ", is its go.link.thispluginpath): '" + message + "'");
+  if (!near.empty())
+    finding.evidence.push_back("did you mean: " + joined(near));
+  else if (!exported.empty())
+    finding.evidence.push_back("it exports: " + joined(exported));
+  finding.fix.commands.push_back("go tool nm " + shell_quote(path) + " | grep -F " +
+                                 shell_quote(" T " + prefix));
+  return std::optional<Finding>(std::move(finding));
+}
+
+}  // namespace dldoctor

@@ -1,0 +1,104 @@
+// Reading Go binaries: what a Go executable or plugin records of how it was built, read from the
+// file (never run). Three sources, each optional:
+// - the build info (.go.buildinfo, magic "\xff Go buildinf:"): the Go version, the main module,
+//   each dependency module with its version, sum and replace target, and the build settings
+//   (-buildmode, -compiler, CGO_ENABLED, -trimpath, -race, -tags, GOAMD64...). Go 1.18 and later
+//   write it inline (varint lengths); Go 1.19's linker writes none into a -buildmode=plugin file;
+// - the package hashes: a go.link.pkghashbytes.<import path> data object per package (.dynsym or
+//   .symtab), whose bytes are the hash plugin.Open compares between host and plugin
+//   (runtime/plugin.go: "plugin was built with a different version of package X"), and a
+//   plugin's own path, go.link.thispluginpath (.symtab), which prefixes its exported names;
+// - the DWARF compile units (one per package): the compiler (DW_AT_producer "Go cmd/compile
+//   go1.19.8; -shared -dynlink regabi") and the directories of each package's sources.
+// Every length and offset is checked against the bytes read: a hostile file gives less, never a
+// crash.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "dldoctor/elf.hpp"
+
+namespace dldoctor::go {
+
+struct Module {
+  std::string path;     // "example.com/shared"
+  std::string version;  // "v1.0.0", "(devel)"
+  std::string sum;      // "h1:..." or ""
+  bool replaced = false;
+  std::string replace_path;  // "../shared1" or "example.com/fork"
+  std::string replace_version;
+  std::string replace_sum;
+};
+
+struct BuildSetting {
+  std::string key;  // "-trimpath", "CGO_ENABLED", "GOAMD64", "-tags"
+  std::string value;
+};
+
+struct BuildInfo {
+  std::string go_version;  // "go1.19.8"
+  std::string path;        // the main package's import path ("path" line)
+  std::optional<Module> main;
+  std::vector<Module> dependencies;
+  std::vector<BuildSetting> settings;
+  std::uint64_t offset = 0;  // of the magic in the file, for evidence
+
+  // The module whose path is the longest prefix of package's import path (main or dependency).
+  const Module* module_of(std::string_view package) const noexcept;
+  std::optional<std::string> setting(std::string_view key) const;
+};
+
+// The blob of a .go.buildinfo section (or the 16-byte aligned bytes where its magic lies), as
+// debug/buildinfo reads it. A message saying what is wrong when it cannot be read.
+std::variant<BuildInfo, std::string> parse_build_info(std::span<const unsigned char> bytes);
+// The modinfo text ("path\t...\nmod\t...\ndep\t...\n=>\t...\nbuild\tK=V\n"), framed or not by
+// the 16-byte sentinels cmd/go puts around it.
+void parse_module_info(std::string_view text, BuildInfo& info);
+
+struct PackageHash {
+  std::string package;  // "example.com/shared", "runtime"
+  std::string hex;      // the hash bytes, in hex ("" when they could not be read)
+};
+
+struct Binary {
+  bool is_go = false;  // build info, package hashes or a Go compile unit
+  std::optional<BuildInfo> build_info;
+  std::string build_info_error;             // why a .go.buildinfo there could not be read
+  std::vector<PackageHash> package_hashes;  // sorted by package
+  std::optional<std::string> plugin_path;   // go.link.thispluginpath
+  // From DWARF (DW_AT_producer of the Go units): "go1.19.8" and the flags after ';'.
+  std::string compiler_version;
+  std::string compiler_flags;  // "-shared -dynlink regabi"
+  bool has_dwarf = false;
+  // Directories of each package's source files (the line table of its compile unit).
+  std::map<std::string, std::set<std::string>> source_directories;
+
+  // A file plugin.Open can open: a Go plugin has its plugin path or package hashes and no
+  // PT_INTERP; what tells it apart from a host (which has hashes too when it can load plugins).
+  bool is_plugin() const noexcept { return plugin_path.has_value(); }
+  const PackageHash* hash_of(std::string_view package) const noexcept;
+  // The version the build info says, else the compiler's; "" when neither is known.
+  std::string go_version() const;
+};
+
+// Reads what the file at path records (image: its read_image(ReadParts::Everything)). Never
+// throws; what cannot be read is left empty.
+Binary read_binary(const std::string& path, const elf::Image& image) noexcept;
+
+// "example.com/shared.Hello" -> "example.com/shared"; "" when name is no Go package symbol.
+std::string package_of_symbol(std::string_view name);
+// Whether the import path is the standard library's (its first element has no dot).
+bool is_standard_package(std::string_view package) noexcept;
+// The version in a module cache or -trimpath directory ("…/example.com/shared@v1.1.0/sub"):
+// "v1.1.0", or "".
+std::string version_in_directory(std::string_view directory);
+
+}  // namespace dldoctor::go

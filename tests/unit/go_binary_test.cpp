@@ -1,0 +1,191 @@
+// Reading Go binaries (lib/src/go): the build info of a real Go host, the package hashes and plugin
+// path of real Go plugins (the go-module-version and go-lowercase cases' files, built with the
+// tree), and hostile build-info blobs and malformed files that must give less, never a crash.
+#include "go/go_binary.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace dldoctor {
+namespace {
+
+std::vector<unsigned char> blob(const std::string& version, const std::string& modinfo) {
+  std::vector<unsigned char> bytes(32, 0);
+  const std::string magic = "\xff Go buildinf:";
+  std::copy(magic.begin(), magic.end(), bytes.begin());
+  bytes[14] = 8;
+  bytes[15] = 2;  // little-endian, inline strings (Go 1.18+)
+  for (const std::string* text : {&version, &modinfo}) {
+    std::size_t length = text->size();
+    do {
+      bytes.push_back(static_cast<unsigned char>((length & 0x7f) | (length > 0x7f ? 0x80 : 0)));
+      length >>= 7;
+    } while (length != 0);
+    bytes.insert(bytes.end(), text->begin(), text->end());
+  }
+  return bytes;
+}
+
+const std::string kSentinelStart(16, 's');
+const std::string kSentinelEnd(16, 'e');
+const std::string kModinfo = kSentinelStart +
+                             "path\texample.com/app\n"
+                             "mod\texample.com/app\t(devel)\t\n"
+                             "dep\texample.com/shared\tv1.0.0\th1:abc=\n"
+                             "=>\t../shared1\t(devel)\t\n"
+                             "dep\texample.com/other/v2\tv2.3.4\th1:def=\n"
+                             "build\t-compiler=gc\n"
+                             "build\t-trimpath=true\n"
+                             "build\t-tags=a,b\n"
+                             "build\t-ldflags=\"-X main.v=1\"\n"
+                             "build\tCGO_ENABLED=1\n"
+                             "build\tGOAMD64=v3\n" +
+                             kSentinelEnd;
+
+TEST(GoBuildInfo, InlineFormatGivesVersionModulesReplacesAndSettings) {
+  const auto parsed = go::parse_build_info(blob("go1.19.8", kModinfo));
+  const auto* info = std::get_if<go::BuildInfo>(&parsed);
+  ASSERT_NE(info, nullptr) << std::get<std::string>(parsed);
+  EXPECT_EQ(info->go_version, "go1.19.8");
+  EXPECT_EQ(info->path, "example.com/app");
+  ASSERT_TRUE(info->main);
+  EXPECT_EQ(info->main->version, "(devel)");
+  ASSERT_EQ(info->dependencies.size(), 2u);
+  EXPECT_EQ(info->dependencies[0].path, "example.com/shared");
+  EXPECT_EQ(info->dependencies[0].sum, "h1:abc=");
+  EXPECT_TRUE(info->dependencies[0].replaced);
+  EXPECT_EQ(info->dependencies[0].replace_path, "../shared1");
+  EXPECT_FALSE(info->dependencies[1].replaced);
+  EXPECT_EQ(info->setting("-trimpath"), "true");
+  EXPECT_EQ(info->setting("-tags"), "a,b");
+  EXPECT_EQ(info->setting("-ldflags"), "-X main.v=1");
+  EXPECT_EQ(info->setting("GOAMD64"), "v3");
+  EXPECT_EQ(info->setting("-race"), std::nullopt);
+  const go::Module* module = info->module_of("example.com/shared/sub");
+  ASSERT_NE(module, nullptr);
+  EXPECT_EQ(module->path, "example.com/shared");
+  EXPECT_EQ(info->module_of("example.com/sharedx"), nullptr);
+  EXPECT_EQ(info->module_of("example.com/app")->path, "example.com/app");
+}
+
+TEST(GoBuildInfo, HostileBlobsAreRefusedWithAReason) {
+  std::vector<unsigned char> old_format = blob("go1.17", "");
+  old_format[15] = 0;
+  EXPECT_TRUE(std::holds_alternative<std::string>(go::parse_build_info(old_format)));
+  std::vector<unsigned char> no_magic = blob("go1.19", "");
+  no_magic[1] = 'X';
+  EXPECT_TRUE(std::holds_alternative<std::string>(go::parse_build_info(no_magic)));
+  // A length past the end, and a varint that never ends or overflows 64 bits.
+  std::vector<unsigned char> long_length = blob("go1.19", "");
+  long_length[32] = 0x7f;
+  EXPECT_TRUE(std::holds_alternative<std::string>(go::parse_build_info(long_length)));
+  std::vector<unsigned char> endless(32, 0);
+  std::copy_n(blob("", "").begin(), 16, endless.begin());
+  endless.insert(endless.end(), 11, 0xff);
+  EXPECT_TRUE(std::holds_alternative<std::string>(go::parse_build_info(endless)));
+  // Every truncation of a good blob is read or refused, never read past.
+  const std::vector<unsigned char> good = blob("go1.19.8", kModinfo);
+  for (std::size_t size = 0; size < good.size(); ++size) {
+    const std::vector<unsigned char> cut(good.begin(), good.begin() + size);
+    EXPECT_TRUE(std::holds_alternative<std::string>(go::parse_build_info(cut))) << size;
+  }
+  go::BuildInfo info;
+  go::parse_module_info("build\nbuild\t\"unterminated\n=>\tx\ndep\n\n\t\t\t", info);
+  EXPECT_EQ(info.dependencies.size(), 1u);
+}
+
+TEST(GoNames, PackagesOfSymbolsAndVersionsOfDirectories) {
+  EXPECT_EQ(go::package_of_symbol("example.com/plug.Hello"), "example.com/plug");
+  EXPECT_EQ(go::package_of_symbol("example.com/a/b.(*T).M"), "example.com/a/b");
+  EXPECT_EQ(go::package_of_symbol("runtime.main"), "runtime");
+  EXPECT_EQ(go::package_of_symbol("nodot"), "");
+  EXPECT_TRUE(go::is_standard_package("runtime/internal/sys"));
+  EXPECT_FALSE(go::is_standard_package("example.com/shared"));
+  EXPECT_EQ(go::version_in_directory("/root/go/pkg/mod/example.com/shared@v1.1.0/sub"), "v1.1.0");
+  EXPECT_EQ(go::version_in_directory("/src/shared1"), "");
+}
+
+#ifdef DLDOCTOR_GO_CASES
+std::string case_file(const std::string& relative) {
+  return std::string(DLDOCTOR_GO_CASES) + "/" + relative;
+}
+
+go::Binary read_go(const std::string& path) {
+  elf::ReadOutcome outcome = elf::read_image(path);
+  const auto* image = std::get_if<elf::Image>(&outcome);
+  EXPECT_NE(image, nullptr) << path;
+  return image != nullptr ? go::read_binary(path, *image) : go::Binary{};
+}
+
+bool have_go_cases() {
+  return std::filesystem::exists(case_file("version-conflict/go-module-version/host"));
+}
+
+TEST(GoBinaries, TheHostHasBuildInfoAndPackageHashes) {
+  if (!have_go_cases()) GTEST_SKIP() << "Go is not installed: the Go cases were not built";
+  const go::Binary host = read_go(case_file("version-conflict/go-module-version/host"));
+  EXPECT_TRUE(host.is_go);
+  EXPECT_FALSE(host.is_plugin());
+  ASSERT_TRUE(host.build_info) << host.build_info_error;
+  EXPECT_EQ(host.build_info->go_version.rfind("go1.", 0), 0u);
+  EXPECT_EQ(host.build_info->path, "example.com/app");
+  const go::Module* shared = host.build_info->module_of("example.com/shared");
+  ASSERT_NE(shared, nullptr);
+  EXPECT_EQ(shared->version, "v1.0.0");
+  EXPECT_TRUE(shared->replaced);
+  EXPECT_EQ(shared->replace_path, "../shared-v1.0.0");
+  EXPECT_EQ(host.build_info->setting("CGO_ENABLED"), "1");
+  ASSERT_NE(host.hash_of("example.com/shared"), nullptr);
+  EXPECT_EQ(host.hash_of("example.com/shared")->hex.size(), 16u);  // 8 bytes
+  EXPECT_EQ(host.compiler_version, host.build_info->go_version);
+}
+
+TEST(GoBinaries, PluginsHaveTheirPathAndHashesThatDifferWhereTheModuleDoes) {
+  if (!have_go_cases()) GTEST_SKIP() << "Go is not installed: the Go cases were not built";
+  const std::string dir = "version-conflict/go-module-version/";
+  const go::Binary broken = read_go(case_file(dir + "broken/p.so"));
+  const go::Binary fixed = read_go(case_file(dir + "fixed/p.so"));
+  const go::Binary host = read_go(case_file(dir + "host"));
+  ASSERT_TRUE(broken.is_plugin());
+  EXPECT_EQ(*broken.plugin_path, "example.com/plug");
+  EXPECT_FALSE(broken.build_info);  // Go 1.19 writes none into a plugin
+  EXPECT_NE(broken.compiler_flags.find("-dynlink"), std::string::npos);
+  for (const char* package : {"example.com/shared", "runtime"}) {
+    ASSERT_NE(broken.hash_of(package), nullptr) << package;
+    ASSERT_NE(fixed.hash_of(package), nullptr) << package;
+    ASSERT_NE(host.hash_of(package), nullptr) << package;
+  }
+  EXPECT_NE(broken.hash_of("example.com/shared")->hex, host.hash_of("example.com/shared")->hex);
+  EXPECT_EQ(fixed.hash_of("example.com/shared")->hex, host.hash_of("example.com/shared")->hex);
+  EXPECT_EQ(broken.hash_of("runtime")->hex, host.hash_of("runtime")->hex);
+  const auto dirs = broken.source_directories.find("example.com/shared");
+  ASSERT_NE(dirs, broken.source_directories.end());
+  EXPECT_TRUE(dirs->second.begin()->ends_with("/shared-v1.1.0")) << *dirs->second.begin();
+  const go::Binary lowercase = read_go(case_file("unexported-symbol/go-lowercase/fixed/p.so"));
+  EXPECT_EQ(lowercase.plugin_path, std::optional<std::string>("example.com/plug"));
+}
+#endif
+
+TEST(GoBinaries, MalformedAndForeignFilesGiveNothingAndDoNotCrash) {
+  std::size_t read = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(DLDOCTOR_TEST_DATA)) {
+    elf::ReadOutcome outcome = elf::read_image(entry.path().string());
+    if (const auto* image = std::get_if<elf::Image>(&outcome)) {
+      const go::Binary binary = go::read_binary(entry.path().string(), *image);
+      EXPECT_FALSE(binary.is_go) << entry.path();
+      ++read;
+    }
+  }
+  // A C program is no Go binary either.
+  elf::ReadOutcome outcome = elf::read_image(DLDOCTOR_EXE);
+  ASSERT_TRUE(std::holds_alternative<elf::Image>(outcome));
+  EXPECT_FALSE(go::read_binary(DLDOCTOR_EXE, std::get<elf::Image>(outcome)).is_go);
+  std::cout << read << " malformed files read as ELF, none taken for Go\n";
+}
+
+}  // namespace
+}  // namespace dldoctor
