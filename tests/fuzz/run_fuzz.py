@@ -27,7 +27,8 @@ def main() -> int:
                                  "-rss_limit_mb=2048", "-print_final_stats=1",
                                  f"-artifact_prefix={workdir}/", corpus, seed_dir],
                                 capture_output=True, text=True)
-    stats = [line for line in result.stderr.splitlines() if line.startswith("stat::")]
+    stats = [line for line in result.stderr.splitlines()
+             if line.startswith("stat::") or " DONE " in line]
     print("\n".join(stats))
     if result.returncode != 0:
         print(result.stderr[-6000:])
