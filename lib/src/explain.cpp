@@ -259,10 +259,16 @@ std::optional<Explanation> explain(std::string_view message) noexcept {
       go_path = prefix[1].str();
       text = prefix[2];
     }
-    for (const KnownMessage& known : known_messages()) {
-      const std::regex pattern(known.pattern);
+    // Each pattern compiled once per process, not once per call (thread-safe static init).
+    static const std::vector<std::regex> patterns = [] {
+      std::vector<std::regex> compiled;
+      for (const KnownMessage& known : known_messages()) compiled.emplace_back(known.pattern);
+      return compiled;
+    }();
+    for (std::size_t index = 0; index < known_messages().size(); ++index) {
+      const KnownMessage& known = known_messages()[index];
       std::smatch match;
-      if (!std::regex_search(text, match, pattern)) continue;
+      if (!std::regex_search(text, match, patterns[index])) continue;
       Explanation explanation;
       explanation.message_kind = known.kind;
       explanation.families = known.families;
