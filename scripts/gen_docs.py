@@ -34,7 +34,10 @@ that does not run, or prints otherwise, after the set-up line alone makes the do
 build tree is not `build/` in the source tree (--build-dir), `$PWD/build` in the set-up line is
 replaced by its path. The set-up line must be the same in every doc. Absolute paths of the source
 and build trees are written as `<src>` and `<build>`, and of the new directory as `<tmp>`, so that
-the docs do not depend on where the tree was cloned. The exit status is shown when it is not 0.
+the docs do not depend on where the tree was cloned. For the same reason the Go package hashes on a
+`go.link.pkghashbytes.` line are written as `<hash 1>`, `<hash 2>`, ... in order of first
+appearance in the block (equal hashes get the same number): the go tool hashes a package with the
+absolute directory of its sources unless -trimpath is given, so they change with the clone path. The exit status is shown when it is not 0.
 
 A second directive fills a table in place:
 
@@ -113,13 +116,27 @@ def shell(setup: str, cd: str, command: str, build: Path) -> tuple[str, int]:
     return result.stdout, result.returncode
 
 
+GO_PACKAGE_HASH = re.compile(r"\b[0-9a-f]{16}\b")
+
+
+def without_go_package_hashes(output: str) -> str:
+    """Numbers the 16-digit hashes on lines that name a go.link.pkghashbytes. symbol."""
+    numbers: dict[str, int] = {}
+
+    def number(match: re.Match) -> str:
+        return f"<hash {numbers.setdefault(match.group(0), len(numbers) + 1)}>"
+
+    return "\n".join(GO_PACKAGE_HASH.sub(number, line) if "go.link.pkghashbytes." in line else line
+                     for line in output.split("\n"))
+
+
 def run_block(setup: str, directory: str, command: str, build: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="dldoctor-docs-") as scratch:
         cd = shlex.quote(scratch) if directory == "tmp" else f'"$BUILD/{directory}"'
         output, status = shell(setup, cd, command, build)
         output = output.replace(scratch, "<tmp>")
     output = output.replace(str(build), "<build>").replace(str(SOURCE_ROOT), "<src>")
-    output = output.rstrip("\n")
+    output = without_go_package_hashes(output).rstrip("\n")
     if directory == "tmp":
         where = ("In a new empty directory (`cd \"$(mktemp -d)\"`; `<tmp>` below is its path):"
                  if "<tmp>" in output else "In a new empty directory (`cd \"$(mktemp -d)\"`):")
@@ -277,6 +294,12 @@ def self_test() -> int:
     expected_run = ("In a new empty directory (`cd \"$(mktemp -d)\"`; `<tmp>` below is its path):\n"
                     "```console\n$ pwd; echo \"$SRC\"\n<tmp>\n<src>\n```\n<!-- end -->")
     failures = []
+    hashes = without_go_package_hashes("go.link.pkghashbytes.a/b: 0123456789abcdef in host, "
+                                       "fedcba9876543210 in p.so, 0123456789abcdef again\n"
+                                       "0123456789abcdef on another line")
+    if hashes != ("go.link.pkghashbytes.a/b: <hash 1> in host, <hash 2> in p.so, <hash 1> again\n"
+                  "0123456789abcdef on another line"):
+        failures.append(f"the Go package hashes are written as\n{hashes}")
     if expected_table not in fresh:
         failures.append(f"the table is not\n{expected_table}")
     if expected_run not in fresh:
@@ -298,8 +321,8 @@ def self_test() -> int:
     if failures:
         print("gen_docs: self-test failed:\n" + "\n".join(failures) + "\n-- rendered:\n" + fresh)
         return 1
-    print("gen_docs: self-test passed (table, run in a new directory, not-found command, "
-          "bad table commands, missing set-up line)")
+    print("gen_docs: self-test passed (table, run in a new directory, Go package hashes, "
+          "not-found command, bad table commands, missing set-up line)")
     return 0
 
 
