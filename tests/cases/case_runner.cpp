@@ -266,6 +266,12 @@ void reproduce(const json& variant) {
   const std::string expected = variant["message"];
   EXPECT_TRUE(std::regex_search(message, std::regex(expected)))
       << "the loader said:  " << message << "\nthe case expects: " << expected;
+  // The words of the message that dldoctor's finding must predict (diagnose_broken checks that
+  // side): the package plugin.Open names, which is not the first one a reader would guess.
+  if (variant.contains("finding_says")) {
+    EXPECT_NE(message.find(variant["finding_says"].get<std::string>()), std::string::npos)
+        << "the loader said: " << message << "\nnot: " << variant["finding_says"];
+  }
 }
 
 // ---- diagnoses ----
@@ -297,6 +303,12 @@ void diagnose_broken(const json& variant) {
   EXPECT_TRUE(found) << "no evidence line contains \"" << evidence << "\" in\n"
                      << (*match)["evidence"].dump(2);
   EXPECT_FALSE((*match)["fix"]["summary"].get<std::string>().empty());
+  if (variant.contains("finding_says")) {
+    EXPECT_NE((*match)["summary"].get<std::string>().find(variant["finding_says"]),
+              std::string::npos)
+        << "the finding does not say what the loader says (" << variant["finding_says"] << "):\n"
+        << (*match)["summary"];
+  }
 
   // The text form, for people, says the same.
   std::vector<std::string> text_argv{settings().dldoctor, "check", path};

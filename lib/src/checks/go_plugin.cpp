@@ -50,12 +50,13 @@ bool setting_true(const go::Binary& binary, std::string_view key) {
   return binary.build_info && binary.build_info->setting(key).value_or("") == "true";
 }
 
-// -trimpath leaves no absolute directory in the DWARF units of the user's packages.
+// The build info records -trimpath=true when it was given and nothing otherwise (cmd/go, Go 1.18
+// and later); without build info (a plugin), -trimpath is seen in the DWARF units of the user's
+// packages (a program's own is "main"), which then name no absolute directory.
 std::optional<bool> trimmed(const go::Binary& binary) {
-  if (binary.build_info && binary.build_info->setting("-trimpath"))
-    return setting_true(binary, "-trimpath");
+  if (binary.build_info) return setting_true(binary, "-trimpath");
   for (const auto& [package, directories] : binary.source_directories) {
-    if (go::is_standard_package(package) || directories.empty()) continue;
+    if ((package != "main" && go::is_standard_package(package)) || directories.empty()) continue;
     return directories.begin()->front() != '/';
   }
   return std::nullopt;
@@ -113,8 +114,26 @@ StageVerdict check_go_plugin(Context& context) {
 
   const std::string file = base_of(context.file);
   const std::string host_name = base_of(host_path);
+  // The package the runtime's message names: the first differing one in the plugin's own order
+  // of comparison, which is not the nearest one this finding leads with.
+  std::string first_compared;
+  for (const std::string& package : plugin.check_order)
+    if (std::find(differing.begin(), differing.end(), package) != differing.end()) {
+      first_compared = package;
+      break;
+    }
   const std::string open_message =
-      "plugin.Open fails: plugin was built with a different version of package ";
+      first_compared.empty()
+          ? "plugin.Open fails at the first of them it compares: plugin was built with a "
+            "different version of package <that package>"
+          : "plugin.Open fails: plugin was built with a different version of package " +
+                first_compared;
+  const std::string order_evidence =
+      first_compared.empty()
+          ? ""
+          : "plugin.Open compares the packages in " + file + "'s order (its moduledata's " +
+                "pkghashes) and stops at " + first_compared + ", the first that differs of " +
+                std::to_string(differing.size());
   std::vector<std::string> user;
   for (const std::string& package : differing)
     if (!go::is_standard_package(package)) user.push_back(package);
@@ -127,6 +146,7 @@ StageVerdict check_go_plugin(Context& context) {
   const bool race_differs = raced(host) != raced(plugin);
 
   auto add_common = [&](Finding& finding) {
+    if (!order_evidence.empty()) finding.evidence.push_back(order_evidence);
     for (std::size_t i = 0; i < differing.size() && i < 6; ++i)
       finding.evidence.push_back(hash_evidence(differing[i], host, plugin, host_name, file));
     if (differing.size() > 6)
@@ -135,10 +155,10 @@ StageVerdict check_go_plugin(Context& context) {
   };
 
   if (!host_version.empty() && !plugin_version.empty() && host_version != plugin_version) {
-    Finding finding = make_finding(
-        finding_code("go.toolchain"),
-        file + " was built with " + plugin_version + " and " + host_name + " with " + host_version +
-            ": every package differs; " + open_message + differing.front());
+    Finding finding =
+        make_finding(finding_code("go.toolchain"),
+                     file + " was built with " + plugin_version + " and " + host_name + " with " +
+                         host_version + ": every package differs; " + open_message);
     finding.evidence.push_back(host_name + ": " + host_version +
                                (host.build_info ? " (build info)" : " (DWARF producer)"));
     finding.evidence.push_back(file + ": " + plugin_version + " (DWARF producer)");
@@ -159,12 +179,14 @@ StageVerdict check_go_plugin(Context& context) {
     Finding finding = make_finding(
         finding_code("go.build-flags"),
         file + " and " + host_name + " were built with other build settings: " + joined(settings) +
-            "; " + open_message + differing.front());
-    if (trim_differs)
+            "; " + open_message);
+    if (trim_differs) {
       finding.evidence.push_back(host_name + (*host_trimmed ? " was" : " was not") +
                                  " built with -trimpath, " + file +
-                                 (*plugin_trimmed ? " was" : " was not") + " (" +
-                                 sources_of(plugin, differing.front()) + ")");
+                                 (*plugin_trimmed ? " was" : " was not"));
+      finding.evidence.push_back(host_name + ": " + sources_of(host, "main"));
+      finding.evidence.push_back(file + ": " + sources_of(plugin, plugin.plugin_path.value_or("")));
+    }
     if (race_differs)
       finding.evidence.push_back(std::string(raced(host) ? host_name : file) +
                                  " has the race detector (runtime/race), the other has not");
@@ -197,13 +219,15 @@ StageVerdict check_go_plugin(Context& context) {
     Finding finding = make_finding(finding_code("go.package-version"),
                                    file + " was built with another version of " + module_path +
                                        " than " + host_name + " (" + host_side + " in the host, " +
-                                       plugin_side + " in the plugin); " + open_message + package);
+                                       plugin_side + " in the plugin); " + open_message);
     if (module != nullptr && host.build_info)
       finding.evidence.push_back(host_name + " build info: " + module_line(*module) +
                                  (module->sum.empty() ? "" : " " + module->sum));
     finding.evidence.push_back(host_name + ": " + sources_of(host, package));
     finding.evidence.push_back(file + ": " + sources_of(plugin, package));
     finding.evidence.push_back(hash_evidence(package, host, plugin, host_name, file));
+    if (!order_evidence.empty() && first_compared != package)
+      finding.evidence.push_back(order_evidence);
     finding.evidence.push_back(plugin_side_note());
     std::string target;
     if (module != nullptr && module->replaced) {
@@ -231,7 +255,7 @@ StageVerdict check_go_plugin(Context& context) {
         file + " and " + host_name + " were built with the same Go (" + host_version +
             ") and the same copies of their modules as far as the files say, and other build "
             "settings the plugin does not record (-tags, -gcflags, GOAMD64...); " +
-            open_message + differing.front());
+            open_message);
     if (host.build_info) {
       std::vector<std::string> settings;
       for (const go::BuildSetting& setting : host.build_info->settings)

@@ -5,6 +5,8 @@
 #include <elf.h>
 #include <elfutils/libdw.h>
 #include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -135,6 +137,55 @@ Module module_from(const std::vector<std::string_view>& fields) {
   if (fields.size() > 2) module.version = fields[2];
   if (fields.size() > 3) module.sum = fields[3];
   return module;
+}
+
+// The order in which plugin.Open compares the plugin's packages: its moduledata's pkghashes
+// array, whose entries' runtimehash fields point at go.link.pkghash.<package>, each bound by a
+// dynamic relocation against that symbol (so that the host's copy wins, as ld.so binds it). The
+// relocations' offsets give the array's order (runtime/plugin.go walks it first to last and
+// stops at the first difference).
+std::vector<std::string> read_check_order(int fd) noexcept {
+  constexpr std::string_view kPrefix = "go.link.pkghash.";
+  constexpr std::size_t kMaxRelocations = 1u << 22;
+  std::vector<std::pair<std::uint64_t, std::string>> entries;
+  if (elf_version(EV_CURRENT) == EV_NONE) return {};
+  std::unique_ptr<Elf, decltype(&elf_end)> elf(elf_begin(fd, ELF_C_READ_MMAP, nullptr), &elf_end);
+  if (!elf || elf_kind(elf.get()) != ELF_K_ELF) return {};
+  for (Elf_Scn* section = elf_nextscn(elf.get(), nullptr); section != nullptr;
+       section = elf_nextscn(elf.get(), section)) {
+    GElf_Shdr header;
+    if (gelf_getshdr(section, &header) == nullptr || header.sh_type != SHT_RELA ||
+        header.sh_entsize == 0)
+      continue;
+    Elf_Scn* symbols_section = elf_getscn(elf.get(), header.sh_link);
+    GElf_Shdr symbols_header;
+    if (symbols_section == nullptr || gelf_getshdr(symbols_section, &symbols_header) == nullptr ||
+        symbols_header.sh_type != SHT_DYNSYM)
+      continue;
+    Elf_Data* relocations = elf_getdata(section, nullptr);
+    Elf_Data* symbols = elf_getdata(symbols_section, nullptr);
+    if (relocations == nullptr || symbols == nullptr) continue;
+    const std::size_t count =
+        std::min<std::size_t>(relocations->d_size / header.sh_entsize, kMaxRelocations);
+    for (std::size_t i = 0; i < count; ++i) {
+      GElf_Rela relocation;
+      GElf_Sym symbol;
+      if (gelf_getrela(relocations, static_cast<int>(i), &relocation) == nullptr) break;
+      const auto index = static_cast<int>(GELF_R_SYM(relocation.r_info));
+      if (index == 0 || gelf_getsym(symbols, index, &symbol) == nullptr) continue;
+      const char* name = elf_strptr(elf.get(), symbols_header.sh_link, symbol.st_name);
+      if (name == nullptr) continue;
+      const std::string_view view(name);
+      if (view.starts_with(kPrefix) && view.size() > kPrefix.size())
+        entries.emplace_back(relocation.r_offset, std::string(view.substr(kPrefix.size())));
+    }
+  }
+  std::sort(entries.begin(), entries.end());
+  std::vector<std::string> order;
+  for (auto& [offset, package] : entries)
+    if (std::find(order.begin(), order.end(), package) == order.end())
+      order.push_back(std::move(package));
+  return order;
 }
 
 void read_dwarf(int fd, Binary& binary) noexcept {
@@ -371,6 +422,7 @@ Binary read_binary(const std::string& path, const elf::Image& image) noexcept {
     if (!binary.package_hashes.empty() || binary.plugin_path) binary.is_go = true;
     // The DWARF only of what is Go already: a C library's units are not worth walking.
     if (binary.is_go) read_dwarf(file.fd, binary);
+    if (binary.plugin_path) binary.check_order = read_check_order(file.fd);
   } catch (...) {
     // Out of memory: what was read so far.
   }

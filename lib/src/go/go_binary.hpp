@@ -74,6 +74,9 @@ struct Binary {
   std::string build_info_error;             // why a .go.buildinfo there could not be read
   std::vector<PackageHash> package_hashes;  // sorted by package
   std::optional<std::string> plugin_path;   // go.link.thispluginpath
+  // A plugin's packages in the order plugin.Open compares their hashes (its moduledata's
+  // pkghashes, read from the dynamic relocations against go.link.pkghash.*); empty when unknown.
+  std::vector<std::string> check_order;
   // From DWARF (DW_AT_producer of the Go units): "go1.19.8" and the flags after ';'.
   std::string compiler_version;
   std::string compiler_flags;  // "-shared -dynlink regabi"
