@@ -240,6 +240,11 @@ inline constexpr FindingCode kFindingCodes[] = {
      "of its module, or another directory for it): their `go.link.pkghashbytes.<package>` "
      "differ (`--host`)",
      "`plugin.Open(\"./p\"): plugin was built with a different version of package PKG`"},
+    {"go.replaced-module", Family::VersionConflict, CodeSeverity::Error,
+     "a Go host and a Go plugin require the same version of a module, and one side replaces it "
+     "(a `replace` directive to a local copy) while the other builds the module itself (from "
+     "the module cache or `vendor/`): another copy, another package hash (`--host`)",
+     "`plugin.Open(\"./p\"): plugin was built with a different version of package PKG`"},
     {"go.toolchain", Family::VersionConflict, CodeSeverity::Error,
      "a Go host and a Go plugin were built by different Go toolchains: every package's hash "
      "differs, the standard library's too (`--host`)",

@@ -211,10 +211,80 @@ StageVerdict check_go_plugin(Context& context) {
     const std::string module_path = module != nullptr ? module->path : package;
     std::string host_side = module != nullptr ? module_line(*module) : "another copy";
     std::string plugin_side = "another copy";
+    std::string plugin_dir;
+    std::string plugin_version;
     if (plugin_dirs != plugin.source_directories.end()) {
-      const std::string version = go::version_in_directory(*plugin_dirs->second.begin());
-      plugin_side = version.empty() ? "the copy in " + *plugin_dirs->second.begin()
-                                    : module_path + " " + version;
+      plugin_dir = *plugin_dirs->second.begin();
+      plugin_version = go::version_in_directory(plugin_dir);
+      plugin_side =
+          plugin_version.empty() ? "the copy in " + plugin_dir : module_path + " " + plugin_version;
+    }
+    // A replace on one side only: the host builds a local copy (replace => a directory) and the
+    // plugin the module itself, vendored (vendor/<module>) or from the module cache at the same
+    // version (<module>@<version>); or the other way round.
+    const bool plugin_vendored = plugin_dir.find("/vendor/" + module_path) != std::string::npos ||
+                                 plugin_dir.starts_with("vendor/" + module_path);
+    const bool plugin_module_itself =
+        plugin_vendored || (module != nullptr && plugin_version == module->version);
+    // cmd/go: a replacement that is a file path starts with ./, ../ or / (its version "(devel)").
+    const bool host_local_copy =
+        module != nullptr && module->replaced &&
+        (module->replace_path.starts_with("./") || module->replace_path.starts_with("../") ||
+         module->replace_path.starts_with('/'));
+    const bool host_module_itself = module != nullptr && !module->replaced;
+    if (!plugin_dir.empty() &&
+        ((host_local_copy && plugin_module_itself) ||
+         (host_module_itself && !plugin_module_itself && plugin_version.empty()))) {
+      Finding finding = make_finding(
+          finding_code("go.replaced-module"),
+          host_local_copy
+              ? host_name + " replaces " + module_path + " " + module->version + " with " +
+                    module->replace_path + ", a local copy; " + file + " was built with " +
+                    module_path + " itself (" + (plugin_vendored ? "vendored" : plugin_version) +
+                    "): the same version, another copy; " + open_message
+              : file + " was built with a local copy of " + module_path + " (" + plugin_dir +
+                    "), " + host_name + " with " + module_path + " " + module->version +
+                    " itself; " + open_message);
+      finding.evidence.push_back(host_name + " build info: " + module_line(*module) +
+                                 (module->sum.empty() ? "" : " " + module->sum));
+      finding.evidence.push_back(host_name + ": " + sources_of(host, package));
+      finding.evidence.push_back(file + ": " + sources_of(plugin, package) +
+                                 (plugin_vendored ? " (its module's vendor directory)" : ""));
+      finding.evidence.push_back(hash_evidence(package, host, plugin, host_name, file));
+      if (!order_evidence.empty() && first_compared != package)
+        finding.evidence.push_back(order_evidence);
+      finding.evidence.push_back(
+          "a package's hash covers the directory it was compiled from: two copies of one "
+          "version differ even when their files are the same");
+      finding.evidence.push_back(plugin_side_note());
+      if (host_local_copy) {
+        // The host's replace target as a directory the plugin's module can name: absolute, from
+        // the host's DWARF, unless the host was built with -trimpath.
+        const bool absolute = host_dirs != host.source_directories.end() &&
+                              host_dirs->second.begin()->starts_with('/');
+        const std::string target = absolute ? *host_dirs->second.begin() : module->replace_path;
+        finding.fix.summary =
+            "build the plugin with the host's copy: in the plugin's module, replace " +
+            module_path + " with " + target +
+            (absolute ? "" : " (relative to the host's module directory)") +
+            " and rebuild with -buildmode=plugin" +
+            (plugin_vendored ? " -mod=mod: go mod vendor would copy it into vendor/, another "
+                               "directory again, and so another hash"
+                             : "");
+        finding.fix.commands.push_back("go mod edit -replace=" +
+                                       shell_quote(module_path + "=" + target));
+        finding.fix.commands.push_back(plugin_vendored ? "go build -buildmode=plugin -mod=mod"
+                                                       : "go build -buildmode=plugin");
+      } else {
+        finding.fix.summary =
+            "build the plugin with the module itself, as the host: drop the "
+            "plugin's replace of " +
+            module_path + " and rebuild";
+        finding.fix.commands.push_back("go mod edit -dropreplace=" + shell_quote(module_path));
+        finding.fix.commands.push_back("go build -buildmode=plugin");
+      }
+      context.findings.push_back(std::move(finding));
+      continue;
     }
     Finding finding = make_finding(finding_code("go.package-version"),
                                    file + " was built with another version of " + module_path +

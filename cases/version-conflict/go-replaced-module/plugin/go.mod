@@ -1,0 +1,5 @@
+module example.com/plug
+
+go 1.19
+
+require example.com/shared v1.0.0

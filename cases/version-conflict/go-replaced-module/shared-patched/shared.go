@@ -1,0 +1,18 @@
+// Scenario: the host team's patched copy of example.com/shared v1.0.0 (the host's replace
+// target): a comment changed, nothing else; Answer is still 42.
+package shared
+
+import "strings"
+
+// Answer counts the words of the greeting: 42 in v1.0.0.
+func Answer() int {
+	words := strings.Fields(Greeting)
+	total := 0
+	for i, word := range words {
+		total += len(word) * (i + 1)
+	}
+	return total - 9
+}
+
+// Greeting is the text Answer reads.
+var Greeting = "shared module version one"
