@@ -35,6 +35,7 @@ TEST(FindingCodes, EachCodeOnceSpelledAreaDotWhatWithTheAreaOfItsFamily) {
     if (parts[1] == "go") {
       const std::map<std::string, Family> go_family{
           {"go.package-version", Family::VersionConflict},
+          {"go.replaced-module", Family::VersionConflict},
           {"go.toolchain", Family::VersionConflict},
           {"go.build-flags", Family::VersionConflict},
           {"go.unexported-name", Family::UnexportedSymbol}};
