@@ -17,6 +17,7 @@
 
 #include "checks/stage.hpp"
 #include "dldoctor/dldoctor.hpp"
+#include "go/go_type.hpp"
 #include "helper_path.hpp"
 #include "load_in_child.hpp"
 #include "names_client.hpp"
@@ -112,6 +113,16 @@ int run_check(const CheckOptions& options) {
     request.apis.push_back(std::move(std::get<dldoctor::ApiRange>(range)));
   }
   for (const std::string& text : options.signatures) {
+    if (const std::size_t equals = text.find('=');
+        equals != std::string::npos && dldoctor::go::looks_like_go_type(text.substr(equals + 1))) {
+      auto go_type = dldoctor::go::canonical_type(text.substr(equals + 1));
+      if (const auto* error = std::get_if<dldoctor::go::TypeParseError>(&go_type))
+        return cannot_run("check", "--signature " + dldoctor::shell_quote(text) + ": " +
+                                       error->message + " (a Go type)\n  " + text + "\n  " +
+                                       std::string(equals + 1 + error->column, ' ') + "^");
+      request.signatures.push_back(text);
+      continue;
+    }
     auto parsed = dldoctor::signature::parse_signature(text);
     if (const auto* error = std::get_if<dldoctor::signature::ParseError>(&parsed))
       return cannot_run("check", "--signature " + dldoctor::shell_quote(text) + ": " +
@@ -232,7 +243,8 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   check->add_option("--signature", check_options.signatures,
                     "the type the host calls a name with, 'NAME=RET(ARGS)' ('NAME=TYPE' for "
-                    "data; NAME may be a qualified C++ name): checked against the plugin's "
+                    "data; NAME may be a qualified C++ name), or for a Go plugin the Go type "
+                    "asserted, 'NAME=func(string) int': checked against the plugin's "
                     "descriptor, DWARF or mangled name (repeatable)");
   check->add_option(
       "--api", check_options.apis,

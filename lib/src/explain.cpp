@@ -50,6 +50,15 @@ const std::vector<KnownMessage>& known_messages() {
        "package-level function or variable of the plugin's main package; //export is cgo's C "
        "export and does not make one",
        {"go tool nm PLUGIN.so | grep ' T PLUGINPATH\\.' lists what Lookup can find"}},
+      {R"(interface conversion: plugin\.Symbol is (.+), not (.+))",
+       "go: type assertion on a plugin symbol",
+       {F::SignatureMismatch},
+       "plugin.Open and Lookup succeeded; the host's type assertion sym.(T) names another type "
+       "than the plugin's symbol has (a function's parameters or results changed, or a variable, "
+       "which Lookup returns as a pointer, asserted as its value)",
+       {"dldoctor check PLUGIN.so --host HOST --signature 'NAME=T' reads the symbol's type from "
+        "the plugin's DWARF",
+        "use the comma-ok form, f, ok := sym.(T), to refuse the plugin instead of panicking"}},
       {R"(no plugin module data)",
        "go: no plugin module data",
        {F::WrongBuildMode},
@@ -286,6 +295,15 @@ std::optional<Explanation> explain(std::string_view message) noexcept {
         const std::string plugin =
             go_path ? (go_path->ends_with(".so") ? *go_path : *go_path + ".so") : "PLUGIN.so";
         if (kind == "go: different version of package") explanation.symbol = match[1].str();
+        if (kind == "go: type assertion on a plugin symbol") {
+          // The panic names the two types, not the symbol: NAME is the host's to fill in; and
+          // "panic: " before it is the runtime's word, not an object.
+          explanation.object = {};
+          explanation.next_command = "dldoctor check " + shell_quote(plugin) +
+                                     " --host HOST --signature " +
+                                     shell_quote("NAME=" + match[2].str());
+          return explanation;
+        }
         if (kind == "go: symbol not found in plugin") {
           explanation.symbol = match[1].str();
           explanation.next_command =

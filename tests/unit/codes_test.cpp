@@ -38,6 +38,7 @@ TEST(FindingCodes, EachCodeOnceSpelledAreaDotWhatWithTheAreaOfItsFamily) {
           {"go.replaced-module", Family::VersionConflict},
           {"go.toolchain", Family::VersionConflict},
           {"go.build-flags", Family::VersionConflict},
+          {"go.type-mismatch", Family::SignatureMismatch},
           {"go.unexported-name", Family::UnexportedSymbol}};
       ASSERT_TRUE(go_family.count(text)) << code.code << ": give it its family in this test";
       EXPECT_EQ(code.family, go_family.at(text)) << code.code;

@@ -114,6 +114,11 @@ TEST(Explain, GoPluginMessagesMapToTheirFamiliesWithANextCommand) {
                 "dldoctor check PLUGIN.so --host HOST"},
            Case{"plugin.Open(\"./p\"): plugin: not implemented", Family::WrongBuildMode,
                 "dldoctor check ./p.so --host HOST"},
+           // The panic of a failed assertion, as the case go-type-assertion's host prints it.
+           Case{"panic: interface conversion: plugin.Symbol is func(string, int) int, not "
+                "func(string) int",
+                Family::SignatureMismatch,
+                "dldoctor check PLUGIN.so --host HOST --signature 'NAME=func(string) int'"},
        }) {
     const auto explanation = explain(c.message);
     ASSERT_TRUE(explanation) << c.message;
@@ -121,6 +126,10 @@ TEST(Explain, GoPluginMessagesMapToTheirFamiliesWithANextCommand) {
     EXPECT_EQ(explanation->families.front(), c.family) << c.message;
     EXPECT_EQ(explanation->next_command, c.next) << c.message;
   }
+  const auto assertion =
+      explain("panic: interface conversion: plugin.Symbol is *int, not func() int");
+  ASSERT_TRUE(assertion);
+  EXPECT_FALSE(assertion->object && !assertion->object->empty()) << *assertion->object;
   const auto version = explain(
       "plugin.Open(\"./broken/p\"): plugin was built with a different version of package "
       "example.com/shared");

@@ -254,6 +254,12 @@ inline constexpr FindingCode kFindingCodes[] = {
      "build settings (`-trimpath`, `-race`, `-tags`, `-gcflags`...): the package hashes differ "
      "(`--host`)",
      "`plugin was built with a different version of package PKG`"},
+    {"go.type-mismatch", Family::SignatureMismatch, CodeSeverity::Error,
+     "the Go type the host asserts a plugin symbol to (`--signature 'Name=func(string) int'`, "
+     "the host's `sym.(func(string) int)`) is not the type the plugin's DWARF gives it: the "
+     "assertion panics, or its comma-ok form gives false",
+     "`panic: interface conversion: plugin.Symbol is func(string, int) int, not func(string) "
+     "int`"},
     {"go.unexported-name", Family::UnexportedSymbol, CodeSeverity::Error,
      "the name asked of a Go plugin (`plugin.Lookup`) begins with a lower-case letter: only "
      "exported (upper-case) package-level functions and variables of its main package can be "

@@ -18,6 +18,7 @@
 #include "checks/stage.hpp"
 #include "checks/symbol_rules.hpp"
 #include "go/go_binary.hpp"
+#include "go/go_type.hpp"
 
 namespace dldoctor {
 namespace {
@@ -427,6 +428,66 @@ std::optional<std::optional<Finding>> go_lookup(const std::string& path, const e
   finding.fix.commands.push_back("go tool nm " + shell_quote(path) + " | grep -F " +
                                  shell_quote(" T " + prefix));
   return std::optional<Finding>(std::move(finding));
+}
+
+std::optional<std::vector<Finding>> go_signature(const std::string& path, const elf::Image& image,
+                                                 const std::string& name,
+                                                 const std::string& asked_type) {
+  if (!has_package_hashes(image)) return std::nullopt;
+  const go::Binary plugin = go::read_binary(path, image);
+  if (!plugin.is_plugin()) return std::nullopt;
+  std::vector<Finding> findings;
+  const std::string requested = "--signature '" + name + "=" + asked_type + "'";
+  auto asked = go::canonical_type(asked_type);
+  if (const auto* error = std::get_if<go::TypeParseError>(&asked)) {
+    Finding finding = make_finding(finding_code("signature.unverifiable"),
+                                   requested + " does not parse as a Go type: " + error->message);
+    finding.stops_load = false;
+    findings.push_back(std::move(finding));
+    return findings;
+  }
+  const std::string& wanted = std::get<std::string>(asked);
+  const std::string file = base_of(path);
+  const std::string qualified = *plugin.plugin_path + "." + name;
+  const std::optional<go::SymbolType> actual =
+      go::symbol_type(path, qualified, *plugin.plugin_path);
+  if (!actual) {
+    // Not exported (the symbol stage says why when --symbol asks), or no DWARF to read it from.
+    if (auto lookup = go_lookup(path, image, name); lookup && *lookup) {
+      findings.push_back(std::move(**lookup));
+      return findings;
+    }
+    Finding finding = make_finding(
+        finding_code("signature.unverifiable"),
+        requested + " cannot be checked: " + file + " has no DWARF entry for " + qualified +
+            (plugin.has_dwarf ? "" : " (it was built with -ldflags=-w, or stripped)"));
+    finding.stops_load = false;
+    finding.evidence.push_back(
+        "a Go plugin's exported names carry no type in .dynsym: the type is in its DWARF");
+    finding.fix.summary = "build the plugin without -ldflags=-w (Go keeps DWARF by default)";
+    findings.push_back(std::move(finding));
+    return findings;
+  }
+  if (actual->type == wanted) return findings;
+  Finding finding = make_finding(finding_code("go.type-mismatch"),
+                                 "plugin.Lookup(\"" + name + "\") on " + file + " gives a " +
+                                     actual->type + ", and the host asserts " + wanted + ": sym.(" +
+                                     wanted + ") panics (the comma-ok form gives ok == false)");
+  finding.stops_load = false;  // plugin.Open and Lookup succeed; the assertion fails
+  finding.evidence.push_back(file + " DWARF: " + qualified + " is " +
+                             (actual->function ? "func " + name + actual->type.substr(4)
+                                               : "var " + name + " " + actual->type.substr(1)));
+  if (!actual->function)
+    finding.evidence.push_back("plugin.Lookup returns a pointer to a variable: a " + actual->type +
+                               ", not the " + actual->type.substr(1) + " it holds");
+  finding.evidence.push_back("the runtime's words: panic: interface conversion: plugin.Symbol is " +
+                             actual->type + ", not " + wanted);
+  finding.fix.summary = "assert the type the plugin defines, sym.(" + actual->type +
+                        "), or change the plugin's " + name + " to " + wanted +
+                        " (the host and the plugin share the declaration best through a "
+                        "package both import)";
+  findings.push_back(std::move(finding));
+  return findings;
 }
 
 }  // namespace dldoctor

@@ -17,6 +17,7 @@
 #include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
 #include "checks/symbol_rules.hpp"
+#include "go/go_type.hpp"
 #include "signature/compare.hpp"
 #include "signature/dwarf_prototype.hpp"
 #include "signature/mangled.hpp"
@@ -424,6 +425,23 @@ StageVerdict check_signatures(Context& context) {
   const std::vector<ScopeObject>& scope = load_scope(context);
   std::vector<std::string> asked_records;
   for (const std::string& requested : context.request.signatures) {
+    // A Go type ("Hello=func(string) string"): what a Go host's type assertion compares.
+    if (const std::size_t equals = requested.find('=');
+        equals != std::string::npos && go::looks_like_go_type(requested.substr(equals + 1))) {
+      const std::string name = requested.substr(0, equals);
+      const std::string type = requested.substr(equals + 1);
+      if (auto findings = go_signature(context.file, *context.image, name, type)) {
+        for (Finding& finding : *findings) context.findings.push_back(std::move(finding));
+        continue;
+      }
+      Finding finding = make_finding(
+          finding_code("signature.unverifiable"),
+          "--signature '" + requested + "' names a Go type, and " + base_of(context.file) +
+              " is not a Go plugin (-buildmode=plugin): a C host does not assert Go types");
+      finding.stops_load = false;
+      context.findings.push_back(std::move(finding));
+      continue;
+    }
     auto parsed = sig::parse_signature(requested);
     if (const auto* error = std::get_if<sig::ParseError>(&parsed)) {
       Finding finding =

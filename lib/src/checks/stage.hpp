@@ -68,6 +68,12 @@ StageVerdict check_signatures(Context& context);    // checks/signature_mismatch
 // when Lookup finds <pluginpath>.name.
 std::optional<std::optional<Finding>> go_lookup(const std::string& path, const elf::Image& image,
                                                 const std::string& name);
+// The Go form of --signature ('Hello=func(string) string', '*int' for a variable) on a Go plugin:
+// the symbol's type from its DWARF against what the host's type assertion names (reflect's
+// spelling). nullopt when the file is no Go plugin; else the findings (none when they agree).
+std::optional<std::vector<Finding>> go_signature(const std::string& path, const elf::Image& image,
+                                                 const std::string& name,
+                                                 const std::string& asked_type);
 // A Go plugin (go.link.pkghashbytes.* in .dynsym) checked with a Go host (--host): the plugin's
 // runtime names are meant to bind to the host's (checks/go_plugin.cpp).
 bool go_plugin_of_go_host(const Context& context);

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <memory>
 
+#include "go/go_type.hpp"
+
 namespace dldoctor::go {
 namespace {
 
@@ -242,7 +244,76 @@ void read_dwarf(int fd, Binary& binary) noexcept {
   dwarf_end(dwarf);
 }
 
+std::string type_name_of(Dwarf_Die* die, std::string_view plugin_path) {
+  Dwarf_Attribute attribute;
+  Dwarf_Die type;
+  if (dwarf_attr(die, DW_AT_type, &attribute) == nullptr ||
+      dwarf_formref_die(&attribute, &type) == nullptr)
+    return "?";
+  const char* name = dwarf_diename(&type);
+  return name == nullptr ? "?" : reflect_spelling(name, plugin_path);
+}
+
 }  // namespace
+
+std::optional<SymbolType> symbol_type(const std::string& path, std::string_view qualified,
+                                      std::string_view plugin_path) noexcept {
+  try {
+    Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (file.fd < 0) return std::nullopt;
+    Dwarf* dwarf = dwarf_begin(file.fd, DWARF_C_READ);
+    if (dwarf == nullptr) return std::nullopt;
+    std::unique_ptr<Dwarf, decltype(&dwarf_end)> owner(dwarf, &dwarf_end);
+    Dwarf_Off offset = 0;
+    Dwarf_Off next = 0;
+    std::size_t header_size = 0;
+    std::size_t units = 0;
+    while (units++ < (1u << 20) &&
+           dwarf_nextcu(dwarf, offset, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
+      Dwarf_Die unit;
+      Dwarf_Die child;
+      const bool readable = dwarf_offdie(dwarf, offset + header_size, &unit) != nullptr &&
+                            dwarf_child(&unit, &child) == 0;
+      offset = next;
+      if (!readable) continue;
+      std::size_t seen = 0;
+      do {
+        const int tag = dwarf_tag(&child);
+        if (tag != DW_TAG_subprogram && tag != DW_TAG_variable) continue;
+        const char* name = dwarf_diename(&child);
+        if (name == nullptr || qualified != name) continue;
+        if (tag == DW_TAG_variable)
+          return SymbolType{false, "*" + type_name_of(&child, plugin_path)};
+        // Parameters in order; results are the parameters with DW_AT_variable_parameter set.
+        std::vector<std::string> parameters;
+        std::vector<std::string> results;
+        Dwarf_Die parameter;
+        if (dwarf_child(&child, &parameter) == 0) {
+          std::size_t count = 0;
+          do {
+            if (dwarf_tag(&parameter) != DW_TAG_formal_parameter) continue;
+            Dwarf_Attribute attribute;
+            bool result = false;
+            if (dwarf_attr(&parameter, DW_AT_variable_parameter, &attribute) != nullptr)
+              dwarf_formflag(&attribute, &result);
+            (result ? results : parameters).push_back(type_name_of(&parameter, plugin_path));
+          } while (++count < 4096 && dwarf_siblingof(&parameter, &parameter) == 0);
+        }
+        auto joined = [](const std::vector<std::string>& parts) {
+          std::string text;
+          for (const std::string& part : parts) text += (text.empty() ? "" : ", ") + part;
+          return text;
+        };
+        std::string type = "func(" + joined(parameters) + ")";
+        if (results.size() == 1) type += " " + results.front();
+        if (results.size() > 1) type += " (" + joined(results) + ")";
+        return SymbolType{true, std::move(type)};
+      } while (++seen < (1u << 22) && dwarf_siblingof(&child, &child) == 0);
+    }
+  } catch (...) {
+  }
+  return std::nullopt;
+}
 
 const Module* BuildInfo::module_of(std::string_view package) const noexcept {
   const Module* best = nullptr;

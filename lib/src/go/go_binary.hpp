@@ -96,6 +96,17 @@ struct Binary {
 // throws; what cannot be read is left empty.
 Binary read_binary(const std::string& path, const elf::Image& image) noexcept;
 
+// The Go type of a plugin's package-level function or variable (qualified:
+// "example.com/plug.Hello") as its DWARF gives it, spelled as reflect spells it in the process that
+// loaded the plugin: what plugin.Lookup returns (a func value, or a pointer to the variable) and
+// what a type assertion on it compares. nullopt when the file has no DWARF entry of that name.
+struct SymbolType {
+  bool function = false;
+  std::string type;  // "func(string, int) int", "*int"
+};
+std::optional<SymbolType> symbol_type(const std::string& path, std::string_view qualified,
+                                      std::string_view plugin_path) noexcept;
+
 // "example.com/shared.Hello" -> "example.com/shared"; "" when name is no Go package symbol.
 std::string package_of_symbol(std::string_view name);
 // Whether the import path is the standard library's (its first element has no dot).
