@@ -34,6 +34,7 @@ TEST(FindingCodes, EachCodeOnceSpelledAreaDotWhatWithTheAreaOfItsFamily) {
     // Go's codes keep the family of what went wrong (DESIGN.md): each is listed here.
     if (parts[1] == "go") {
       const std::map<std::string, Family> go_family{
+          {"go.host-without-cgo", Family::WrongBuildMode},
           {"go.package-version", Family::VersionConflict},
           {"go.replaced-module", Family::VersionConflict},
           {"go.toolchain", Family::VersionConflict},

@@ -235,6 +235,10 @@ inline constexpr FindingCode kFindingCodes[] = {
      "the asked signature cannot be checked: no `DLDOCTOR_SIGNATURE`, no debug information, a C "
      "name (or the signature does not parse)",
      ""},
+    {"go.host-without-cgo", Family::WrongBuildMode, CodeSeverity::Error,
+     "the Go host links the plugin package but was built without cgo (`CGO_ENABLED=0`): its "
+     "`plugin.Open` is a stub that fails for every file (`--host`)",
+     "`plugin: not implemented`"},
     {"go.package-version", Family::VersionConflict, CodeSeverity::Error,
      "a Go host and a Go plugin were built with different copies of a package (another version "
      "of its module, or another directory for it): their `go.link.pkghashbytes.<package>` "

@@ -91,6 +91,50 @@ std::string plugin_side_note() {
          "from its DWARF";
 }
 
+// Whether a Go program links the plugin package (plugin.Open, or the package's init task when
+// Open is inlined into the caller, as the no-cgo stub is).
+bool links_plugin_package(const elf::Image& image) {
+  if (!image.symbol_table) return false;
+  for (const elf::Symbol& symbol : *image.symbol_table)
+    if (symbol.name == "plugin.Open" || symbol.name == "plugin..inittask") return true;
+  return false;
+}
+
+// A Go host that links the plugin package but cannot open plugins: built without cgo, its
+// plugin package is plugin_stubs.go (Go 1.19 src/plugin: "//go:build !linux && ... || !cgo"),
+// whose Open returns "plugin: not implemented" without looking at the file; such a host is also
+// linked statically, without the package hashes a plugin-capable host exports.
+StageVerdict check_host_without_plugins(Context& context, const elf::Image& host_image) {
+  const std::string& host_path = *context.request.host;
+  if (!links_plugin_package(host_image)) return StageVerdict::Continue;
+  const go::Binary host = go::read_binary(host_path, host_image);
+  if (!host.is_go) return StageVerdict::Continue;
+  const std::string host_name = base_of(host_path);
+  const std::optional<std::string> cgo =
+      host.build_info ? host.build_info->setting("CGO_ENABLED") : std::nullopt;
+  Finding finding = make_finding(
+      finding_code("go.host-without-cgo"),
+      host_name + " was built without cgo" +
+          (cgo ? std::string(" (CGO_ENABLED=") + *cgo + ")" : std::string()) +
+          ": its plugin.Open is the stub that always fails, whatever the file: plugin: not "
+          "implemented");
+  if (host.build_info)
+    finding.evidence.push_back(host_name + " build info: CGO_ENABLED=" + cgo.value_or("(not set)"));
+  finding.evidence.push_back(
+      host_name + (host_image.has_interpreter() ? " has" : " has no") +
+      " PT_INTERP and exports no go.link.pkghashbytes.*: it is not linked to load plugins");
+  finding.evidence.push_back(
+      "without cgo the plugin package is plugin_stubs.go, whose Open returns \"plugin: not "
+      "implemented\"");
+  finding.fix.summary =
+      "build the host with cgo (CGO_ENABLED=1 and a C compiler), as Go's "
+      "plugin package needs";
+  finding.fix.commands.push_back("CGO_ENABLED=1 go build");
+  finding.fix.commands.push_back("go version -m " + shell_quote(host_path));
+  context.findings.push_back(std::move(finding));
+  return StageVerdict::Stop;
+}
+
 }  // namespace
 
 StageVerdict check_go_plugin(Context& context) {
@@ -99,7 +143,8 @@ StageVerdict check_go_plugin(Context& context) {
   const std::string& host_path = *context.request.host;
   elf::ReadOutcome host_outcome = elf::read_image(host_path);
   const auto* host_image = std::get_if<elf::Image>(&host_outcome);
-  if (host_image == nullptr || !has_package_hashes(*host_image)) return StageVerdict::Continue;
+  if (host_image == nullptr) return StageVerdict::Continue;
+  if (!has_package_hashes(*host_image)) return check_host_without_plugins(context, *host_image);
   const go::Binary plugin = go::read_binary(context.file, *context.image);
   const go::Binary host = go::read_binary(host_path, *host_image);
   if (!plugin.is_plugin()) return StageVerdict::Continue;
