@@ -3,7 +3,8 @@
 interleaved in one run, and write the medians as JSON. Run by scripts/bench; standard library
 only (run it with /usr/bin/python3).
 
-Usage: process_times.py --dldoctor PATH --library PATH [--rounds N] --out PROCESSES.json
+Usage: process_times.py --dldoctor PATH --library PATH [--go-case DIR] [--rounds N]
+                        --out PROCESSES.json
 
 DESIGN.md (Benchmarks) compares the dependency tree against ld.so --list and libtree as
 processes. Each round runs every command once, in an order rotated from round to round, so a slow
@@ -16,6 +17,13 @@ relocating its libraries, parsing the command line), so a ratio can be read agai
 Before timing, every command is run once and checked: each must exit as expected, and the tree
 dldoctor prints (--json) must name the same libraries, at the same paths, as ld.so --list; a
 comparison of different work is marked invalid in the JSON (and so in docs/benchmarks.md).
+
+With --go-case (the build directory of cases/version-conflict/go-module-version), a second
+comparison: the Go host failing to open the plugin built against another module version (the
+Go runtime's start, plugin.Open, its dlopen and hash check: the cost of reproducing the failure)
+against `dldoctor check PLUGIN --host HOST` (the cost of diagnosing it without running either).
+Both must exit 1, the host with plugin.Open's message and dldoctor with a go.package-version
+finding; the target is at most 1.0 (issue #12: the diagnosis is cheaper than the failure).
 """
 
 import argparse
@@ -33,22 +41,51 @@ import time
 # The x86_64 loader, run as a program (`ld.so --list` is what ldd runs).
 LD_SO = "/lib64/ld-linux-x86-64.so.2"
 
-# (baseline command, measured command, comparison, target): the tracker's targets for the tree.
-COMPARISONS = [
-    ("ld.so --list", "dldoctor tree", "<=", 1.0),
-    ("libtree", "dldoctor tree", "<", 1.0),
+# (baseline command, measured command, comparison, target, what): the targets. The tree's
+# (DESIGN.md, Benchmarks), and with a Go case the Go diagnosis's (issue #12).
+TREE_COMPARISONS = [
+    ("ld.so --list", "dldoctor tree", "<=", 1.0, "tree"),
+    ("libtree", "dldoctor tree", "<", 1.0, "tree"),
 ]
+GO_COMPARISONS = [
+    ("go host: plugin.Open fails", "dldoctor check --host", "<=", 1.0, "go"),
+]
+# The exit status each command must give (0 when not named).
+EXPECTED_STATUS = {"go host: plugin.Open fails": 1, "dldoctor check --host": 1}
 
 
-def commands(dldoctor, library):
+def commands(dldoctor, library, go_case):
     """Name -> argv, in the order of the first round."""
-    return {
+    argv_by_name = {
         "true": ["/bin/true"],
         "dldoctor --version": [dldoctor, "--version"],
         "ld.so --list": [LD_SO, "--list", library],
         "libtree": ["libtree", library],
         "dldoctor tree": [dldoctor, "tree", library],
     }
+    if go_case:
+        host, plugin = os.path.join(go_case, "host"), os.path.join(go_case, "broken", "p.so")
+        argv_by_name["go host: plugin.Open fails"] = [host, plugin, "Answer"]
+        argv_by_name["dldoctor check --host"] = [dldoctor, "check", plugin, "--host", host]
+    return argv_by_name
+
+
+def check_go(argv_by_name):
+    """Problems that make the Go comparison invalid: the two must be about the same failure."""
+    problems = []
+    host = subprocess.run(argv_by_name["go host: plugin.Open fails"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if "plugin was built with a different version of package" not in host.stdout:
+        problems.append(f"the Go host did not fail in plugin.Open's hash check: {host.stdout[:200]}")
+    report = subprocess.run(argv_by_name["dldoctor check --host"] + ["--json"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        codes = [finding["code"] for finding in json.loads(report.stdout)["findings"]]
+    except (ValueError, KeyError):
+        codes = []
+    if "go.package-version" not in codes:
+        problems.append(f"dldoctor check --host found no go.package-version: {codes}")
+    return problems
 
 
 def ld_so_list(output):
@@ -87,9 +124,9 @@ def check(argv_by_name, dldoctor, library):
     expected, problems = {}, []
     for name, argv in argv_by_name.items():
         run = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if run.returncode != 0:
-            sys.exit(f"process_times: `{' '.join(argv)}` exited {run.returncode}: "
-                     f"{run.stderr.strip()[:400]}")
+        if run.returncode != EXPECTED_STATUS.get(name, 0):
+            sys.exit(f"process_times: `{' '.join(argv)}` exited {run.returncode}, not "
+                     f"{EXPECTED_STATUS.get(name, 0)}: {run.stderr.strip()[:400]}")
         expected[name] = run.returncode
     listed = ld_so_list(subprocess.run([LD_SO, "--list", library], stdout=subprocess.PIPE,
                                        text=True, check=True).stdout)
@@ -118,6 +155,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dldoctor", required=True, help="the dldoctor executable")
     parser.add_argument("--library", required=True, help="the file whose tree is resolved")
+    parser.add_argument("--go-case", help="build directory of the go-module-version case")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--out", required=True, help="JSON file to write")
     args = parser.parse_args()
@@ -129,9 +167,12 @@ def main():
         sys.exit("process_times: libtree is not installed (scripts/setup installs it)")
     dldoctor = os.path.abspath(args.dldoctor)
     library = os.path.abspath(args.library)
-    argv_by_name = commands(dldoctor, library)
+    go_case = os.path.abspath(args.go_case) if args.go_case else None
+    argv_by_name = commands(dldoctor, library, go_case)
+    comparisons = TREE_COMPARISONS + (GO_COMPARISONS if go_case else [])
 
     expected, problems, objects = check(argv_by_name, dldoctor, library)
+    go_problems = check_go(argv_by_name) if go_case else []
     names = list(argv_by_name)
     samples = {name: {"wall_ns": [], "cpu_ns": []} for name in names}
     for round_index in range(args.rounds):
@@ -159,9 +200,11 @@ def main():
             }
             for name in names
         },
+        "go_case": go_case,
         "comparisons": [
-            {"baseline": baseline, "measured": measured, "op": op, "target": target}
-            for baseline, measured, op, target in COMPARISONS
+            {"baseline": baseline, "measured": measured, "op": op, "target": target,
+             "what": what, "invalid": problems if what == "tree" else go_problems}
+            for baseline, measured, op, target, what in comparisons
         ],
         "invalid": problems,
     }
@@ -174,7 +217,7 @@ def main():
         command = result["commands"][name]
         print(f"  {name:20} wall {command['median_wall_ns'] / 1e6:7.3f} ms   "
               f"cpu {command['median_cpu_ns'] / 1e6:7.3f} ms   ({' '.join(argv_by_name[name])})")
-    for baseline, measured, op, target in COMPARISONS:
+    for baseline, measured, op, target, _ in comparisons:
         ratio = (result["commands"][measured]["median_wall_ns"] /
                  result["commands"][baseline]["median_wall_ns"])
         met = ratio <= target if op == "<=" else ratio < target
@@ -182,6 +225,8 @@ def main():
               f"{'met' if met else 'MISSED'})")
     for problem in problems:
         print(f"  INVALID: dldoctor tree and ld.so --list differ: {problem}")
+    for problem in go_problems:
+        print(f"  INVALID: the Go comparison: {problem}")
     print(f"wrote {args.out}")
 
 

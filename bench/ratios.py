@@ -152,8 +152,11 @@ def process_rows(processes):
     for comparison in processes["comparisons"]:
         baseline = processes["commands"][comparison["baseline"]]
         measured = processes["commands"][comparison["measured"]]
+        go = comparison.get("what") == "go"
         rows.append({
-            "benchmark": f"dependency tree of `{target_file}`, as processes",
+            "benchmark": ("Go plugin of another module version, as processes: the failure "
+                          "against its diagnosis" if go
+                          else f"dependency tree of `{target_file}`, as processes"),
             "baseline": f"`{comparison['baseline']}` {format_ns(baseline['median_wall_ns'])}",
             "measured": f"`{comparison['measured']}` {format_ns(measured['median_wall_ns'])}",
             "baseline_ns": baseline["median_wall_ns"],
@@ -161,7 +164,7 @@ def process_rows(processes):
             "op": comparison["op"],
             "target": comparison["target"],
             "what": f"{comparison['measured']} / {comparison['baseline']}",
-            "invalid": processes.get("invalid", []),
+            "invalid": comparison.get("invalid", processes.get("invalid", [])),
         })
     return rows
 
@@ -205,6 +208,21 @@ def repetitions(benchmarks):
     return max(counts) if counts else 0
 
 
+def go_paragraph(processes):
+    if not processes.get("go_case"):
+        return ("\nThe Go comparison was not run (no Go, or the go-module-version case not "
+                "built).\n")
+    return """
+The Go comparison runs the go-module-version case's own files: its Go host opening
+`broken/p.so`, a plugin built against another version of `example.com/shared` (the Go
+runtime starts, `plugin.Open` `dlopen`s the plugin, runs its module initialisation and fails the
+package hash check), against `dldoctor check broken/p.so --host host`, which reads both files and
+runs neither. Before timing, the host must print `plugin.Open`'s message and dldoctor must report
+`go.package-version`. The target (issue #12) is that the diagnosis costs no more than
+reproducing the failure.
+"""
+
+
 def process_section(processes):
     if processes is None:
         return ("The process comparisons were not run (`bench/process_times.py`, run by "
@@ -232,7 +250,7 @@ round; each run timed with `time.perf_counter_ns` around `subprocess.run` (outpu
 `/dev/null`), so a time includes starting the process. Two floors are timed with them:
 `/bin/true` (starting any process from the driver) and `dldoctor --version` (dldoctor's own
 start-up, the part of every dldoctor command that is not its work).
-
+{go_paragraph(processes)}
 {table}
 """
 

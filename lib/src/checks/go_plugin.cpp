@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
@@ -107,7 +108,8 @@ bool links_plugin_package(const elf::Image& image) {
 StageVerdict check_host_without_plugins(Context& context, const elf::Image& host_image) {
   const std::string& host_path = *context.request.host;
   if (!links_plugin_package(host_image)) return StageVerdict::Continue;
-  const go::Binary host = go::read_binary(host_path, host_image);
+  const go::Binary host =
+      go::read_binary(host_path, host_image, go::DwarfParts{false, std::nullopt});
   if (!host.is_go) return StageVerdict::Continue;
   const std::string host_name = base_of(host_path);
   const std::optional<std::string> cgo =
@@ -145,17 +147,26 @@ StageVerdict check_go_plugin(Context& context) {
   const auto* host_image = std::get_if<elf::Image>(&host_outcome);
   if (host_image == nullptr) return StageVerdict::Continue;
   if (!has_package_hashes(*host_image)) return check_host_without_plugins(context, *host_image);
-  const go::Binary plugin = go::read_binary(context.file, *context.image);
-  const go::Binary host = go::read_binary(host_path, *host_image);
-  if (!plugin.is_plugin()) return StageVerdict::Continue;
-
+  // The hashes first, without DWARF: a plugin that matches its host costs no more than that.
+  const go::DwarfParts no_dwarf{false, std::nullopt};
+  const go::Binary plugin_hashes = go::read_binary(context.file, *context.image, no_dwarf);
+  if (!plugin_hashes.is_plugin()) return StageVerdict::Continue;
+  const go::Binary host_hashes = go::read_binary(host_path, *host_image, no_dwarf);
   std::vector<std::string> differing;
-  for (const go::PackageHash& hash : plugin.package_hashes) {
-    const go::PackageHash* theirs = host.hash_of(hash.package);
+  for (const go::PackageHash& hash : plugin_hashes.package_hashes) {
+    const go::PackageHash* theirs = host_hashes.hash_of(hash.package);
     if (theirs != nullptr && !theirs->hex.empty() && !hash.hex.empty() && theirs->hex != hash.hex)
       differing.push_back(hash.package);
   }
   if (differing.empty()) return StageVerdict::Continue;
+  // Then the DWARF of the packages the finding names: the user's that differ, the programs' own
+  // (whose directories say whether -trimpath was given) and, for the evidence, the first few.
+  std::set<std::string> packages{"main", plugin_hashes.plugin_path.value_or("")};
+  for (const std::string& package : differing)
+    if (!go::is_standard_package(package) || packages.size() < 8) packages.insert(package);
+  const go::DwarfParts wanted{true, packages};
+  const go::Binary plugin = go::read_binary(context.file, *context.image, wanted);
+  const go::Binary host = go::read_binary(host_path, *host_image, wanted);
   order_nearest_first(differing, plugin);
 
   const std::string file = base_of(context.file);
@@ -400,7 +411,7 @@ std::optional<std::optional<Finding>> go_lookup(const std::string& path, const e
   if (name.empty() || name.find_first_of("./()*") != std::string::npos ||
       !has_package_hashes(image))
     return std::nullopt;
-  const go::Binary plugin = go::read_binary(path, image);
+  const go::Binary plugin = go::read_binary(path, image, go::DwarfParts{false, std::nullopt});
   if (!plugin.is_plugin()) return std::nullopt;
   const std::string& plugin_path = *plugin.plugin_path;
   const std::string prefix = plugin_path + ".";
@@ -479,7 +490,9 @@ std::optional<std::vector<Finding>> go_signature(const std::string& path, const 
                                                  const std::string& name,
                                                  const std::string& asked_type) {
   if (!has_package_hashes(image)) return std::nullopt;
-  const go::Binary plugin = go::read_binary(path, image);
+  // Only whether the symbol's DWARF entry exists, below: the compiler's unit says there is any.
+  const go::Binary plugin =
+      go::read_binary(path, image, go::DwarfParts{true, std::set<std::string>{}});
   if (!plugin.is_plugin()) return std::nullopt;
   std::vector<Finding> findings;
   const std::string requested = "--signature '" + name + "=" + asked_type + "'";

@@ -190,7 +190,7 @@ std::vector<std::string> read_check_order(int fd) noexcept {
   return order;
 }
 
-void read_dwarf(int fd, Binary& binary) noexcept {
+void read_dwarf(int fd, Binary& binary, const DwarfParts& parts) noexcept {
   Dwarf* dwarf = dwarf_begin(fd, DWARF_C_READ);
   if (dwarf == nullptr) return;
   binary.has_dwarf = true;
@@ -198,6 +198,7 @@ void read_dwarf(int fd, Binary& binary) noexcept {
   Dwarf_Off next = 0;
   std::size_t header_size = 0;
   std::size_t units = 0;
+  std::size_t found_packages = 0;
   while (units++ < (1u << 20) &&
          dwarf_nextcu(dwarf, offset, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
     Dwarf_Die unit;
@@ -223,8 +224,12 @@ void read_dwarf(int fd, Binary& binary) noexcept {
         binary.compiler_flags = std::string(flags);
       }
     }
+    // All the packages asked for are read, and the compiler (from the first Go unit).
+    if (parts.packages && found_packages >= parts.packages->size()) break;
     const char* name = dwarf_diename(&unit);
     if (name == nullptr) continue;
+    if (parts.packages && parts.packages->count(name) == 0) continue;
+    ++found_packages;
     // The package's own files: where its functions are declared (not the inlined ones').
     std::set<std::string>& directories = binary.source_directories[name];
     Dwarf_Die child;
@@ -430,7 +435,8 @@ std::string version_in_directory(std::string_view directory) {
   return std::string(rest.substr(0, rest.find('/')));
 }
 
-Binary read_binary(const std::string& path, const elf::Image& image) noexcept {
+Binary read_binary(const std::string& path, const elf::Image& image,
+                   const DwarfParts& dwarf) noexcept {
   Binary binary;
   try {
     Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -492,7 +498,7 @@ Binary read_binary(const std::string& path, const elf::Image& image) noexcept {
     for (auto& [package, hex] : hashes) binary.package_hashes.push_back({package, hex});
     if (!binary.package_hashes.empty() || binary.plugin_path) binary.is_go = true;
     // The DWARF only of what is Go already: a C library's units are not worth walking.
-    if (binary.is_go) read_dwarf(file.fd, binary);
+    if (binary.is_go && dwarf.read) read_dwarf(file.fd, binary, dwarf);
     if (binary.plugin_path) binary.check_order = read_check_order(file.fd);
   } catch (...) {
     // Out of memory: what was read so far.

@@ -92,9 +92,18 @@ struct Binary {
   std::string go_version() const;
 };
 
+// What to read of the DWARF, the costly part (Go compresses its debug sections, and a package's
+// directories come from its line table): nothing, or the compiler and the directories of the
+// packages named (all of them when packages is nullopt).
+struct DwarfParts {
+  bool read = true;
+  std::optional<std::set<std::string>> packages;
+};
+
 // Reads what the file at path records (image: its read_image(ReadParts::Everything)). Never
 // throws; what cannot be read is left empty.
-Binary read_binary(const std::string& path, const elf::Image& image) noexcept;
+Binary read_binary(const std::string& path, const elf::Image& image,
+                   const DwarfParts& dwarf = {}) noexcept;
 
 // The Go type of a plugin's package-level function or variable (qualified:
 // "example.com/plug.Hello") as its DWARF gives it, spelled as reflect spells it in the process that
