@@ -255,6 +255,12 @@ bool go_plugin_of_go_host(const Context& context) {
   return image != nullptr && has_package_hashes(*image);
 }
 
+bool is_go_plugin_host(const std::string& host_path) {
+  elf::ReadOutcome host = elf::read_image(host_path);
+  const auto* image = std::get_if<elf::Image>(&host);
+  return image != nullptr && has_package_hashes(*image);
+}
+
 std::optional<std::optional<Finding>> go_lookup(const std::string& path, const elf::Image& image,
                                                 const std::string& name) {
   if (name.empty() || name.find_first_of("./()*") != std::string::npos ||
@@ -307,6 +313,28 @@ std::optional<std::optional<Finding>> go_lookup(const std::string& path, const e
                                 " at all: the linker drops an unexported function nothing calls"
                           : file + " .symtab: " + in_symtab +
                                 ": a package-private name, not in the plugin's symbol map");
+    // //export NAME with import "C": cgo exports a C function NAME (.dynsym), which dlsym finds
+    // and plugin.Lookup does not look at.
+    const elf::Symbol* c_symbol = nullptr;
+    for (const elf::Symbol& symbol : image.dynamic_symbols)
+      if (symbol.name == name && symbol.defined()) c_symbol = &symbol;
+    if (c_symbol != nullptr) {
+      auto wraps_it = [&](const elf::Symbol& symbol) {
+        return symbol.name.starts_with("_cgoexp_") && symbol.name.ends_with("_" + name);
+      };
+      const bool cgo =
+          std::any_of(image.dynamic_symbols.begin(), image.dynamic_symbols.end(), wraps_it) ||
+          (image.symbol_table &&
+           std::any_of(image.symbol_table->begin(), image.symbol_table->end(), wraps_it));
+      finding.evidence.push_back(
+          name + " is in " + file + "'s .dynsym (" + describe_symbol(*c_symbol) + "): " +
+          (cgo ? "cgo's C export of " + name + " (//export " + name +
+                     " with import \"C\", and its _cgoexp_ wrapper), which C's dlsym(handle, \"" +
+                     name + "\") finds"
+               : "a C symbol, which C's dlsym(handle, \"" + name + "\") finds") +
+          "; plugin.Lookup(\"" + name + "\") looks for " + prefix + name +
+          " instead, a Go export, which only an upper-case name makes");
+    }
     finding.evidence.push_back(
         "only exported identifiers (an upper-case first letter) of the plugin's main package can "
         "be looked up; //export is cgo's C export and does not make a plugin symbol");
