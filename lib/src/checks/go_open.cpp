@@ -53,7 +53,7 @@ StageVerdict check_go_open(Context& context) {
                                             : "a Go file not built with -buildmode=plugin";
   Finding finding =
       make_finding(finding_code("go.not-plugin"),
-                   file + " is no Go plugin but " + what + ": plugin.Open in " + host_name +
+                   file + " is not a Go plugin but " + what + ": plugin.Open in " + host_name +
                        " loads it, then the Go runtime dies: fatal error: runtime: "
                        "no plugin module data");
   if (!go) {
