@@ -60,9 +60,10 @@ const std::vector<KnownMessage>& known_messages() {
        "go: realpath failed",
        {F::BadPath, F::MissingPermission},
        "plugin.Open resolves the name it is given with realpath, against the current directory, "
-       "before any dlopen: no file is there. A bare name (\"p.so\") is not searched for as dlopen "
+       "before any dlopen, and it failed: no file is there, or a directory on the path cannot "
+       "be searched. A bare name (\"p.so\") is not searched for as dlopen "
        "would (LD_LIBRARY_PATH, RUNPATH, ld.so.cache); a name without its \".so\" gets none "
-       "added; a directory on the path that cannot be searched fails the same way",
+       "added",
        {"ls -l PATH from the directory the host runs in",
         "dldoctor check PATH --host HOST says where the file is and what plugin.Open does with the "
         "name"}},

@@ -105,6 +105,10 @@ TEST(GoOpen, ABareNameIsResolvedAgainstTheCurrentDirectoryNotSearched) {
     EXPECT_EQ(finding->family, Family::BadPath);
     EXPECT_TRUE(any_evidence(*finding, "dlopen's search would find it at ./plugins/p.so by"));
     EXPECT_TRUE(any_evidence(*finding, "'plugin.Open(\"p.so\"): realpath failed'"));
+    // dlopen would expand $ORIGIN to the host's directory; Go's realpath looks for a directory
+    // named "$ORIGIN" (the Go host says "realpath failed").
+    const Report origin = check("$ORIGIN/plugins/p.so", host);
+    EXPECT_NE(finding_of(origin, "path.not-found"), nullptr);
   }
   {
     // From plugins/, where p.so is: Go opens it; the C rule (no Go host) says dlopen never

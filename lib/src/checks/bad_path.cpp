@@ -620,10 +620,14 @@ Finding go_bare_name_not_found(const Context& context) {
 }
 
 StageVerdict check_path(Context& context) {
-  const std::string path = expand_origin_of_host(context.request.path, context);
-  context.file = path;
-  // Read only where it matters: a bare name, or a path that is not there.
+  // Read only where it matters: a bare name, $ORIGIN, or a path that is not there.
   auto go_host = [&] { return context.request.host && is_go_plugin_host(*context.request.host); };
+  // A Go host's realpath takes "$ORIGIN" for the name of a directory, and dlopen gets realpath's
+  // absolute result: nothing is expanded.
+  const std::string path = context.request.path.find("$ORIGIN") != std::string::npos && go_host()
+                               ? context.request.path
+                               : expand_origin_of_host(context.request.path, context);
+  context.file = path;
   const bool bare = !path.empty() && path.find('/') == std::string::npos;
   if (bare && go_host()) {
     // A Go host's bare name: relative to the current directory, as realpath resolves it.
