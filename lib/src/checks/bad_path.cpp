@@ -621,7 +621,7 @@ Finding go_bare_name_not_found(const Context& context) {
 
 StageVerdict check_path(Context& context) {
   // Read only where it matters: a bare name, $ORIGIN, or a path that is not there.
-  auto go_host = [&] { return context.request.host && is_go_plugin_host(*context.request.host); };
+  auto go_host = [&] { return is_go_plugin_host(context); };
   // A Go host's realpath takes "$ORIGIN" for the name of a directory, and dlopen gets realpath's
   // absolute result: nothing is expanded.
   const std::string path = context.request.path.find("$ORIGIN") != std::string::npos && go_host()

@@ -38,8 +38,8 @@ StageVerdict check_go_open(Context& context) {
   const elf::Image& image = *context.image;
   for (const elf::Symbol& symbol : image.dynamic_symbols)
     if (symbol.name.starts_with("go.link.pkghashbytes.")) return StageVerdict::Continue;
+  if (!is_go_plugin_host(context)) return StageVerdict::Continue;
   const std::string& host_path = *context.request.host;
-  if (!is_go_plugin_host(host_path)) return StageVerdict::Continue;
   const go::Binary binary = go::read_binary(context.file, image);
   if (binary.is_plugin()) return StageVerdict::Continue;
 
@@ -89,12 +89,11 @@ StageVerdict check_go_open(Context& context) {
     finding.fix.commands.push_back("go build -buildmode=plugin -o " + shell_quote(context.file) +
                                    " .");
   } else {
+    // No command: there is no Go package to build, only a library to rewrite or call otherwise.
     finding.fix.summary =
         "write the plugin in Go (package main, exported functions) and build it with go build "
         "-buildmode=plugin; or call the C library from the host through cgo (dlopen and dlsym in "
         "C), not plugin.Open";
-    finding.fix.commands.push_back("go build -buildmode=plugin -o " + shell_quote(context.file) +
-                                   " .");
   }
   context.findings.push_back(std::move(finding));
   return StageVerdict::Stop;

@@ -261,6 +261,12 @@ bool is_go_plugin_host(const std::string& host_path) {
   return image != nullptr && has_package_hashes(*image);
 }
 
+bool is_go_plugin_host(Context& context) {
+  if (!context.go_plugin_host)
+    context.go_plugin_host = context.request.host && is_go_plugin_host(*context.request.host);
+  return *context.go_plugin_host;
+}
+
 std::optional<std::optional<Finding>> go_lookup(const std::string& path, const elf::Image& image,
                                                 const std::string& name) {
   if (name.empty() || name.find_first_of("./()*") != std::string::npos ||

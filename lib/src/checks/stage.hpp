@@ -48,6 +48,7 @@ struct Context {
   std::optional<UserIdentity> user;  // filled by the permission stage: who loads the plugin
   std::optional<std::vector<ScopeObject>> scope;  // read on first need: load_scope
   std::optional<ExportIndex> exports;             // made on first need: export_index
+  std::optional<bool> go_plugin_host;             // read on first need: is_go_plugin_host
   std::vector<Finding> findings;
 };
 
@@ -76,6 +77,8 @@ bool go_plugin_of_go_host(const Context& context);
 // exports when the program imports the plugin package (checks/go_plugin.cpp). Its plugin.Open
 // resolves the name with realpath and dlopens the result: no library path is searched.
 bool is_go_plugin_host(const std::string& host_path);
+// The same of the request's host (false without one), read once per diagnosis.
+bool is_go_plugin_host(Context& context);
 // Part of the symbol stage: names of the plugin's tree that the host's scope defines first.
 void check_interposition(Context& context);  // checks/interposition.cpp
 
