@@ -82,6 +82,10 @@ StageVerdict check_go_open(Context& context) {
       ", which loads; then the runtime's plugin_lastmoduleinit looks for the module data a Go "
       "plugin carries, finds none, and throws 'fatal error: runtime: no plugin module data': the "
       "host exits with status 2 before plugin.Open returns");
+  finding.evidence.push_back(
+      "this takes --host to open it with plugin.Open, as a Go host that "
+      "imports plugin does; C's dlopen through cgo would load it as any "
+      "shared library");
   if (go) {
     finding.fix.summary =
         "build it with go build -buildmode=plugin, in its main package's directory "
