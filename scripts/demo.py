@@ -130,6 +130,13 @@ def loader_outcome(variant, result):
         if result.returncode >= 0:
             return f"exit status {result.returncode}, not killed by a signal", ok
         return f"killed by {signal.Signals(-result.returncode).name} (signal {-result.returncode})", ok
+    if fails_at == "fatal":
+        # Killed in the open by the runtime it loads into (a Go host's plugin.Open given a file
+        # that is no Go plugin): nothing printed, the fatal error first on standard error.
+        message = (result.stderr.splitlines() or [""])[0]
+        ok = result.returncode == variant.get("exit_status", 2) and result.stdout == "" and \
+            re.search(variant["message"], message) is not None
+        return f"{message} (exit status {result.returncode})", ok
     if fails_at == "call":
         message = (result.stderr.splitlines() or [""])[0]
         ok = result.returncode == variant.get("exit_status", 127) and \

@@ -16,7 +16,7 @@ namespace dldoctor {
 namespace {
 using Stage = StageVerdict (*)(Context&);
 
-constexpr std::array<Stage, 9> kStages{
+constexpr std::array<Stage, 10> kStages{
     check_path,          // 1 path & search       (bad-path)
     check_permissions,   // 2 permissions         (missing-permission)
     check_identity,      // 3 ELF identity        (wrong-build-mode)
@@ -24,6 +24,7 @@ constexpr std::array<Stage, 9> kStages{
     check_plugin_api,    // 3c the host's API     (version-conflict: <dldoctor/plugin.h>, --api)
     check_dependencies,  // 4 dependencies        (bad-path, per DT_NEEDED entry)
     check_versions,      // 5 versions            (version-conflict: _dl_check_map_versions)
+    check_go_open,       // 5b a Go host's plugin.Open after dlopen (wrong-build-mode: no Go plugin)
     check_symbols,       // 6 symbols             (unexported-symbol: relocation and dlsym)
     check_signatures,    // 7 signatures          (signature-mismatch: the type behind a name)
 };

@@ -65,6 +65,17 @@ const std::vector<KnownMessage>& known_messages() {
        "the file given to plugin.Open is not a Go plugin (-buildmode=plugin): a C library or a "
        "-buildmode=c-shared Go library; the Go runtime dies with a fatal error",
        {"go tool nm FILE | grep go.link.thispluginpath: a Go plugin has it"}},
+      {R"(^realpath failed$)",
+       "go: realpath failed",
+       {F::BadPath, F::MissingPermission},
+       "plugin.Open resolves the name it is given with realpath, against the current directory, "
+       "before any dlopen, and it failed: no file is there, or a directory on the path cannot "
+       "be searched. A bare name (\"p.so\") is not searched for as dlopen "
+       "would (LD_LIBRARY_PATH, RUNPATH, ld.so.cache); a name without its \".so\" gets none "
+       "added",
+       {"ls -l PATH from the directory the host runs in",
+        "dldoctor check PATH --host HOST says where the file is and what plugin.Open does with the "
+        "name"}},
       {R"(plugin: not implemented)",
        "go: plugin not implemented",
        {F::WrongBuildMode},
@@ -268,6 +279,11 @@ std::optional<Explanation> explain(std::string_view message) noexcept {
       go_path = prefix[1].str();
       text = prefix[2];
     }
+    // plugin.Open of a file that failed before in this process returns the first error again,
+    // " (previous failure)" added, without trying again: explain the first error.
+    static constexpr std::string_view kPrevious = " (previous failure)";
+    const bool previous = go_path && text.ends_with(kPrevious);
+    if (previous) text.resize(text.size() - kPrevious.size());
     // Each pattern compiled once per process, not once per call (thread-safe static init).
     static const std::vector<std::regex> patterns = [] {
       std::vector<std::regex> compiled;
@@ -290,6 +306,19 @@ std::optional<Explanation> explain(std::string_view message) noexcept {
         explanation.object = before;
       }
       const std::string kind = known.kind;
+      if (previous)
+        explanation.meaning =
+            "plugin.Open failed on this file (the same real path) earlier in this process and "
+            "returns that error again without trying again: a file fixed since then needs a new "
+            "process. The first error: " +
+            explanation.meaning;
+      if (kind == "go: realpath failed") {
+        // The name as the host gave it: plugin.Open takes ".so" off only after dlopen succeeds.
+        explanation.object = go_path;
+        if (go_path)
+          explanation.next_command = "dldoctor check " + shell_quote(*go_path) + " --host HOST";
+        return explanation;
+      }
       if (kind.starts_with("go: ")) {
         if (go_path) explanation.object = *go_path;
         const std::string plugin =

@@ -233,10 +233,11 @@ void reproduce(const json& variant) {
         << tool.out;
     return;
   }
-  // Where the host fails: in dlopen (exit 1), in dlsym (exit 2), or at the call, killed by the
-  // loader's lazy binding (exit 127, the message on standard error), or by a signal ("signal":
-  // 11, a call into a page without execute permission; a "message" is then optional, matched
-  // against the first line of standard error).
+  // Where the host fails: in dlopen (exit 1), in dlsym (exit 2), killed in the open by a Go
+  // runtime's fatal error ("fatal", exit 2, the message on standard error), or at the call,
+  // killed by the loader's lazy binding (exit 127, the message on standard error), or by a signal
+  // ("signal": 11, a call into a page without execute permission; a "message" is then optional,
+  // matched against the first line of standard error).
   const std::string fails_at = variant.value("fails_at", "dlopen");
   std::string message;
   if (fails_at == "call" && variant.contains("signal")) {
@@ -246,6 +247,15 @@ void reproduce(const json& variant) {
         << result.out << result.err;
     EXPECT_EQ(result.out.find("() = "), std::string::npos) << "the call returned: " << result.out;
     if (!variant.contains("message")) return;
+    message = result.err.substr(0, result.err.find('\n'));
+  } else if (fails_at == "fatal") {
+    // Killed inside the open by the runtime it loads into: a Go host's plugin.Open given a file
+    // that is no Go plugin dies with a Go fatal error (exit status 2, "fatal error: ..." first on
+    // standard error), before it can print what the open returned.
+    ASSERT_EQ(result.exit_status, variant.value("exit_status", 2))
+        << "the open should kill the host, but: " << result.describe() << "\n"
+        << result.out << result.err;
+    EXPECT_EQ(result.out, "") << "the host printed what the open returned: " << result.out;
     message = result.err.substr(0, result.err.find('\n'));
   } else if (fails_at == "call") {
     ASSERT_EQ(result.exit_status, variant.value("exit_status", 127))
@@ -287,7 +297,8 @@ void diagnose_broken(const json& variant) {
   // A name dlsym cannot find, or a lazily bound call that kills the host, is an error that
   // leaves the load itself intact.
   const std::string fails_at = variant.value("fails_at", "dlopen");
-  const bool load_fails = severity == "error" && fails_at == "dlopen";
+  // A host killed in the open ("fatal") does not load it either.
+  const bool load_fails = severity == "error" && (fails_at == "dlopen" || fails_at == "fatal");
   EXPECT_EQ(report.value("loads", true), !load_fails);
   const json* match = nullptr;
   for (const json& finding : report["findings"])

@@ -40,7 +40,9 @@ TEST(FindingCodes, EachCodeOnceSpelledAreaDotWhatWithTheAreaOfItsFamily) {
           {"go.toolchain", Family::VersionConflict},
           {"go.build-flags", Family::VersionConflict},
           {"go.type-mismatch", Family::SignatureMismatch},
-          {"go.unexported-name", Family::UnexportedSymbol}};
+          {"go.unexported-name", Family::UnexportedSymbol},
+          {"go.not-plugin", Family::WrongBuildMode},
+          {"go.bare-name", Family::BadPath}};
       ASSERT_TRUE(go_family.count(text)) << code.code << ": give it its family in this test";
       EXPECT_EQ(code.family, go_family.at(text)) << code.code;
       continue;

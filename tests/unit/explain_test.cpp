@@ -138,6 +138,33 @@ TEST(Explain, GoPluginMessagesMapToTheirFamiliesWithANextCommand) {
   EXPECT_EQ(version->object, "./broken/p");
 }
 
+TEST(Explain, GoRealpathFailureIsABadPathOfTheNameAsGiven) {
+  const auto explanation = explain("plugin.Open(\"p.so\"): realpath failed");
+  ASSERT_TRUE(explanation);
+  EXPECT_EQ(explanation->message_kind, "go: realpath failed");
+  ASSERT_FALSE(explanation->families.empty());
+  EXPECT_EQ(explanation->families.front(), Family::BadPath);
+  EXPECT_EQ(explanation->object, "p.so");
+  EXPECT_EQ(explanation->next_command, "dldoctor check p.so --host HOST");
+  // Go takes no ".so" off a name realpath could not resolve, and adds none.
+  const auto stem = explain("plugin.Open(\"./plugins/p\"): realpath failed");
+  ASSERT_TRUE(stem);
+  EXPECT_EQ(stem->next_command, "dldoctor check ./plugins/p --host HOST");
+  EXPECT_FALSE(explain("realpath failed: no plugin.Open around it, and more"));
+}
+
+TEST(Explain, GoPreviousFailureExplainsTheFirstError) {
+  const auto explanation = explain(
+      "plugin.Open(\"./p.so\"): plugin was built with a different version of package "
+      "example.com/shared (previous failure)");
+  ASSERT_TRUE(explanation);
+  EXPECT_EQ(explanation->message_kind, "go: different version of package");
+  EXPECT_EQ(explanation->symbol, "example.com/shared");
+  EXPECT_EQ(explanation->meaning.rfind("plugin.Open failed on this file", 0), 0u)
+      << explanation->meaning;
+  EXPECT_EQ(explanation->next_command, "dldoctor check ./p.so --host HOST");
+}
+
 TEST(Explain, UnknownTextIsNotExplained) {
   EXPECT_FALSE(explain("segmentation fault (core dumped)"));
   EXPECT_FALSE(explain(""));

@@ -269,6 +269,16 @@ inline constexpr FindingCode kFindingCodes[] = {
      "exported (upper-case) package-level functions and variables of its main package can be "
      "looked up; `//export` is cgo's C export and does not make one",
      "`plugin: symbol NAME not found in plugin PLUGINPATH`"},
+    {"go.not-plugin", Family::WrongBuildMode, CodeSeverity::Error,
+     "a Go host (`--host`) gives `plugin.Open` a file that is no Go plugin: a C library, or a Go "
+     "library built with `-buildmode=c-shared`; `dlopen` loads it, then the Go runtime finds no "
+     "plugin module data and kills the host",
+     "`fatal error: runtime: no plugin module data` (exit status 2)"},
+    {"go.bare-name", Family::BadPath, CodeSeverity::Error,
+     "a Go host (`--host`) opens a bare name (`plugin.Open(\"p.so\")`) that is not in the "
+     "current directory: Go resolves the name with `realpath` against the current directory and "
+     "searches no library path, as `dlopen` would",
+     "`plugin.Open(\"p.so\"): realpath failed`"},
     {"internal.out-of-memory", Family::WrongBuildMode, CodeSeverity::Error,
      "dldoctor itself ran out of memory while inspecting the file", ""},
 };

@@ -580,10 +580,64 @@ std::string expand_origin_of_host(const std::string& path, const Context& contex
   return out;
 }
 
+// plugin.Open("p.so") of a Go host (Go 1.19 src/plugin/plugin_dlopen.go): realpath(name) first,
+// against the current directory, then dlopen of the absolute path it made. A bare name is never
+// searched (no LD_LIBRARY_PATH, RUNPATH or cache): it loads from the current directory, where
+// dlopen would never look, and fails in realpath when it is not there.
+Finding go_bare_name_not_found(const Context& context) {
+  const std::string& name = context.request.path;
+  const std::string cwd = absolute(".");
+  Finding finding = make_finding(finding_code("go.bare-name"),
+                                 "plugin.Open(\"" + name + "\") resolves " + name +
+                                     " against the current directory, " + cwd +
+                                     ", where it is not: Go searches no library path");
+  finding.evidence.push_back("realpath(\"" + name + "\") in " + cwd + ": " + std::strerror(ENOENT));
+  // Where dlopen's search, which plugin.Open never runs, would have found it.
+  search::TreeRequest request;
+  request.path = name;
+  request.host = context.request.host;
+  const search::Tree tree = search::resolve_tree(request);
+  std::optional<std::string> found;
+  if (tree.plugin >= 0 && static_cast<std::size_t>(tree.plugin) < tree.nodes.size()) {
+    const search::Node& node = tree.nodes[static_cast<std::size_t>(tree.plugin)];
+    if (node.path) {
+      found = display_path(*node.path);
+      std::string how = std::string(search::to_string(node.rule));
+      if (!node.rule_owner.empty()) how += " of " + base_of(node.rule_owner);
+      finding.evidence.push_back("dlopen's search would find it at " + *found + " by [" + how +
+                                 "]; plugin.Open passes dlopen the absolute path realpath made, "
+                                 "so no search takes place");
+    }
+  }
+  finding.evidence.push_back("plugin.Open fails before any dlopen: 'plugin.Open(\"" + name +
+                             "\"): realpath failed'");
+  finding.fix.summary =
+      "give plugin.Open a path: one built from the host's own directory "
+      "(filepath.Join(filepath.Dir(exe), ...), exe from os.Executable()) or an absolute one" +
+      (found ? ", here " + *found : std::string());
+  if (found) finding.fix.commands.push_back("ls -l " + shell_quote(*found));
+  return finding;
+}
+
 StageVerdict check_path(Context& context) {
-  const std::string path = expand_origin_of_host(context.request.path, context);
+  // Read only where it matters: a bare name, $ORIGIN, or a path that is not there.
+  auto go_host = [&] { return is_go_plugin_host(context); };
+  // A Go host's realpath takes "$ORIGIN" for the name of a directory, and dlopen gets realpath's
+  // absolute result: nothing is expanded.
+  const std::string path = context.request.path.find("$ORIGIN") != std::string::npos && go_host()
+                               ? context.request.path
+                               : expand_origin_of_host(context.request.path, context);
   context.file = path;
-  if (!path.empty() && path.find('/') == std::string::npos) {
+  const bool bare = !path.empty() && path.find('/') == std::string::npos;
+  if (bare && go_host()) {
+    // A Go host's bare name: relative to the current directory, as realpath resolves it.
+    struct stat status {};
+    if (::lstat(path.c_str(), &status) != 0 && errno == ENOENT) {
+      context.findings.push_back(go_bare_name_not_found(context));
+      return StageVerdict::Stop;
+    }
+    context.file = "./" + path;
+  } else if (bare) {
     // A bare name: the loader searches for it as the host's request.
     search::TreeRequest request;
     request.path = path;
@@ -627,6 +681,10 @@ StageVerdict check_path(Context& context) {
         context.findings.push_back(std::move(*relative));
       else
         context.findings.push_back(not_found(context.file));
+      if (go_host())  // Go's plugin.Open fails before dlopen, with its own message
+        context.findings.back().evidence.push_back(
+            "plugin.Open fails before any dlopen: 'plugin.Open(\"" + context.request.path +
+            "\"): realpath failed'");
       return StageVerdict::Stop;
     case EACCES: return StageVerdict::Continue;  // a directory that cannot be searched: stage 2
     default: {

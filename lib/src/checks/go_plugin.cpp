@@ -406,6 +406,18 @@ bool go_plugin_of_go_host(const Context& context) {
   return image != nullptr && has_package_hashes(*image);
 }
 
+bool is_go_plugin_host(const std::string& host_path) {
+  elf::ReadOutcome host = elf::read_image(host_path);
+  const auto* image = std::get_if<elf::Image>(&host);
+  return image != nullptr && has_package_hashes(*image);
+}
+
+bool is_go_plugin_host(Context& context) {
+  if (!context.go_plugin_host)
+    context.go_plugin_host = context.request.host && is_go_plugin_host(*context.request.host);
+  return *context.go_plugin_host;
+}
+
 std::optional<std::optional<Finding>> go_lookup(const std::string& path, const elf::Image& image,
                                                 const std::string& name) {
   if (name.empty() || name.find_first_of("./()*") != std::string::npos ||
@@ -449,15 +461,39 @@ std::optional<std::optional<Finding>> go_lookup(const std::string& path, const e
     finding = make_finding(finding_code("go.unexported-name"),
                            name + " begins with a lower-case letter, so Go does not export it: " +
                                "plugin.Lookup(\"" + name + "\") on " + file + " fails");
+    // //export NAME with import "C": cgo exports a C function NAME (.dynsym), which dlsym finds
+    // and plugin.Lookup does not look at; its _cgoexp_<hash>_NAME wrapper holds the Go body.
+    const elf::Symbol* c_symbol = nullptr;
+    for (const elf::Symbol& symbol : image.dynamic_symbols)
+      if (symbol.name == name && symbol.defined()) c_symbol = &symbol;
+    auto wraps_it = [&](const elf::Symbol& symbol) {
+      return symbol.name.starts_with("_cgoexp_") && symbol.name.ends_with("_" + name);
+    };
+    const bool cgo =
+        c_symbol != nullptr &&
+        (std::any_of(image.dynamic_symbols.begin(), image.dynamic_symbols.end(), wraps_it) ||
+         (image.symbol_table &&
+          std::any_of(image.symbol_table->begin(), image.symbol_table->end(), wraps_it)));
     std::string in_symtab;
     if (image.symbol_table)
       for (const elf::Symbol& symbol : *image.symbol_table)
         if (symbol.name == prefix + name) in_symtab = describe_symbol(symbol);
     finding.evidence.push_back(
-        in_symtab.empty() ? prefix + name + " is not in " + file +
-                                " at all: the linker drops an unexported function nothing calls"
-                          : file + " .symtab: " + in_symtab +
-                                ": a package-private name, not in the plugin's symbol map");
+        !in_symtab.empty() ? file + " .symtab: " + in_symtab +
+                                 ": a package-private name, not in the plugin's symbol map"
+        : cgo ? prefix + name + " is not in " + file +
+                    " at all: the compiler inlined it into its cgo wrapper"
+              : prefix + name + " is not in " + file +
+                    " at all: the linker drops an unexported function nothing calls");
+    if (c_symbol != nullptr)
+      finding.evidence.push_back(
+          name + " is in " + file + "'s .dynsym (" + describe_symbol(*c_symbol) + "): " +
+          (cgo ? "cgo's C export of " + name + " (//export " + name +
+                     " with import \"C\", and its _cgoexp_ wrapper), which C's dlsym(handle, \"" +
+                     name + "\") finds"
+               : "a C symbol, which C's dlsym(handle, \"" + name + "\") finds") +
+          "; plugin.Lookup(\"" + name + "\") looks for " + prefix + name +
+          " instead, a Go export, which only an upper-case name makes");
     finding.evidence.push_back(
         "only exported identifiers (an upper-case first letter) of the plugin's main package can "
         "be looked up; //export is cgo's C export and does not make a plugin symbol");

@@ -48,6 +48,7 @@ struct Context {
   std::optional<UserIdentity> user;  // filled by the permission stage: who loads the plugin
   std::optional<std::vector<ScopeObject>> scope;  // read on first need: load_scope
   std::optional<ExportIndex> exports;             // made on first need: export_index
+  std::optional<bool> go_plugin_host;             // read on first need: is_go_plugin_host
   std::vector<Finding> findings;
 };
 
@@ -61,6 +62,7 @@ StageVerdict check_go_plugin(Context& context);     // checks/go_plugin.cpp
 StageVerdict check_plugin_api(Context& context);    // checks/plugin_api.cpp
 StageVerdict check_dependencies(Context& context);  // checks/bad_path.cpp
 StageVerdict check_versions(Context& context);      // checks/version_conflict.cpp
+StageVerdict check_go_open(Context& context);       // checks/go_open.cpp
 StageVerdict check_symbols(Context& context);       // checks/unexported_symbol.cpp
 StageVerdict check_signatures(Context& context);    // checks/signature_mismatch.cpp
 // Part of the symbol stage: plugin.Lookup(name) on a Go plugin (checks/go_plugin.cpp). nullopt:
@@ -77,6 +79,12 @@ std::optional<std::vector<Finding>> go_signature(const std::string& path, const 
 // A Go plugin (go.link.pkghashbytes.* in .dynsym) checked with a Go host (--host): the plugin's
 // runtime names are meant to bind to the host's (checks/go_plugin.cpp).
 bool go_plugin_of_go_host(const Context& context);
+// A Go program that opens Go plugins: go.link.pkghashbytes.* in its .dynsym, which the linker
+// exports when the program imports the plugin package (checks/go_plugin.cpp). Its plugin.Open
+// resolves the name with realpath and dlopens the result: no library path is searched.
+bool is_go_plugin_host(const std::string& host_path);
+// The same of the request's host (false without one), read once per diagnosis.
+bool is_go_plugin_host(Context& context);
 // Part of the symbol stage: names of the plugin's tree that the host's scope defines first.
 void check_interposition(Context& context);  // checks/interposition.cpp
 
