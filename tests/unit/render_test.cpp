@@ -55,7 +55,7 @@ TEST(RenderJson, FieldsAreThoseOfTheContract) {
 TEST(RenderJson, InvalidUtf8InAPathDoesNotThrow) {
   Report report = sample_report();
   report.path = "plugins/\xff\xfe.so";
-  EXPECT_NO_THROW(nlohmann::json::parse(render_json(report)));
+  EXPECT_TRUE(nlohmann::json::accept(render_json(report)));
 }
 
 TEST(FamilyNames, RoundTripForAllSix) {
@@ -165,7 +165,7 @@ TEST(RenderHostileFile, ADtNeededOfEscapeSequencesNeverReachesTheTerminal) {
     EXPECT_EQ(result.out.find('\a'), std::string::npos) << command[1] << " " << command[2];
     EXPECT_NE(result.out.find("libz"), std::string::npos) << result.out;
     if (command[2] == "--json") {
-      EXPECT_NO_THROW(nlohmann::json::parse(result.out)) << result.out;
+      EXPECT_TRUE(nlohmann::json::accept(result.out)) << result.out;
     } else {
       EXPECT_NE(result.out.find("\\x1b[31mlibz\\x1b]0;pwned\\x07.so"), std::string::npos)
           << result.out;

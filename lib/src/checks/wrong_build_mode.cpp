@@ -381,7 +381,6 @@ void diagnose_non_regular(Context& context) {
 // for each libc but the first, 144 for other libraries in each, and glibc.rtld.optional_static_tls
 // (512): 3 * 192 + 4 * 144 + 512 = 1664 bytes. A dlopened object whose TLS uses the initial-exec
 // model (DF_STATIC_TLS) must fit its whole block there, or dlopen fails.
-constexpr std::uint64_t kStaticTlsSurplus = 3 * 192 + 4 * 144 + 512;
 
 // The surplus as GLIBC_TUNABLES sets it in this environment (the host's, when it is the same).
 std::uint64_t static_tls_surplus() {

@@ -36,8 +36,14 @@ std::optional<CompileUnit> make_unit(const char* name, const char* directory,
 }
 }  // namespace
 
-std::vector<CompileUnit> compile_units(const std::string& path) noexcept {
+namespace {
+// Every unit (address: nullopt), or the units whose ranges cover address (DW_AT_low_pc/high_pc
+// or DW_AT_ranges, DWARF 5 rnglists included: dwarf_haspc), falling back to every unit when none
+// does.
+std::vector<CompileUnit> read_units(const std::string& path,
+                                    std::optional<std::uint64_t> address) noexcept {
   std::vector<CompileUnit> units;
+  std::vector<CompileUnit> covering;
   try {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) return units;
@@ -55,23 +61,33 @@ std::vector<CompileUnit> compile_units(const std::string& path) noexcept {
         Dwarf_Attribute attribute;
         const char* producer = dwarf_formstring(dwarf_attr(&die, DW_AT_producer, &attribute));
         const char* directory = dwarf_formstring(dwarf_attr(&die, DW_AT_comp_dir, &attribute));
-        if (std::optional<CompileUnit> unit = make_unit(dwarf_diename(&die), directory, producer))
-          units.push_back(std::move(*unit));
+        std::optional<CompileUnit> unit = make_unit(dwarf_diename(&die), directory, producer);
+        if (!unit) continue;
+        if (address && dwarf_haspc(&die, *address) == 1) covering.push_back(*unit);
+        units.push_back(std::move(*unit));
       }
       dwarf_end(dwarf);
     }
     ::close(fd);
   } catch (...) {
     units.clear();
+    covering.clear();
   }
-  return units;
+  return covering.empty() ? units : covering;
+}
+}  // namespace
+
+std::vector<CompileUnit> compile_units(const std::string& path) noexcept {
+  return read_units(path, std::nullopt);
 }
 
 std::vector<CompileUnit> compile_units_at(const std::string& path, const FileBytes& file,
                                           const DebugSections& sections, bool big_endian,
                                           std::uint64_t address) noexcept {
   std::optional<std::vector<UnitDie>> dies = units_for_address(file, sections, big_endian, address);
-  if (!dies) return compile_units(path);  // the small reader declined: libdw reads every unit
+  // The small reader declined (no .debug_aranges, as clang writes none by default, or a table
+  // it cannot read): libdw reads the units' own ranges.
+  if (!dies) return read_units(path, address);
   std::vector<CompileUnit> units;
   try {
     const auto c_str = [](const std::optional<std::string>& text) {

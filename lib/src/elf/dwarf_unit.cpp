@@ -419,16 +419,17 @@ std::optional<std::vector<UnitDie>> units_for_address(const FileBytes& file,
     if (sections.needs_libdw) return std::nullopt;
     std::vector<UnitDie> units;
     if (!sections.info.present) return units;
-    if (sections.aranges.present) {
-      const std::vector<std::uint64_t> covering =
-          units_covering(file, sections, big_endian, address);
-      for (const std::uint64_t unit : covering) {
-        const UnitHeader header = read_unit_header(file, sections, big_endian, unit);
-        if (std::optional<UnitDie> die = read_top_die(file, sections, big_endian, header))
-          units.push_back(std::move(*die));
-      }
-      if (!covering.empty()) return units;
+    // Without .debug_aranges (clang writes none unless -gdwarf-aranges) the units' own ranges
+    // say which covers the address, DW_AT_ranges in DWARF 5 rnglists among them: libdw reads
+    // those (compile_units_at), this reader does not.
+    if (!sections.aranges.present) return std::nullopt;
+    const std::vector<std::uint64_t> covering = units_covering(file, sections, big_endian, address);
+    for (const std::uint64_t unit : covering) {
+      const UnitHeader header = read_unit_header(file, sections, big_endian, unit);
+      if (std::optional<UnitDie> die = read_top_die(file, sections, big_endian, header))
+        units.push_back(std::move(*die));
     }
+    if (!covering.empty()) return units;
     std::uint64_t offset = 0;
     for (int guard = 0; guard < kMaxUnits && offset < sections.info.size; ++guard) {
       const UnitHeader header = read_unit_header(file, sections, big_endian, offset);
