@@ -136,9 +136,17 @@ int run_check(const CheckOptions& options) {
   request.search_directories = options.search_directories;
   dldoctor::Report report = dldoctor::diagnose(request);
   if (options.load) {
-    report.load = dldoctor::cli::load_in_child(options.path, mode,
-                                               std::chrono::seconds(options.timeout_seconds));
+    const std::chrono::seconds timeout(options.timeout_seconds);
+    const dldoctor::cli::ChildLoad child =
+        dldoctor::cli::load_in_child(options.path, mode, timeout);
+    report.load = child.attempt;
     report.loads = report.load->loaded;
+    // What the load did that no file says: a constructor that crashed, exited or hung; and an
+    // ld.so assertion, unless a finding of the files already says why the loader stops.
+    const bool explained = report.has_errors();
+    for (dldoctor::Finding& finding : dldoctor::cli::findings_of_load(options.path, child, timeout))
+      if (finding.code != "mode.loader-assertion" || !explained)
+        report.findings.push_back(std::move(finding));
   }
   std::cout << (options.json ? dldoctor::render_json(report) + "\n"
                              : dldoctor::render_text(report, terminal_style()));
