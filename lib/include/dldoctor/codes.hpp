@@ -148,6 +148,12 @@ inline constexpr FindingCode kFindingCodes[] = {
      "no `PT_DYNAMIC` segment", "`object file has no dynamic section`"},
     {"mode.nodlopen", Family::WrongBuildMode, CodeSeverity::Error,
      "linked with `-z nodlopen` (`DF_1_NOOPEN`)", "`shared object cannot be dlopen()ed`"},
+    {"mode.executable-stack", Family::WrongBuildMode, CodeSeverity::Warning,
+     "the plugin asks for an executable stack (`PT_GNU_STACK` with execute, or none on x86): "
+     "glibc 2.36's dlopen makes the whole process's stack executable; glibc 2.41 and SELinux "
+     "refuse it",
+     "none here: it loads; `cannot enable executable stack as shared object requires` on glibc "
+     "2.41 and later"},
     {"mode.text-relocations", Family::WrongBuildMode, CodeSeverity::Warning,
      "`DT_TEXTREL`: the loader writes into the code to relocate it",
      "none (it loads), unless writable code is forbidden: `cannot make segment writable for "

@@ -400,6 +400,43 @@ std::uint64_t static_tls_surplus() {
   return (nns - 1) * 192 + nns * 144 + optional;
 }
 
+// PT_GNU_STACK says whether an object needs an executable stack; without one, the x86 loader
+// assumes it does (glibc's DEFAULT_STACK_PERMS, PF_R|PF_W|PF_X). glibc 2.36's dlopen of such an
+// object makes the stack of every thread of the process executable (_dl_map_object_from_fd,
+// then _dl_make_stack_executable, elf/dl-load.c): it loads, and the process has lost its
+// non-executable stack. glibc 2.41 refuses the load instead, and SELinux's execmem does too.
+void diagnose_executable_stack(Context& context, const elf::Image& image) {
+  const elf::ProgramHeader* stack = nullptr;
+  for (const elf::ProgramHeader& header : image.program_headers)
+    if (header.type == PT_GNU_STACK) stack = &header;
+  const bool x86 = image.identity.machine == EM_X86_64 || image.identity.machine == EM_386;
+  if (stack != nullptr ? (stack->flags & PF_X) == 0 : !x86) return;
+  const std::string path = context.file;
+  Finding finding = make_finding(
+      finding_code("mode.executable-stack"),
+      path +
+          (stack != nullptr ? " asks for an executable stack (PT_GNU_STACK with PF_X)"
+                            : " has no PT_GNU_STACK, so the loader assumes it needs an "
+                              "executable stack") +
+          ": glibc 2.36's dlopen makes the whole process's stack executable to load it; glibc "
+          "2.41 and SELinux (execmem) refuse it");
+  finding.evidence.push_back(stack != nullptr
+                                 ? "PT_GNU_STACK flags " + elf::hex(stack->flags) + " (RWE)"
+                                 : "no PT_GNU_STACK program header (x86: DEFAULT_STACK_PERMS is "
+                                   "read, write, execute)");
+  finding.evidence.push_back(
+      "an object asks for it when one of its objects was built without a .note.GNU-stack "
+      "section (hand-written assembly), or uses a nested function's trampoline, or was linked "
+      "with -z execstack");
+  finding.fix.summary =
+      "link the plugin with -Wl,-z,noexecstack, after finding the object "
+      "that asks: one whose .note.GNU-stack section is missing or has the "
+      "x flag (readelf -SW OBJECT.o | grep GNU-stack)";
+  finding.fix.commands.push_back(
+      rebuild_command(build_hints(path), "-shared -fPIC -Wl,-z,noexecstack", path));
+  context.findings.push_back(std::move(finding));
+}
+
 void diagnose_static_tls(Context& context, const elf::Image& image) {
   if ((image.dynamic.flags & DF_STATIC_TLS) == 0) return;
   const auto tls = std::find_if(image.program_headers.begin(), image.program_headers.end(),
@@ -446,6 +483,20 @@ bool host_has_asan(const Context& context) {
     void* loaded = ::dlopen("libasan.so.8", RTLD_NOW | RTLD_NOLOAD);
     if (loaded != nullptr) ::dlclose(loaded);
     return loaded != nullptr;
+  }
+  // The environment the host starts in is this one (as for LD_LIBRARY_PATH): ld.so loads the
+  // LD_PRELOAD libraries, separated by spaces or colons, first (rtld.c, handle_preload_list).
+  if (const char* preload = std::getenv("LD_PRELOAD")) {
+    std::string_view list = preload;
+    while (!list.empty()) {
+      const std::size_t end = list.find_first_of(" :");
+      const std::string_view entry = list.substr(0, end);
+      const std::size_t slash = entry.rfind('/');
+      if (is_asan_runtime(std::string(slash == entry.npos ? entry : entry.substr(slash + 1))))
+        return true;
+      if (end == std::string_view::npos) break;
+      list.remove_prefix(end + 1);
+    }
   }
   if (!context.request.host) return false;
   elf::ReadOutcome host = elf::read_image(*context.request.host, elf::ReadParts::LoaderView);
@@ -659,6 +710,7 @@ void diagnose_elf_identity(Context& context, const elf::Image& image) {
     finding.fix.commands.push_back(rebuild_command(hints, "-shared -fPIC", output));
     context.findings.push_back(std::move(finding));
   }
+  diagnose_executable_stack(context, image);
   diagnose_static_tls(context, image);
   diagnose_sanitizer_runtime(context, image);
 }
