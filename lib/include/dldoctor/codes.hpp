@@ -301,6 +301,46 @@ inline constexpr FindingCode kFindingCodes[] = {
      "current directory: Go resolves the name with `realpath` against the current directory and "
      "searches no library path, as `dlopen` would",
      "`plugin.Open(\"p.so\"): realpath failed`"},
+    {"reload.same-path", Family::VersionConflict, CodeSeverity::Warning,
+     "the host has this file loaded already (`--loaded`, `--pid`: the same path, or another "
+     "path to the same inode): `dlopen` returns the object it loaded before, with its old code, "
+     "and never reads the new build",
+     "none: `dlopen` succeeds and returns the old handle"},
+    {"reload.rewritten-in-place", Family::VersionConflict, CodeSeverity::Error,
+     "the file a running process (`--pid`) has mapped was rewritten in place (`cp` over it, not "
+     "a new file renamed over): the process's pages now come from the new bytes",
+     "none: the process crashes (`SIGBUS`, `SIGSEGV`) or runs a mix of both builds"},
+    {"reload.gnu-unique", Family::VersionConflict, CodeSeverity::Warning,
+     "the plugin defines `STB_GNU_UNIQUE` symbols (an inline function's static, a template's "
+     "static member): `dlclose` never unloads it, and a reload keeps the old code (`--reload`)",
+     "none: `dlclose` returns 0 and the object stays mapped"},
+    {"reload.nodelete", Family::VersionConflict, CodeSeverity::Warning,
+     "the plugin is linked with `-z nodelete` (`DF_1_NODELETE`): `dlclose` never unloads it "
+     "(`--reload`)",
+     "none: `dlclose` returns 0 and the object stays mapped"},
+    {"reload.thread-local-destructor", Family::VersionConflict, CodeSeverity::Warning,
+     "the plugin registers destructors of `thread_local` objects "
+     "(`__cxa_thread_atexit_impl`): while a thread that used one lives, `dlclose` does not "
+     "unload it (`--reload`)",
+     "none: `dlclose` returns 0 and the object stays mapped"},
+    {"reload.starts-threads", Family::VersionConflict, CodeSeverity::Warning,
+     "the plugin starts threads (`pthread_create`, `std::thread`): one still running when the "
+     "host calls `dlclose` executes unmapped code (`--reload`)",
+     "none: the process dies with `SIGSEGV` after `dlclose`"},
+    {"reload.go-same-file", Family::VersionConflict, CodeSeverity::Warning,
+     "a Go host calls `plugin.Open` again on a file it opened before (`--loaded`): Go returns "
+     "what it returned then (the old plugin, or `(previous failure)`) and never reads the file "
+     "again",
+     "none, or `plugin.Open(\"./p\"): ... (previous failure)`"},
+    {"reload.go-plugin-already-loaded", Family::VersionConflict, CodeSeverity::Error,
+     "a Go plugin whose plugin path (`-pluginpath`, by default its package's path) equals one "
+     "the host has loaded (`--loaded`): Go plugins are never unloaded, and one plugin path is "
+     "loaded once",
+     "`plugin.Open(\"./p2\"): plugin already loaded`"},
+    {"reload.still-mapped", Family::VersionConflict, CodeSeverity::Warning,
+     "after `Library::close`, the object is still mapped in this process: another handle, an "
+     "object that depends on it, `STB_GNU_UNIQUE`, `-z nodelete` or a `thread_local` keeps it",
+     "none: `dlclose` returns 0"},
     {"internal.out-of-memory", Family::WrongBuildMode, CodeSeverity::Error,
      "dldoctor itself ran out of memory while inspecting the file", ""},
 };
