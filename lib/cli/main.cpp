@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "checks/process_maps.hpp"
 #include "checks/stage.hpp"
 #include "dldoctor/dldoctor.hpp"
 #include "go/go_type.hpp"
@@ -50,6 +51,10 @@ struct CheckOptions {
   bool json = false;
   bool load = false;
   int timeout_seconds = 10;
+  bool reload = false;
+  std::vector<std::string> loaded;
+  int pid = 0;
+  bool pid_given = false;
 };
 
 // --host: the program that will call dlopen must be one. Without this, a host that is missing
@@ -130,6 +135,14 @@ int run_check(const CheckOptions& options) {
                                      std::string(error->column, ' ') + "^");
     request.signatures.push_back(text);
   }
+  if (options.pid_given) {
+    std::string why;
+    if (!dldoctor::read_process_maps(options.pid, why))
+      return cannot_run("check", "--pid " + std::to_string(options.pid) + ": " + why);
+    request.pid = options.pid;
+  }
+  request.reload = options.reload;
+  request.loaded = options.loaded;
   if (options.host_given) request.host = options.host;
   if (options.user_given) request.user = options.user;
   request.symbols = options.symbols;
@@ -258,6 +271,16 @@ int main(int argc, char** argv) {
       "--api", check_options.apis,
       "a plugin API the host accepts, NAME=MIN..MAX (MAJOR or MAJOR.MINOR; NAME=V, "
       "NAME=MIN..): the plugin must declare it with <dldoctor/plugin.h> (repeatable)");
+  check->add_flag("--reload", check_options.reload,
+                  "the host closes the plugin and loads new builds of it: say what keeps it "
+                  "mapped after dlclose, and threads that outlive it");
+  check->add_option("--loaded", check_options.loaded,
+                    "a file the host has loaded already (a Go host: has called plugin.Open on); "
+                    "implies --reload (repeatable)");
+  CLI::Option* check_pid = check->add_option(
+      "--pid", check_options.pid,
+      "a running host: what it has mapped counts as loaded, and a mapped file rewritten in "
+      "place is found; implies --reload");
   CLI::Option* check_host = check->add_option(
       "--host", check_options.host,
       "the program that dlopens PATH (an ELF executable): its RPATH, RUNPATH and libraries count");
@@ -315,6 +338,7 @@ int main(int argc, char** argv) {
   dldoctor::set_name_service(&names);
   check_options.host_given = check_host->count() > 0;
   check_options.user_given = check_user->count() > 0;
+  check_options.pid_given = check_pid->count() > 0;
   tree_options.host_given = tree_host->count() > 0;
   int status = kExitLoads;
   if (check->parsed())

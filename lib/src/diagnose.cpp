@@ -16,10 +16,11 @@ namespace dldoctor {
 namespace {
 using Stage = StageVerdict (*)(Context&);
 
-constexpr std::array<Stage, 10> kStages{
+constexpr std::array<Stage, 11> kStages{
     check_path,          // 1 path & search       (bad-path)
     check_permissions,   // 2 permissions         (missing-permission)
     check_identity,      // 3 ELF identity        (wrong-build-mode)
+    check_reload,        // 3a a reload: an object loaded already (version-conflict: reload.*)
     check_go_plugin,     // 3b a Go host's plugin.Open (version-conflict: package hashes)
     check_plugin_api,    // 3c the host's API     (version-conflict: <dldoctor/plugin.h>, --api)
     check_dependencies,  // 4 dependencies        (bad-path, per DT_NEEDED entry)

@@ -103,6 +103,10 @@ Library& Library::operator=(Library&& other) noexcept {
   return *this;
 }
 
+void Library::release_typed_lookups() noexcept {
+  delete typed_.exchange(nullptr, std::memory_order_acq_rel);
+}
+
 Library::~Library() {
   delete typed_.load(std::memory_order_acquire);
   if (handle_ != nullptr) ::dlclose(handle_);

@@ -47,6 +47,19 @@ struct LoadRequest {
   // (dlsym(RTLD_DEFAULT)), is where the plugin's undefined symbols bind and whose definitions
   // precede the plugin's. host is then ignored.
   bool this_process = false;
+  // The host will close the plugin and load a new build of it (--reload): what keeps an object
+  // mapped after dlclose (STB_GNU_UNIQUE, -z nodelete, thread_local destructors) and threads
+  // that outlive it are reported, as reload.* warnings.
+  bool reload = false;
+  // Files the host process has loaded already (--loaded), or, for a Go host, has called
+  // plugin.Open on: a path the loader would answer with the loaded object (the same name, the
+  // same inode) is reported, and a Go plugin whose plugin path one of them has. Implies reload.
+  std::vector<std::string> loaded;
+  // A running process that is the host (--pid): its mapped files are what it has loaded, and the
+  // file at path, mapped by it and rewritten in place since, is reported. Implies reload.
+  std::optional<int> pid;
+
+  bool about_reload() const noexcept { return reload || !loaded.empty() || pid.has_value(); }
 };
 
 // Runs the stages in the loader's order (path, permissions, identity, ...); a stage that finds

@@ -8,6 +8,7 @@
 #include "dldoctor/library.hpp"
 #include "dldoctor/lookup_error.hpp"
 #include "dldoctor/plugin_api.hpp"
+#include "dldoctor/reloader.hpp"
 #include "dldoctor/render.hpp"
 #include "dldoctor/report.hpp"
 #include "dldoctor/result.hpp"

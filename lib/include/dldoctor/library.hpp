@@ -93,6 +93,14 @@ class Library {
 
   void* native_handle() const noexcept { return handle_; }
 
+  // dlclose now, and say whether the loader really unmapped the object: a Report with no
+  // finding when it is gone from the process; reload.still-mapped, with why (-z nodelete,
+  // STB_GNU_UNIQUE symbols, thread_local destructors, an object that needs it, another handle),
+  // when it is not. The handle is released either way; the destructor's dlclose says nothing.
+  // Costs a walk of the loaded objects (dl_iterate_phdr) after dlclose, and file reads only when
+  // the object stayed.
+  Report close() noexcept;
+
  private:
   explicit Library(void* handle) noexcept : handle_(handle) {}
   // The address, checked (nullptr and *mismatch set: another type); nullptr alone: dlsym found
@@ -101,6 +109,7 @@ class Library {
                      std::shared_ptr<const Report>* mismatch) const noexcept;
 
   struct TypedLookups;  // library.cpp: the verdicts of lookup<R(Args...)>, by name and type
+  void release_typed_lookups() noexcept;
   void* handle_ = nullptr;
   mutable std::atomic<TypedLookups*> typed_{nullptr};
 };

@@ -58,6 +58,7 @@ enum class StageVerdict { Continue, Stop };
 StageVerdict check_path(Context& context);          // checks/bad_path.cpp
 StageVerdict check_permissions(Context& context);   // checks/missing_permission.cpp
 StageVerdict check_identity(Context& context);      // checks/wrong_build_mode.cpp
+StageVerdict check_reload(Context& context);        // checks/reload.cpp
 StageVerdict check_go_plugin(Context& context);     // checks/go_plugin.cpp
 StageVerdict check_plugin_api(Context& context);    // checks/plugin_api.cpp
 StageVerdict check_dependencies(Context& context);  // checks/bad_path.cpp

@@ -1,0 +1,87 @@
+// Reloader: swaps a new build of a plugin in without the failures of a naive reload. A host that
+// calls dlclose and dlopen on the same path gets the old object back while any handle holds it
+// (the loader matches the name first), and one that lets a build be written into the loaded
+// file gets a mix of both. The reloader
+//   1. diagnoses the new build first (Library::open_checked: what would not load, or would end
+//      this process, is refused with its Report),
+//   2. copies it to a path never used before, in a private directory, so that the loader cannot
+//      hand back the old object and no later write to the build's path reaches the mapped copy,
+//   3. loads that copy and resolves every asked symbol, and
+//   4. only then closes the previous build, reporting whether it really left the process
+//      (Library::close).
+// A failed reload keeps the previous build loaded and current. Not for Go plugins, which are
+// never unloaded (docs/hot-reload.md: a plugin path of its own per build).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dldoctor/library.hpp"
+#include "dldoctor/report.hpp"
+#include "dldoctor/result.hpp"
+
+namespace dldoctor {
+
+struct ReloadOptions {
+  Mode mode = Mode::Now;
+  // Names a new build must export (dlsym finds each), else it is refused and the old one kept.
+  std::vector<std::string> symbols;
+  // Where the private copies go; "" makes a fresh directory (mkdtemp under $TMPDIR or /tmp).
+  std::string directory;
+};
+
+struct Reloaded {
+  std::uint64_t generation = 0;  // 1 for the first load
+  std::string loaded_from;       // the private copy the loader mapped
+  // The previous build's Library::close(): no finding when it left the process; "" path and no
+  // finding on the first load.
+  Report previous;
+};
+
+// The file at a path, as far as telling builds apart goes.
+struct FileVersion {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  std::int64_t modified_ns = 0;
+  bool operator==(const FileVersion&) const = default;
+};
+
+class Reloader {
+ public:
+  explicit Reloader(std::string path, ReloadOptions options = {}) noexcept;
+  ~Reloader();  // closes the current build, removes the copies and the directory it made
+  Reloader(const Reloader&) = delete;
+  Reloader& operator=(const Reloader&) = delete;
+
+  // Takes the build at path now (see above). Never throws.
+  Result<Reloaded> reload() noexcept;
+  // Whether the file at path is another build than the one loaded last (another inode, size or
+  // modification time): what a host polls, or asks after an inotify event.
+  bool changed() const noexcept;
+
+  // The loaded build; nullptr before the first successful reload.
+  Library* current() noexcept { return current_ ? &*current_ : nullptr; }
+  std::uint64_t generation() const noexcept { return generation_; }
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+  ReloadOptions options_;
+  std::string directory_;  // the private copies' directory ("" until made)
+  bool made_directory_ = false;
+  std::optional<Library> current_;
+  std::string current_copy_;
+  std::optional<FileVersion> current_version_;
+  std::uint64_t generation_ = 0;
+  std::vector<std::string> copies_;  // still on disk: the current one, and old ones still mapped
+};
+
+// The file's identity now; nullopt when it cannot be stat'ed.
+std::optional<FileVersion> file_version(const std::string& path) noexcept;
+
+}  // namespace dldoctor
