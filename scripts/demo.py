@@ -91,6 +91,27 @@ class Case:
             argv += ["--user", str(self.user[0])]
         return argv
 
+    def run_host(self, variant):
+        """The host's run of a variant: in a fresh copy of the files it names ("run_in_copy", a
+        host that renames files over others), so the case's own stay as built."""
+        if not variant.get("run_in_copy"):
+            return self.run(self.host_argv(variant), variant, True)
+        work = Path(tempfile.mkdtemp(prefix="dldoctor-demo-run-"))
+        os.chmod(work, 0o755)
+        built = self.dir
+        try:
+            names = list(variant["run_in_copy"]) + [n for n in (variant.get("host_exe"),
+                                                                self.host.get("exe")) if n]
+            for name in names:
+                (work / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(built / name, work / name)
+            (work / self.host.get("cwd", ".")).mkdir(parents=True, exist_ok=True)
+            self.dir = work
+            return self.run(self.host_argv(variant), variant, True)
+        finally:
+            self.dir = built
+            shutil.rmtree(work, ignore_errors=True)
+
     def in_noexec(self, variant, argv, as_host):
         mount = variant["noexec_mount"]
         wrapped = [str(self.dir / mount["helper"])]
@@ -115,13 +136,25 @@ class Case:
                               preexec_fn=drop if as_host and self.user else None)
 
 
+def output_matches(variant, stdout):
+    """A host that reports several steps ("output"): its lines, each matched by its own regex."""
+    expected = variant.get("output")
+    lines = stdout.splitlines()
+    return expected is None or (len(lines) == len(expected) and
+                                all(re.search(e, line) for e, line in zip(expected, lines)))
+
+
 def loader_outcome(variant, result):
     """What the loader did, in one line, and whether it is what the case says."""
-    first = (result.stdout.splitlines() or [""])[0]
+    lines = result.stdout.splitlines() or [""]
+    first = lines[0]
     fails_at = variant.get("fails_at", "dlopen")
     if variant.get("loads") or variant.get("no_finding"):
-        ok = result.returncode == 0 and f"() = {variant.get('value', 42)}" in result.stdout
-        return "loads (" + first.split("; ")[-1] + ")" if ok else first, ok
+        value = f"() = {variant.get('value', 42)}"
+        ok = result.returncode == 0 and value in result.stdout and \
+            output_matches(variant, result.stdout)
+        line = next((line for line in reversed(lines) if value in line), first)
+        return "loads (" + line.split("; ")[-1] + ")" if ok else first, ok
     if result.returncode == 77:
         return "skipped: " + (result.stdout + result.stderr).strip(), None
     if fails_at == "call" and "signal" in variant:
@@ -142,10 +175,12 @@ def loader_outcome(variant, result):
         ok = result.returncode == variant.get("exit_status", 127) and \
             re.search(variant["message"], message) is not None
         return f"{message} (exit status {result.returncode})", ok
+    # The last line: a host that reports earlier steps (a reload) prints them first.
     prefix = "dlsym failed: " if fails_at == "dlsym" else "dlopen failed: "
-    message = first.removeprefix(prefix)
+    message = lines[-1].removeprefix(prefix)
     ok = result.returncode == (2 if fails_at == "dlsym" else 1) and \
-        re.search(variant["message"], message) is not None
+        re.search(variant["message"], message) is not None and \
+        output_matches(variant, result.stdout)
     return message, ok
 
 
@@ -160,7 +195,7 @@ def walk_case(case: Case, index: int, total: int) -> dict:
                "messages": [], "codes": [], "skipped": False}
     for variant in manifest["broken"]:
         path = variant["path"]
-        message, ok = loader_outcome(variant, case.run(case.host_argv(variant), variant, True))
+        message, ok = loader_outcome(variant, case.run_host(variant))
         print(f"  broken  {path}")
         if ok is None:
             print(wrap(f"    {message}", 14))
@@ -197,9 +232,12 @@ def walk_case(case: Case, index: int, total: int) -> dict:
             print(f"              $ {command}")  # never wrapped: it is there to be pasted
 
     fixed = manifest["fixed"]
-    result = case.run(case.host_argv(fixed), fixed, True)
-    outcome["fixed"] = result.returncode == 0 and f"() = {fixed['value']}" in result.stdout
-    shown = (result.stdout.strip().split("; ")[-1] if outcome["fixed"]
+    result = case.run_host(fixed)
+    value = f"() = {fixed['value']}"
+    outcome["fixed"] = result.returncode == 0 and value in result.stdout and \
+        output_matches(fixed, result.stdout)
+    loaded = next((line for line in reversed(result.stdout.splitlines()) if value in line), "")
+    shown = (loaded.split("; ")[-1] if outcome["fixed"]
              else (result.stdout.strip() or result.stderr.strip()))
     print(f"  fixed   {fixed['path']}")
     print(wrap(f"    loader    {'loads: ' if outcome['fixed'] else ''}{shown}", 14))

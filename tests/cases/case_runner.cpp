@@ -12,6 +12,16 @@
 //       produce (default: the broken path);
 //   {"not_a_command": "why"}  the fix is no command dldoctor can give (a rebuild with other flags,
 //       a change in the source or in the host); the runner prints why.
+// A host that does more than one open (the reload cases) reports every step on standard output,
+// the last line being what try_load prints; a variant (broken or fixed) then says:
+//   "output": [REGEX, ...]  the host's standard output, line by line: as many lines as regular
+//       expressions, each line matched by its own; a "loads": true variant whose wrong
+//       behaviour is in these lines needs no "confirm" tool;
+//   "run_in_copy": [FILES]  the host runs in a fresh directory holding copies of these files of
+//       the case (and of the host): a host that renames files over others leaves the case's own
+//       as built, for the other steps (which may run at the same time) and for the next run.
+// The message of a failed open or look-up ("dlopen failed: ...") is the last line of standard
+// output.
 // Usage: case_runner --manifest case.json --dir BUILD_DIR --step STEP --try-load T --dldoctor D
 // Exit status 77 (Meson's "skipped") when an artifact could not be built on this machine.
 #include <gtest/gtest.h>
@@ -146,6 +156,52 @@ ProcessResult try_load(const fs::path& cwd, const std::string& path, const json*
   return run_process(argv, as_host_user(case_environment(cwd, variant, dir)));
 }
 
+// The host run of a step: in the case's directory, or in a fresh copy of the files it names
+// ("run_in_copy", for a host that renames files), removed afterwards.
+ProcessResult run_host(const json& variant) {
+  const std::string path = variant["path"];
+  if (!variant.contains("run_in_copy")) return try_load(host_cwd(), path, &variant);
+  char pattern[] = "/tmp/dldoctor-run-XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp /tmp/dldoctor-run-XXXXXX");
+  const fs::path work = pattern;
+  fs::permissions(work, fs::perms(0755), fs::perm_options::replace);  // for a host user, too
+  std::vector<std::string> copies = variant["run_in_copy"];
+  const json& host = settings().manifest["host"];
+  if (variant.contains("host_exe")) copies.push_back(variant["host_exe"]);
+  if (host.contains("exe")) copies.push_back(host["exe"]);
+  for (const std::string& relative : copies) {
+    const fs::path to = work / relative;
+    fs::create_directories(to.parent_path());
+    fs::copy(settings().dir / relative, to,
+             fs::copy_options::overwrite_existing | fs::copy_options::recursive);
+  }
+  fs::create_directories(host_cwd(work));
+  ProcessResult result = try_load(host_cwd(work), path, &variant, work);
+  std::error_code ignored;
+  fs::remove_all(work, ignored);
+  return result;
+}
+
+std::vector<std::string> output_lines(const std::string& out) {
+  std::vector<std::string> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// "output": the host's standard output, line by line.
+void expect_output(const json& variant, const std::string& out) {
+  if (!variant.contains("output")) return;
+  const std::vector<std::string> lines = output_lines(out);
+  const json& expected = variant["output"];
+  EXPECT_EQ(lines.size(), expected.size()) << "the host printed:\n" << out;
+  for (std::size_t i = 0; i < lines.size() && i < expected.size(); ++i) {
+    EXPECT_TRUE(std::regex_search(lines[i], std::regex(expected[i].get<std::string>())))
+        << "line " << i + 1 << " of the host's output: " << lines[i]
+        << "\nthe case expects:               " << expected[i].get<std::string>();
+  }
+}
+
 // dldoctor check is told about the host when the case's manifest says the host matters (its
 // RPATH/RUNPATH, its libraries, its symbols): "host": {"dldoctor_host": true}; about the mode the
 // host opens with; with "check_symbol": true, about the name it looks up; and "check_args".
@@ -216,13 +272,16 @@ void reproduce(const json& variant) {
     ASSERT_TRUE(fs::exists(settings().dir / path))
         << path << " must exist: the point of this case is a message about a file that is there";
   }
-  const ProcessResult result = try_load(host_cwd(), path, &variant);
+  const ProcessResult result = run_host(variant);
+  expect_output(variant, result.out);
   if (variant.value("loads", false)) {
-    // A case whose broken variant loads: the wrong behaviour is in the file, shown by a tool.
+    // A case whose broken variant loads: the wrong behaviour is in the file, shown by a tool, or
+    // in what the host printed ("output").
     ASSERT_EQ(result.exit_status, 0) << result.describe() << "\n" << result.out << result.err;
     EXPECT_NE(result.out.find("() = " + std::to_string(variant["value"].get<int>())),
               std::string::npos)
         << result.out;
+    if (!variant.contains("confirm") && variant.contains("output")) return;
     const json& confirm = variant["confirm"];
     std::vector<std::string> argv = confirm["command"];
     argv[0] = resolve_program(argv[0]);
@@ -269,9 +328,10 @@ void reproduce(const json& variant) {
         << "try_load should fail in " << fails_at << ", but: " << result.describe() << "\n"
         << result.out << result.err;
     const std::string prefix = in_dlsym ? "dlsym failed: " : "dlopen failed: ";
-    ASSERT_EQ(result.out.rfind(prefix, 0), 0u) << result.out;
-    message = result.out.substr(prefix.size());
-    message = message.substr(0, message.find('\n'));
+    const std::vector<std::string> lines = output_lines(result.out);
+    ASSERT_FALSE(lines.empty()) << result.describe();
+    ASSERT_EQ(lines.back().rfind(prefix, 0), 0u) << result.out;
+    message = lines.back().substr(prefix.size());
   }
   const std::string expected = variant["message"];
   EXPECT_TRUE(std::regex_search(message, std::regex(expected)))
@@ -381,8 +441,8 @@ void diagnose_fixed(const json& fixed) {
 // ---- fixed ----
 
 void load_fixed(const json& fixed) {
-  const std::string path = fixed["path"];
-  const ProcessResult result = try_load(host_cwd(), path, &fixed);
+  const ProcessResult result = run_host(fixed);
+  expect_output(fixed, result.out);
   ASSERT_EQ(result.exit_status, 0) << result.describe() << "\n" << result.out << result.err;
   EXPECT_NE(result.out.find("() = " + std::to_string(fixed["value"].get<int>())), std::string::npos)
       << result.out;

@@ -1,0 +1,7 @@
+module example.com/plug
+
+go 1.19
+
+require example.com/shared v1.0.0
+
+replace example.com/shared => ../shared-v1.0.0
