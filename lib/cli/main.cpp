@@ -140,6 +140,16 @@ int run_check(const CheckOptions& options) {
     if (!dldoctor::read_process_maps(options.pid, why))
       return cannot_run("check", "--pid " + std::to_string(options.pid) + ": " + why);
     request.pid = options.pid;
+    // The running program is the host, unless one is named: its RUNPATH and libraries count.
+    if (!options.host_given) {
+      char target[4096];
+      const std::string exe = "/proc/" + std::to_string(options.pid) + "/exe";
+      const ssize_t length = ::readlink(exe.c_str(), target, sizeof target - 1);
+      if (length > 0) {
+        const std::string program(target, static_cast<std::size_t>(length));
+        if (host_program_problem(program).empty()) request.host = program;
+      }
+    }
   }
   request.reload = options.reload;
   request.loaded = options.loaded;

@@ -232,7 +232,8 @@ bool check_loaded_go(Context& context, const Checked& file, const std::string& l
                                "realpath first; src/plugin/plugin_dlopen.go)");
     finding.fix.summary =
         "Go plugins are never unloaded: give each new build a new file name and a plugin path "
-        "of its own (go build -buildmode=plugin -ldflags=-pluginpath=NAME-BUILD), and open "
+        "of its own (go build -buildmode=plugin -gcflags=-p=NAME-BUILD "
+        "-ldflags=-pluginpath=NAME-BUILD), and open "
         "that; each reload keeps the old one mapped";
     context.findings.push_back(std::move(finding));
     return false;
@@ -243,22 +244,26 @@ bool check_loaded_go(Context& context, const Checked& file, const std::string& l
   if (image == nullptr) return false;
   const std::optional<std::string> loaded_path = plugin_path_of(loaded, *image);
   if (!loaded_path || *loaded_path != *plugin_path) return false;
-  Finding finding = make_finding(finding_code("reload.go-plugin-already-loaded"),
-                                 "plugin.Open(\"" + name +
-                                     "\") fails with \"plugin already loaded\": " + file.path +
-                                     " has the plugin path " + *plugin_path + ", which " + loaded +
-                                     ", loaded before, has too");
+  Finding finding = make_finding(
+      finding_code("reload.go-plugin-already-loaded"),
+      "plugin.Open(\"" + name + "\") fails with \"plugin already loaded\": " + file.path +
+          " has the plugin path " + *plugin_path + ", which " + loaded +
+          ", loaded before, has too (when that open failed, its package hash, still loaded, "
+          "answers first: \"plugin was built with a different version of package " +
+          *plugin_path + "\")");
   finding.evidence.push_back(file.path + ": plugin path " + *plugin_path +
                              " (go.link.thispluginpath)");
   finding.evidence.push_back("--loaded " + loaded + ": plugin path " + *loaded_path +
                              "; runtime/plugin.go refuses a module whose pluginpath an active "
                              "one has, and keeps it mapped");
   finding.fix.summary =
-      "build each new version with a plugin path of its own: go build -buildmode=plugin "
-      "-ldflags=-pluginpath=" +
+      "build each new version with a plugin path of its own, at a new file name: go build "
+      "-buildmode=plugin -gcflags=-p=" +
+      *plugin_path + "-BUILD -ldflags=-pluginpath=" + *plugin_path +
+      "-BUILD (BUILD: a build number; the linker's flag alone leaves the symbols named " +
       *plugin_path +
-      "-BUILD (a build number or time), at a new file name; the old one stays mapped (Go "
-      "plugins are never unloaded)";
+      ".*, which Lookup then cannot find); the old one stays mapped (Go plugins are never "
+      "unloaded)";
   finding.stops_load = true;
   context.findings.push_back(std::move(finding));
   return true;
@@ -447,7 +452,7 @@ bool check_process(Context& context, const Checked& file, bool go_host,
                                    std::to_string(mapping.inode) + ", deleted: replaced since)");
         finding.fix.summary =
             "give each new build a new file name and a plugin path of its own "
-            "(-ldflags=-pluginpath=NAME-BUILD)";
+            "(-gcflags=-p=NAME-BUILD -ldflags=-pluginpath=NAME-BUILD)";
         context.findings.push_back(std::move(finding));
         return true;
       }
