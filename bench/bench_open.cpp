@@ -10,12 +10,15 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "dldoctor/diagnose.hpp"
 #include "dldoctor/library.hpp"
+#include "dldoctor/reloader.hpp"
 #include "dldoctor/search.hpp"
 
 // The version stage alone, on a prepared context (internal: lib/src).
@@ -598,6 +601,69 @@ void BM_ExplainLookup(benchmark::State& state, ExplainCase expected) {
 
 }  // namespace
 
+// Hot reload: a new build swapped in (issue: at most 1.10x, the reloader's diagnosis included).
+// The baseline is what a host that gets it right by hand does: dlopen of a path never loaded
+// before (two copies of the fixture, taken in turn, each closed before it is opened again), dlsym
+// of its entry point, dlclose of the previous one. The reloader does that and diagnoses the new
+// build first, and copies it to a fresh name (Reloader::reload).
+struct ReloadFiles {
+  std::string directory;
+  std::string copies[2];
+  ReloadFiles() {
+    char pattern[] = "/tmp/dldoctor-bench-reload-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) return;
+    directory = pattern;
+    for (int i = 0; i < 2; ++i) {
+      copies[i] = directory + "/build" + std::to_string(i) + ".so";
+      std::ifstream in(fixture_path, std::ios::binary);
+      std::ofstream out(copies[i], std::ios::binary);
+      out << in.rdbuf();
+    }
+  }
+  ~ReloadFiles() {
+    std::error_code ignored;
+    std::filesystem::remove_all(directory, ignored);
+  }
+};
+
+void BM_ReloadRaw(benchmark::State& state) {
+  ReloadFiles files;
+  void* current = ::dlopen(files.copies[0].c_str(), RTLD_NOW | RTLD_LOCAL);
+  int next = 1;
+  for (auto _ : state) {
+    void* fresh = ::dlopen(files.copies[next].c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* entry = fresh != nullptr ? ::dlsym(fresh, kSymbol) : nullptr;
+    if (entry == nullptr) {
+      state.SkipWithError("the fixture's copy did not load");
+      break;
+    }
+    benchmark::DoNotOptimize(entry);
+    ::dlclose(current);
+    current = fresh;
+    next = 1 - next;
+  }
+  if (current != nullptr) ::dlclose(current);
+}
+
+void BM_ReloadChecked(benchmark::State& state) {
+  ReloadFiles files;
+  dldoctor::ReloadOptions options;
+  options.symbols = {kSymbol};
+  dldoctor::Reloader reloader(files.copies[0], options);
+  if (!reloader.reload().ok()) {
+    state.SkipWithError("the reloader refused the fixture");
+    return;
+  }
+  for (auto _ : state) {
+    dldoctor::Result<dldoctor::Reloaded> reloaded = reloader.reload();
+    if (!reloaded.ok() || !reloaded->previous.findings.empty()) {
+      state.SkipWithError("a reload failed, or left the old build mapped");
+      break;
+    }
+    benchmark::DoNotOptimize(reloader.current());
+  }
+}
+
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   // What Initialize leaves is ours: at most the fixture path, the missing-dependency plugin and
@@ -644,6 +710,8 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_VersionStage/version_stage", BM_VersionStageAlone);
   benchmark::RegisterBenchmark("BM_LookupMiss/raw", BM_LookupMissRaw);
   benchmark::RegisterBenchmark("BM_LookupMiss/checked", BM_LookupMissChecked);
+  benchmark::RegisterBenchmark("BM_Reload/raw", BM_ReloadRaw);
+  benchmark::RegisterBenchmark("BM_Reload/checked", BM_ReloadChecked);
   benchmark::RegisterBenchmark("BM_ExplainLookup/raw", BM_ExplainLookupRaw);
   benchmark::RegisterBenchmark("BM_ExplainLookup/explain_lookup/hidden", BM_ExplainLookup,
                                ExplainCase{kHidden, "symbol.hidden", ".symtab: "});

@@ -50,6 +50,9 @@ TARGETS = {
     ("BM_VersionStage", "version_stage"):
     ("the version stage's share of a check", "`dldoctor::diagnose` of libstdc++.so.6",
      "`check_versions` on its scope", 0.10),
+    ("BM_Reload", "checked"):
+    ("a new build swapped in (the new build diagnosed)", "`dlopen` (new path)+`dlsym`+`dlclose` (old)",
+     "`Reloader::reload`", 1.10),
     ("BM_ExplainLookup", "explain_lookup"):
     ("explain a missing symbol", "fresh `dlopen`+`dlclose`", "`Library::explain_lookup`", 0.5),
 }

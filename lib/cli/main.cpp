@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -89,6 +90,34 @@ std::string host_program_problem(const std::string& host) {
 int cannot_run(const std::string& command, const std::string& why) {
   std::cerr << "dldoctor " << command << ": " << why << "\n";
   return kExitCannotRun;
+}
+
+// dldoctor reload: the library's Reloader, run in dldoctor-reload (a dynamically linked child:
+// this static program cannot dlopen as a host does); its output and exit status are the command's.
+int run_reload(const std::string& path, const std::vector<std::string>& symbols,
+               const std::string& mode, int times, int timeout_seconds) {
+  const std::string helper = dldoctor::cli::helper_path("dldoctor-reload");
+  std::vector<std::string> arguments{helper, path, std::to_string(times),
+                                     std::to_string(timeout_seconds * 1000), mode};
+  arguments.insert(arguments.end(), symbols.begin(), symbols.end());
+  std::vector<char*> argv;
+  for (std::string& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  const pid_t child = ::fork();
+  if (child < 0) return cannot_run("reload", std::string("fork: ") + std::strerror(errno));
+  if (child == 0) {
+    ::execv(helper.c_str(), argv.data());
+    std::fprintf(stderr, "dldoctor reload: %s: %s\n", helper.c_str(), std::strerror(errno));
+    ::_exit(kExitCannotRun);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return cannot_run("reload", "dldoctor-reload was killed by signal " +
+                                  std::to_string(WTERMSIG(status)) +
+                                  " (a new build's constructor, or code of the plugin)");
 }
 
 int run_check(const CheckOptions& options) {
@@ -330,6 +359,30 @@ int main(int argc, char** argv) {
       ->required();
   explain_command->add_flag("--json", explain_json, "print one JSON object");
 
+  std::string reload_path;
+  std::vector<std::string> reload_symbols;
+  std::string reload_mode = "now";
+  int reload_times = 1;
+  int reload_timeout = 60;
+  CLI::App* reload = app.add_subcommand(
+      "reload",
+      "Try dldoctor's safe reloader on a plugin being rebuilt: load it (in a child process), "
+      "take each new build, and say whether the old one left the process");
+  reload->add_option("PATH", reload_path, "the plugin, where its builds are put")->required();
+  reload->add_option("--symbol", reload_symbols,
+                     "a name each build must export, else it is refused (repeatable)");
+  reload
+      ->add_option("--mode", reload_mode,
+                   "how the builds are opened: now (RTLD_NOW) or lazy (RTLD_LAZY)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"now", "lazy"}));
+  reload->add_option("--times", reload_times, "how many new builds to take before stopping")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  reload->add_option("--timeout", reload_timeout, "seconds to wait for a new build before stopping")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+
   bool codes_json = false;
   CLI::App* codes = app.add_subcommand(
       "codes", "List every finding code: its family, severity and meaning (docs/cli.md)");
@@ -357,6 +410,8 @@ int main(int argc, char** argv) {
     status = run_tree(tree_options);
   else if (codes->parsed())
     status = run_codes(codes_json);
+  else if (reload->parsed())
+    status = run_reload(reload_path, reload_symbols, reload_mode, reload_times, reload_timeout);
   else
     status = run_explain(message, explain_json);
   dldoctor::set_name_service(nullptr);
