@@ -2,6 +2,7 @@
 // with a file really rewritten in place under it, Library::close's report of what stayed mapped,
 // and the Reloader on a plugin rebuilt ten times. Every plugin is built here, with the C compiler.
 #include <dlfcn.h>
+#include <elf.h>
 #include <gtest/gtest.h>
 #include <link.h>
 #include <signal.h>
@@ -166,6 +167,11 @@ TEST(ReloadLoaded, TheSameNameOrTheSameInodeIsTheLoadedObject) {
   finding = find(link_report, "reload.same-path");
   ASSERT_NE(finding, nullptr) << "a hard link is the same inode: _dl_map_object_from_fd";
   EXPECT_TRUE(evidence_has(*finding, "inode"));
+  // Another spelling of the same path: the loader opens it and finds the inode it has mapped.
+  const Report absolute = check((scratch.path / "." / "p.so").string(), false, {plugin.string()});
+  finding = find(absolute, "reload.same-path");
+  ASSERT_NE(finding, nullptr) << codes(absolute);
+  EXPECT_TRUE(evidence_has(*finding, "both resolve to")) << finding->evidence.front();
   EXPECT_EQ(find(check(other, false, {plugin}), "reload.same-path"), nullptr)
       << "another file under another name is loaded beside it";
 }
@@ -260,6 +266,80 @@ TEST(ReloadProcess, TheMapsParserTakesNamesWithSpacesAndTheDeletedMark) {
   EXPECT_EQ(mapping.path, "");
   EXPECT_FALSE(parse_maps_line("7f0000001000 rw-p 00000000 00:00 0", mapping));
   EXPECT_FALSE(parse_maps_line("zz-7f0000002000 rw-p 00000000 00:00 0", mapping));
+}
+
+// A small library's segments as the loader maps them: read-only, code, read-only data, and the
+// data segment that starts in the page where the read-only data ends (relro split in two).
+elf::Image layout_image() {
+  elf::Image image;
+  auto load = [&](std::uint64_t offset, std::uint64_t vaddr, std::uint64_t size,
+                  std::uint32_t flags) {
+    elf::ProgramHeader header;
+    header.type = PT_LOAD;
+    header.offset = offset;
+    header.vaddr = vaddr;
+    header.filesz = size;
+    header.memsz = size;
+    header.flags = flags;
+    image.program_headers.push_back(header);
+  };
+  load(0x0, 0x0, 0x4f0, PF_R);
+  load(0x1000, 0x1000, 0x141, PF_R | PF_X);
+  load(0x2000, 0x2000, 0xcc, PF_R);
+  load(0x2e28, 0x3e28, 0x1ec, PF_R | PF_W);
+  return image;
+}
+
+std::vector<Mapping> layout_mappings(std::uint64_t base) {
+  auto at = [&](std::uint64_t start, std::uint64_t end, const char* permissions,
+                std::uint64_t offset) {
+    Mapping mapping;
+    mapping.start = base + start;
+    mapping.end = base + end;
+    mapping.permissions = permissions;
+    mapping.offset = offset;
+    mapping.inode = 7;
+    return mapping;
+  };
+  return {at(0x0, 0x1000, "r--p", 0x0), at(0x1000, 0x2000, "r-xp", 0x1000),
+          at(0x2000, 0x3000, "r--p", 0x2000), at(0x3000, 0x4000, "r--p", 0x2000),
+          at(0x4000, 0x5000, "rw-p", 0x3000)};
+}
+
+std::string layout_of(const std::vector<Mapping>& mappings, const elf::Image& image) {
+  std::vector<const Mapping*> pointers;
+  for (const Mapping& mapping : mappings) pointers.push_back(&mapping);
+  return layout_change(pointers, image);
+}
+
+TEST(ReloadProcess, MappingsAreComparedWithTheSegmentsTheFileHasNow) {
+  const std::uint64_t base = 0x7f0000000000;
+  const elf::Image image = layout_image();
+  EXPECT_EQ(layout_of(layout_mappings(base), image), "") << "the file as it was mapped";
+  // The code segment moved a page further in the new build.
+  elf::Image moved = image;
+  moved.program_headers[1].vaddr = 0x2000;
+  moved.program_headers[2].vaddr = 0x3000;
+  EXPECT_NE(layout_of(layout_mappings(base), moved).find("now put it at"), std::string::npos)
+      << layout_of(layout_mappings(base), moved);
+  // Code where the process maps data without execute permission.
+  elf::Image swapped = image;
+  swapped.program_headers[1].flags = PF_R;
+  EXPECT_NE(layout_of(layout_mappings(base), swapped).find("executable"), std::string::npos);
+  // A data segment that grew: the process maps only the pages of the old one.
+  elf::Image grown = image;
+  grown.program_headers[3].filesz = 0x30000;
+  EXPECT_NE(layout_of(layout_mappings(base), grown).find("now spans"), std::string::npos);
+  // A mapping longer than the segment it is in now.
+  std::vector<Mapping> longer = layout_mappings(base);
+  longer[1].end += 0x1000;
+  longer[2].start += 0x1000;
+  longer[2].offset += 0x1000;
+  EXPECT_FALSE(layout_of(longer, image).empty());
+  // A mapped offset that no segment covers any more.
+  elf::Image shorter = image;
+  shorter.program_headers.pop_back();
+  EXPECT_FALSE(layout_of(layout_mappings(base), shorter).empty());
 }
 
 // ---- Library::close ----

@@ -1,8 +1,10 @@
 // /proc/PID/maps and /proc/PID/stat, read for the reload checks (process_maps.hpp).
 #include "checks/process_maps.hpp"
 
+#include <elf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -124,6 +126,95 @@ std::optional<ProcessMaps> read_process_maps(pid_t pid, std::string& error) noex
     error = "out of memory reading the process's maps";
     return std::nullopt;
   }
+}
+
+// Whether the mappings of the file (the process's view: where each of its pages is) fit the
+// file's PT_LOAD segments now: each mapped offset inside a segment, at the address that segment
+// puts it, with execute permission where the segment has PF_X. A rebuild written in place changes
+// them; "" when they fit, else what does not.
+std::string layout_change(const std::vector<const Mapping*>& mappings, const elf::Image& image) {
+  const PageRange pages;
+  std::vector<const elf::ProgramHeader*> loads;
+  for (const elf::ProgramHeader& header : image.program_headers)
+    if (header.type == PT_LOAD) loads.push_back(&header);
+  if (loads.empty() || mappings.empty()) return "";
+  // The segments whose file pages hold offset: two share a page where one ends and the next
+  // begins inside it (the data segment starts in the page that ends the read-only one).
+  auto segments_of = [&](std::uint64_t offset) {
+    std::vector<const elf::ProgramHeader*> found;
+    for (const elf::ProgramHeader* load : loads)
+      if (pages.down(load->offset) <= offset &&
+          offset < pages.up(load->offset + std::max<std::uint64_t>(load->filesz, 1)))
+        found.push_back(load);
+    return found;
+  };
+  // Where the loader puts a segment's page of that offset, with the load base.
+  auto address_in = [](const elf::ProgramHeader& segment, std::uint64_t base,
+                       std::uint64_t offset) {
+    return base + (segment.vaddr - segment.offset) + offset;
+  };
+  // The load base, from the mapping of the lowest offset (the first segment's first page).
+  const Mapping* first =
+      *std::min_element(mappings.begin(), mappings.end(),
+                        [](const Mapping* a, const Mapping* b) { return a->offset < b->offset; });
+  const std::vector<const elf::ProgramHeader*> first_segments = segments_of(first->offset);
+  if (first_segments.empty())
+    return "the process maps offset " + elf::hex(first->offset) +
+           ", which no PT_LOAD segment of the file covers now";
+  const elf::ProgramHeader& first_segment = *first_segments.front();
+  const std::uint64_t base =
+      first->start - (first_segment.vaddr - first_segment.offset) - first->offset;
+  for (const Mapping* mapping : mappings) {
+    const std::vector<const elf::ProgramHeader*> segments = segments_of(mapping->offset);
+    if (segments.empty())
+      return "the process maps offset " + elf::hex(mapping->offset) + " at " +
+             elf::hex(mapping->start) + ", which no PT_LOAD segment of the file covers now";
+    const bool executable = mapping->permissions.size() > 2 && mapping->permissions[2] == 'x';
+    const elf::ProgramHeader* fitting = nullptr;
+    for (const elf::ProgramHeader* segment : segments)
+      if (address_in(*segment, base, mapping->offset) == mapping->start &&
+          executable == ((segment->flags & PF_X) != 0))
+        fitting = segment;
+    if (fitting != nullptr) {
+      // The mapping ends inside that segment's pages: a longer one was mapped from a longer file.
+      const std::uint64_t segment_end = base + pages.up(fitting->vaddr + fitting->filesz);
+      if (mapping->end > segment_end)
+        return "the process maps " + std::to_string(mapping->end - mapping->start) +
+               " bytes from offset " + elf::hex(mapping->offset) +
+               "; the file's segment there now ends " + std::to_string(mapping->end - segment_end) +
+               " bytes before that";
+      continue;
+    }
+    const elf::ProgramHeader& segment = *segments.front();
+    const std::uint64_t expected = address_in(segment, base, mapping->offset);
+    if (expected != mapping->start)
+      return "the process maps offset " + elf::hex(mapping->offset) + " at " +
+             elf::hex(mapping->start) + "; the file's PT_LOAD segments now put it at " +
+             elf::hex(expected);
+    return "the process maps offset " + elf::hex(mapping->offset) + " " + mapping->permissions +
+           "; the file's segment there is " + ((segment.flags & PF_X) != 0 ? "" : "not ") +
+           "executable now";
+  }
+  // Each segment's pages are all mapped: a segment that grew was not.
+  for (const elf::ProgramHeader* segment : loads) {
+    const std::uint64_t begin = base + pages.down(segment->vaddr);
+    const std::uint64_t end = base + pages.up(segment->vaddr + segment->filesz);
+    std::uint64_t covered = begin;
+    bool progressed = true;
+    while (covered < end && progressed) {
+      progressed = false;
+      for (const Mapping* mapping : mappings)
+        if (mapping->start <= covered && covered < mapping->end) {
+          covered = mapping->end;
+          progressed = true;
+        }
+    }
+    if (covered < end)
+      return "the file's PT_LOAD segment at offset " + elf::hex(segment->offset) + " now spans " +
+             std::to_string(end - begin) + " bytes; the process maps " +
+             std::to_string(covered - begin) + " of them";
+  }
+  return "";
 }
 
 }  // namespace dldoctor

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "dldoctor/elf.hpp"
+
 namespace dldoctor {
 
 struct Mapping {
@@ -41,5 +43,19 @@ std::optional<ProcessMaps> read_process_maps(pid_t pid, std::string& error) noex
 // for a line that is not one. The path is everything after the inode's field, the padding taken
 // off (a file name may hold spaces).
 bool parse_maps_line(const std::string& line, Mapping& mapping);
+
+// Pages of 4 KiB, as the loader maps segments on x86-64.
+struct PageRange {
+  std::uint64_t page = 4096;
+  std::uint64_t down(std::uint64_t value) const { return value & ~(page - 1); }
+  std::uint64_t up(std::uint64_t value) const { return (value + page - 1) & ~(page - 1); }
+};
+
+// Whether the mappings of one file (the process's view: where each of its pages is) fit the
+// file's PT_LOAD segments now: each mapped offset inside a segment, at the address that segment
+// puts it, with execute permission where the segment has PF_X, ending inside it, and each
+// segment's pages all mapped. A rebuild written in place changes them; "" when they fit, else
+// what does not (checks/reload.cpp's evidence).
+std::string layout_change(const std::vector<const Mapping*>& mappings, const elf::Image& image);
 
 }  // namespace dldoctor
