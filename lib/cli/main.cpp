@@ -285,7 +285,7 @@ int main(int argc, char** argv) {
       "error, a --host or --user that does not exist, a message explain does not know).\n"
       "Defaults: check --mode now; check --load waits --timeout 10 seconds for its child.\n"
       "Colour only when standard output is a terminal and NO_COLOR is unset or empty.\n"
-      "Nothing inspected is run, but for check --load (in a child process).");
+      "Nothing inspected is run, but for check --load and reload (in a child process).");
   app.set_version_flag("--version", "dldoctor " DLDOCTOR_VERSION);
   app.require_subcommand(1);
 

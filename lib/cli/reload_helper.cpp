@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -19,6 +21,21 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The reloader's copies this process maps now (/proc/self/maps), by name.
+void say_mapped(const std::string& base) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  std::set<std::string> copies;
+  const std::string marker = "/." + base + ".reload-";
+  while (std::getline(maps, line)) {
+    const std::size_t at = line.find(marker);
+    if (at != std::string::npos) copies.insert(line.substr(at + 1));
+  }
+  std::string names;
+  for (const std::string& copy : copies) names += " " + dldoctor::render::printable(copy);
+  std::printf("mapped now:%s\n", names.empty() ? " none" : names.c_str());
+}
 
 void say_loaded(const dldoctor::Reloaded& reloaded) {
   std::printf("build %llu: loaded, from its own copy %s\n",
@@ -48,11 +65,14 @@ int main(int argc, char** argv) {
   options.mode = std::string(argv[4]) == "lazy" ? dldoctor::Mode::Lazy : dldoctor::Mode::Now;
   for (int i = 5; i < argc; ++i) options.symbols.emplace_back(argv[i]);
   dldoctor::Reloader reloader(path, options);
+  const std::size_t slash = path.rfind('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
   bool refused = false;
   auto take = [&] {
     dldoctor::Result<dldoctor::Reloaded> reloaded = reloader.reload();
     if (reloaded.ok()) {
       say_loaded(reloaded.value());
+      say_mapped(base);
     } else {
       refused = true;
       std::printf("new build refused%s:\n%s",
