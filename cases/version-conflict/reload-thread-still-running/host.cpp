@@ -44,7 +44,8 @@ void send_event() {
 }
 
 // Waits until the thread that is not this one is blocked in poll (its /proc/self/task/TID/syscall
-// names the call it waits in), so that dlclose finds it waiting there, every run.
+// names the call it waits in: poll, or restart_syscall once a signal such as the SIGCHLD of cp
+// has interrupted and restarted it), so that dlclose finds it waiting there, every run.
 void wait_until_thread_polls() {
   const std::string self = std::to_string(gettid());
   for (int tries = 0; tries < 10000; ++tries) {
@@ -52,7 +53,9 @@ void wait_until_thread_polls() {
       if (task.path().filename() == self) continue;
       std::ifstream syscall_file(task.path() / "syscall");
       long number = -1;
-      if (syscall_file >> number && (number == SYS_poll || number == SYS_ppoll)) return;
+      if (syscall_file >> number &&
+          (number == SYS_poll || number == SYS_ppoll || number == SYS_restart_syscall))
+        return;
     }
     usleep(1000);
   }
