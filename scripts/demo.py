@@ -123,6 +123,23 @@ class Case:
             wrapped += ["--as", f"{self.user[0]}:{self.user[1]}"]
         return wrapped + [str(self.dir / mount["at"]), "--"] + argv
 
+    def check_while_running(self, variant):
+        """dldoctor check while the host waits after the replacement ("diagnose_while_running":
+        it prints "ready" and waits for its standard input to close), then the host released."""
+        running = dict(variant)
+        running["host_args"] = (list(variant.get("host_args", [])) +
+                                list(variant["diagnose_while_running"]["host_args"]))
+        host = subprocess.Popen(self.host_argv(running), cwd=self.cwd(), env=self.env(variant),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        for line in host.stdout:
+            if line.rstrip("\n") == "ready":
+                break
+        checked = self.run(self.check_argv(with_placeholders(variant, {"{pid}": str(host.pid)})),
+                           variant, False)
+        host.communicate(timeout=60)  # closes its standard input: the host carries on
+        return checked
+
     def run(self, argv, variant, as_host):
         def drop():
             os.setgroups([])
@@ -137,15 +154,50 @@ class Case:
 
 
 def output_matches(variant, stdout):
-    """A host that reports several steps ("output"): its lines, each matched by its own regex."""
-    expected = variant.get("output")
+    """A host that reports several steps ("lines"): its lines, each matched by its own regex."""
+    expected = variant.get("lines")
     lines = stdout.splitlines()
     return expected is None or (len(lines) == len(expected) and
                                 all(re.search(e, line) for e, line in zip(expected, lines)))
 
 
+def with_placeholders(value, values):
+    """VALUE (a manifest's variant) with each placeholder in its strings replaced."""
+    if isinstance(value, str):
+        for placeholder, replacement in values.items():
+            value = value.replace(placeholder, replacement)
+        return value
+    if isinstance(value, list):
+        return [with_placeholders(item, values) for item in value]
+    if isinstance(value, dict):
+        return {key: with_placeholders(item, values) for key, item in value.items()}
+    return value
+
+
+def reload_outcome(variant, returncode, stdout):
+    """A hot-reload host's run (its "output" lines in order, then "signal" or exit 0), in one
+    line: its last line, or the signal that killed it; and whether it is what the case says."""
+    lines = stdout.splitlines()
+    at = 0
+    for expected in variant["output"]:
+        while at < len(lines) and not re.search(expected, lines[at]):
+            at += 1
+        if at == len(lines):
+            return f"no line matches {expected}", False
+        at += 1
+    last = lines[at - 1] if at else ""
+    if "signal" in variant:
+        ok = returncode == -variant["signal"]
+        if returncode >= 0:
+            return f"{last}; then exit status {returncode}, not killed by a signal", ok
+        return f"{last}; then killed by {signal.Signals(-returncode).name}", ok
+    return last, returncode == 0
+
+
 def loader_outcome(variant, result):
     """What the loader did, in one line, and whether it is what the case says."""
+    if "output" in variant:
+        return reload_outcome(variant, result.returncode, result.stdout)
     lines = result.stdout.splitlines() or [""]
     first = lines[0]
     fails_at = variant.get("fails_at", "dlopen")
@@ -193,7 +245,24 @@ def walk_case(case: Case, index: int, total: int) -> dict:
     print(paint("1", f"[{index:2}/{total}] {case.id}") + f"  {manifest['summary']}")
     outcome = {"id": case.id, "reproduced": True, "diagnosed": True, "fixed": False,
                "messages": [], "codes": [], "skipped": False}
-    for variant in manifest["broken"]:
+    # A hot-reload case's host loads from, and replaces, a live path in a scratch directory
+    # ("{scratch}"), a fresh one for each run.
+    scratches = []
+
+    def scratch(variant):
+        scratches.append(tempfile.mkdtemp(prefix="dldoctor-demo-reload-"))
+        os.chmod(scratches[-1], 0o755)
+        return with_placeholders(variant, {"{scratch}": scratches[-1]})
+    try:
+        return walk_variants(case, manifest, outcome, wrap, scratch)
+    finally:
+        for directory in scratches:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def walk_variants(case, manifest, outcome, wrap, scratch):
+    for index, variant in enumerate(manifest["broken"]):
+        variant = scratch(variant)
         path = variant["path"]
         message, ok = loader_outcome(variant, case.run_host(variant))
         print(f"  broken  {path}")
@@ -205,7 +274,9 @@ def walk_case(case: Case, index: int, total: int) -> dict:
         outcome["messages"].append(message)
         print(wrap(f"    loader    {message}", 14) + ("" if ok else paint("31", "  (unexpected)")))
 
-        checked = case.run(case.check_argv(variant), variant, False)
+        checked = (case.check_while_running(scratch(manifest["broken"][index]))
+                   if "diagnose_while_running" in variant
+                   else case.run(case.check_argv(variant), variant, False))
         try:
             report = json.loads(checked.stdout)
         except json.JSONDecodeError:
@@ -231,14 +302,17 @@ def walk_case(case: Case, index: int, total: int) -> dict:
         for command in finding["fix"]["commands"]:
             print(f"              $ {command}")  # never wrapped: it is there to be pasted
 
-    fixed = manifest["fixed"]
+    fixed = scratch(manifest["fixed"])
     result = case.run_host(fixed)
-    value = f"() = {fixed['value']}"
-    outcome["fixed"] = result.returncode == 0 and value in result.stdout and \
-        output_matches(fixed, result.stdout)
-    loaded = next((line for line in reversed(result.stdout.splitlines()) if value in line), "")
-    shown = (loaded.split("; ")[-1] if outcome["fixed"]
-             else (result.stdout.strip() or result.stderr.strip()))
+    if "output" in fixed:
+        shown, outcome["fixed"] = reload_outcome(fixed, result.returncode, result.stdout)
+    else:
+        value = f"() = {fixed['value']}"
+        outcome["fixed"] = result.returncode == 0 and value in result.stdout and \
+            output_matches(fixed, result.stdout)
+        loaded = next((line for line in reversed(result.stdout.splitlines()) if value in line), "")
+        shown = (loaded.split("; ")[-1] if outcome["fixed"]
+                 else (result.stdout.strip() or result.stderr.strip()))
     print(f"  fixed   {fixed['path']}")
     print(wrap(f"    loader    {'loads: ' if outcome['fixed'] else ''}{shown}", 14))
     print()

@@ -35,4 +35,33 @@ struct ProcessOptions {
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options);
 
+// A child a test talks to while it runs (a host paused for a diagnosis): its standard input is a
+// pipe the test closes to release it, its standard output is read as it comes; standard error
+// goes to a file. The destructor kills a child that was not finished.
+class RunningProcess {
+ public:
+  RunningProcess(const std::vector<std::string>& argv, const ProcessOptions& options);
+  RunningProcess(const RunningProcess&) = delete;
+  RunningProcess& operator=(const RunningProcess&) = delete;
+  ~RunningProcess();
+
+  pid_t pid() const { return child_; }
+  // Reads standard output until a whole line equal to LINE has come (true), or the output ends
+  // or the options' timeout passes (false). What was read is kept for finish().
+  bool wait_for_line(const std::string& line);
+  // Closes standard input, reads the rest of the output and waits for the child (killed at the
+  // options' timeout). Call once.
+  ProcessResult finish();
+
+ private:
+  pid_t child_ = -1;
+  int stdin_fd_ = -1;
+  int stdout_fd_ = -1;
+  int err_fd_ = -1;
+  std::string err_path_;
+  std::string out_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool read_some(int timeout_ms);  // false at end of output or on an error
+};
+
 }  // namespace dldoctor::testing
