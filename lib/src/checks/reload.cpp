@@ -188,18 +188,19 @@ void check_loaded_c(Context& context, const Checked& file, const std::string& lo
     how = "--loaded " + loaded;
     evidence.push_back(
         "--loaded " + loaded +
-        ": the same name; the loader compares the name passed to dlopen with the names of the "
+        ": already loaded by the same name; the loader compares the name passed to dlopen with the "
+        "names of the "
         "objects it has loaded (_dl_map_object, _dl_name_match_p) before it opens any file");
   } else if (!real.empty() && real == file.real) {
     how = "as " + loaded + ", the same file";
     evidence.push_back("--loaded " + loaded + " and " + file.path + " both resolve to " + real +
-                       ": while it is the inode the host mapped, the loader returns the loaded "
-                       "object (_dl_map_object_from_fd compares st_dev and st_ino)");
+                       ": already loaded while it is the inode the host mapped (the loader "
+                       "returns that object: _dl_map_object_from_fd compares st_dev and st_ino)");
   } else if (stat_ok && file.stat_ok && status.st_dev == file.status.st_dev &&
              status.st_ino == file.status.st_ino) {
     how = "as " + loaded + ", a link to the same inode";
     evidence.push_back("--loaded " + loaded + " is " + inode_text(status) + ", as " + file.path +
-                       " is: the loader returns the object it mapped from that inode "
+                       " is: already loaded from that inode, and the loader returns that object "
                        "(_dl_map_object_from_fd compares st_dev and st_ino)");
   } else {
     return;
