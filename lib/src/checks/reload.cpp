@@ -32,6 +32,8 @@
 #include "checks/process_maps.hpp"
 #include "checks/stage.hpp"
 #include "checks/symbol_rules.hpp"
+#include "elf/dwarf_sources.hpp"
+#include "elf/symbol_index.hpp"
 #include "go/go_binary.hpp"
 
 namespace dldoctor {
@@ -72,6 +74,33 @@ bool imports(const elf::Symbol& symbol, std::string_view name) {
   return !symbol.defined() && symbol.name == name;
 }
 
+// Where an inline function's static lives: "counter()::n" is counter()'s, whose code the DWARF's
+// ranges assign to a compile unit. "" when there is no such function, or no DWARF says.
+std::string unit_of_unique(const std::string& path, const elf::Image& image,
+                           const std::string& demangled) {
+  const std::size_t scope = demangled.rfind("::");
+  if (scope == std::string::npos || scope == 0 || demangled[scope - 1] != ')') return "";
+  const std::string function = demangled.substr(0, scope);
+  const std::vector<elf::Symbol>* tables[] = {&image.dynamic_symbols,
+                                              image.symbol_table ? &*image.symbol_table : nullptr};
+  for (const std::vector<elf::Symbol>* table : tables) {
+    if (table == nullptr) continue;
+    for (const elf::Symbol& symbol : *table) {
+      if (!symbol.defined() || symbol.type != STT_FUNC || demangle(symbol.name) != function)
+        continue;
+      elf::SymbolIndexOutcome outcome = elf::read_symbol_index(path);
+      const auto* index = std::get_if<elf::SymbolIndex>(&outcome);
+      if (index == nullptr) return "";
+      for (const elf::CompileUnit& unit :
+           elf::compile_units_at(path, index->file_bytes(), index->debug_sections(),
+                                 index->big_endian(), symbol.value))
+        return unit.source;
+      return "";
+    }
+  }
+  return "";
+}
+
 void check_unloadable(Context& context) {
   const elf::Image& image = *context.image;
   const std::string file = base_of(context.file);
@@ -83,11 +112,14 @@ void check_unloadable(Context& context) {
     if (symbol.defined() && symbol.binding == STB_GNU_UNIQUE) {
       const std::string demangled = demangle(symbol.name);
       unique.push_back(demangled);
-      unique_lines.push_back("exports " + demangled +
-                             (demangled != symbol.name ? " (" + symbol.name + ")" : "") +
-                             ": STB_GNU_UNIQUE " + (symbol.type == STT_FUNC ? "FUNC" : "OBJECT") +
-                             (symbol.section_name.empty() ? "" : " in " + symbol.section_name) +
-                             " (readelf --dyn-syms: UNIQUE)");
+      // The compile unit, for the first few (DWARF is read only here, on a reload question).
+      const std::string unit =
+          unique_lines.size() < 4 ? unit_of_unique(context.file, image, demangled) : "";
+      unique_lines.push_back(
+          "exports " + demangled + (demangled != symbol.name ? " (" + symbol.name + ")" : "") +
+          ": STB_GNU_UNIQUE " + (symbol.type == STT_FUNC ? "FUNC" : "OBJECT") +
+          (symbol.section_name.empty() ? "" : " in " + symbol.section_name) +
+          " (readelf --dyn-syms: UNIQUE)" + (unit.empty() ? "" : ", from " + unit));
     }
     if (imports(symbol, "__cxa_thread_atexit") || imports(symbol, "__cxa_thread_atexit_impl"))
       thread_local_import = symbol.name + (symbol.version.empty() ? "" : "@" + symbol.version);
