@@ -22,15 +22,21 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The reloader's copies this process maps now (/proc/self/maps), by name.
+// The reloader's copies this process maps now (/proc/self/maps), by name: a file beside the build
+// (".p.so.reload-PID-N") or in memory ("/memfd:p.so.reload-PID-N (deleted)").
 void say_mapped(const std::string& base) {
   std::ifstream maps("/proc/self/maps");
   std::string line;
   std::set<std::string> copies;
-  const std::string marker = "/." + base + ".reload-";
+  const std::string marker = base + ".reload-";
   while (std::getline(maps, line)) {
     const std::size_t at = line.find(marker);
-    if (at != std::string::npos) copies.insert(line.substr(at + 1));
+    if (at == std::string::npos) continue;
+    const bool in_memory = line.find("/memfd:") != std::string::npos;
+    std::string name = line.substr(at);
+    if (const std::size_t deleted = name.find(" (deleted)"); deleted != std::string::npos)
+      name.resize(deleted);
+    copies.insert((in_memory ? "memfd:" : ".") + name);
   }
   std::string names;
   for (const std::string& copy : copies) names += " " + dldoctor::render::printable(copy);
@@ -38,9 +44,11 @@ void say_mapped(const std::string& base) {
 }
 
 void say_loaded(const dldoctor::Reloaded& reloaded) {
+  const bool in_memory = reloaded.loaded_from.rfind("/proc/self/fd/", 0) == 0;
   std::printf("build %llu: loaded, from its own copy %s\n",
               static_cast<unsigned long long>(reloaded.generation),
-              dldoctor::render::printable(reloaded.loaded_from).c_str());
+              in_memory ? "in memory (a memfd: it needs nothing beside it)"
+                        : dldoctor::render::printable(reloaded.loaded_from).c_str());
   if (reloaded.generation == 1) return;
   if (reloaded.previous.findings.empty())
     std::printf("build %llu: unloaded (no longer in the process's objects)\n",

@@ -30,13 +30,15 @@ struct ReloadOptions {
   Mode mode = Mode::Now;
   // Names a new build must export (dlsym finds each), else it is refused and the old one kept.
   std::vector<std::string> symbols;
-  // Where the private copies go; "" makes a fresh directory (mkdtemp under $TMPDIR or /tmp).
+  // Where the private copies go. "": in memory (memfd_create) when the build has no RUNPATH or
+  // RPATH and every library it needs is loaded already (nothing is looked for beside it), else
+  // beside the build (hidden names), so that $ORIGIN names the same directory.
   std::string directory;
 };
 
 struct Reloaded {
   std::uint64_t generation = 0;  // 1 for the first load
-  std::string loaded_from;       // the private copy the loader mapped
+  std::string loaded_from;       // the private copy the loader mapped (/proc/self/fd/N: a memfd)
   // The previous build's Library::close(): no finding when it left the process; "" path and no
   // finding on the first load.
   Report previous;
@@ -54,7 +56,7 @@ struct FileVersion {
 class Reloader {
  public:
   explicit Reloader(std::string path, ReloadOptions options = {}) noexcept;
-  ~Reloader();  // closes the current build, removes the copies and the directory it made
+  ~Reloader();  // closes the current build and removes its copy
   Reloader(const Reloader&) = delete;
   Reloader& operator=(const Reloader&) = delete;
 
@@ -70,15 +72,23 @@ class Reloader {
   const std::string& path() const noexcept { return path_; }
 
  private:
+  // A build's private copy: a file beside the build (path, fd -1), or an anonymous in-memory
+  // file (memfd: fd open, path /proc/self/fd/N) when the build needs nothing of its directory.
+  struct Copy {
+    std::string path;
+    int fd = -1;
+  };
+  // Removes a copy whose build was closed; the memfd of one still mapped is kept open, so that its
+  // /proc/self/fd/N, the loaded object's name, is never handed to another build.
+  void release(const Copy& copy, bool still_mapped) noexcept;
+
   std::string path_;
   ReloadOptions options_;
-  std::string directory_;  // the private copies' directory ("" until made)
-  bool made_directory_ = false;
   std::optional<Library> current_;
-  std::string current_copy_;
+  std::optional<Copy> current_copy_;
   std::optional<FileVersion> current_version_;
   std::uint64_t generation_ = 0;
-  std::vector<std::string> copies_;  // still on disk: the current one, and old ones still mapped
+  std::vector<int> kept_descriptors_;  // memfds of closed builds still mapped
 };
 
 // The file's identity now; nullopt when it cannot be stat'ed.
