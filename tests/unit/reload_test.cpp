@@ -474,6 +474,116 @@ TEST(Reloader, AFailedReloadKeepsTheOldBuild) {
   EXPECT_EQ(reload_copies_mapped(), 1);
 }
 
+// A build that needs a library beside it ($ORIGIN): copied beside the build, not into memory, so
+// that the loader finds its library.
+TEST(Reloader, ABuildWithALibraryBesideItIsCopiedBesideIt) {
+  ScratchDirectory scratch;
+  const fs::path plugin = scratch.path / "p.so";
+  const fs::path dep = scratch.path / "libreloaddep.so";
+  ASSERT_TRUE(build(dep, "int dep_value(void) { return 40; }\n", {"-Wl,-soname,libreloaddep.so"}));
+  ASSERT_TRUE(build(plugin, "int dep_value(void);\nint answer(void) { return dep_value() + 2; }\n",
+                    {"-L" + scratch.path.string(), "-Wl,--no-as-needed", "-lreloaddep",
+                     "-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags"}));
+  ReloadOptions options;
+  options.symbols = {"answer"};
+  Reloader reloader(plugin.string(), options);
+  Result<Reloaded> reloaded = reloader.reload();
+  ASSERT_TRUE(reloaded.ok()) << render_text(reloaded.report());
+  EXPECT_EQ(call_answer(*reloader.current()), 42);
+  EXPECT_EQ(fs::path(reloaded->loaded_from).parent_path(), scratch.path)
+      << reloaded->loaded_from << ": the copy must be where $ORIGIN finds libreloaddep.so";
+}
+
+// A build that needs no library from disk but opens one later through its own RUNPATH
+// (dlopen("libhelper.so") from its code: the caller's $ORIGIN): not copied into memory, where
+// $ORIGIN would be /proc/self/fd.
+TEST(Reloader, ABuildThatOpensALibraryBesideItLaterKeepsItsOrigin) {
+  ScratchDirectory scratch;
+  const fs::path plugin = scratch.path / "p.so";
+  ASSERT_TRUE(
+      build(scratch.path / "libreloadhelper.so", "int helper_value(void) { return 42; }\n"));
+  ASSERT_TRUE(build(plugin,
+                    "#include <dlfcn.h>\n"
+                    "int answer(void) {\n"
+                    "  void* h = dlopen(\"libreloadhelper.so\", RTLD_NOW);\n"
+                    "  if (!h) return -2;\n"
+                    "  int (*f)(void) = (int (*)(void))dlsym(h, \"helper_value\");\n"
+                    "  return f ? f() : -3;\n"
+                    "}\n",
+                    {"-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags"}));
+  Reloader reloader(plugin.string());
+  ASSERT_TRUE(reloader.reload().ok());
+  EXPECT_EQ(call_answer(*reloader.current()), 42) << "libreloadhelper.so not found from the copy";
+}
+
+// A build whose library (not loaded yet) is what would end the process: it needs DEP_2.0 of a
+// library that defines no versions. The plugin itself needs no version: only a diagnosis of the
+// libraries it brings refuses it.
+TEST(Reloader, ALibraryTheBuildBringsIsCheckedToo) {
+  ScratchDirectory scratch;
+  const fs::path plugin = scratch.path / "p.so";
+  const fs::path map = scratch.path / "dep.map";
+  std::ofstream(map) << "DEP_2.0 { global: dep_value; local: *; };\n";
+  ASSERT_TRUE(build(scratch.path / "libvdep2.so", "int dep_value(void) { return 40; }\n",
+                    {"-Wl,--version-script=" + map.string(), "-Wl,-soname,libvdep2.so"}));
+  ASSERT_TRUE(build(scratch.path / "libmid.so",
+                    "int dep_value(void);\nint mid_value(void) { return dep_value() + 2; }\n",
+                    {"-L" + scratch.path.string(), "-Wl,--no-as-needed", "-lvdep2",
+                     "-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags", "-Wl,-soname,libmid.so"}));
+  ASSERT_TRUE(build(scratch.path / "libvdep2.so", "int dep_value(void) { return 40; }\n",
+                    {"-Wl,-soname,libvdep2.so"}));
+  ASSERT_TRUE(build(plugin, "int mid_value(void);\nint answer(void) { return mid_value(); }\n",
+                    {"-L" + scratch.path.string(), "-Wl,--no-as-needed", "-lmid",
+                     "-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags"}));
+  Reloader reloader(plugin.string());
+  Result<Reloaded> refused = reloader.reload();
+  ASSERT_FALSE(refused.ok()) << "the process would have died in dlopen";
+  EXPECT_NE(find(refused.report(), "version.unversioned-provider"), nullptr)
+      << codes(refused.report());
+}
+
+// A build the loader would kill this process for: it needs a version of a library that defines
+// none (ld.so's check_match assertion). Refused before dlopen, with the finding; the process
+// goes on, with the previous build.
+TEST(Reloader, ABuildThatWouldEndTheProcessIsRefusedBeforeDlopen) {
+  ScratchDirectory scratch;
+  const fs::path plugin = scratch.path / "p.so";
+  ASSERT_TRUE(build(plugin, answer_source(1)));
+  ReloadOptions options;
+  options.symbols = {"answer"};
+  Reloader reloader(plugin.string(), options);
+  ASSERT_TRUE(reloader.reload().ok());
+
+  const fs::path dep = scratch.path / "libvdep.so";
+  const fs::path map = scratch.path / "dep.map";
+  std::ofstream(map) << "DEP_2.0 { global: dep_value; local: *; };\n";
+  ASSERT_TRUE(build(dep, "int dep_value(void) { return 40; }\n",
+                    {"-Wl,--version-script=" + map.string(), "-Wl,-soname,libvdep.so"}));
+  const fs::path fresh = scratch.path / "p.so.new";
+  ASSERT_TRUE(build(fresh, "int dep_value(void);\nint answer(void) { return dep_value() + 2; }\n",
+                    {"-L" + scratch.path.string(), "-Wl,--no-as-needed", "-lvdep",
+                     "-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags"}));
+  // The library rebuilt without its version script: the plugin's DEP_2.0 need meets nothing.
+  ASSERT_TRUE(build(dep, "int dep_value(void) { return 40; }\n", {"-Wl,-soname,libvdep.so"}));
+  fs::rename(fresh, plugin);
+  Result<Reloaded> refused = reloader.reload();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(find(refused.report(), "version.unversioned-provider"), nullptr)
+      << codes(refused.report());
+  EXPECT_EQ(call_answer(*reloader.current()), 1) << "the previous build stays loaded";
+
+  // The same with the unversioned library loaded in this process already: the loader would not
+  // look for it, and its dynamic section in memory says it defines no versions.
+  void* loaded_dep = ::dlopen(dep.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  ASSERT_NE(loaded_dep, nullptr) << ::dlerror();
+  refused = reloader.reload();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(find(refused.report(), "version.unversioned-provider"), nullptr)
+      << codes(refused.report());
+  EXPECT_EQ(call_answer(*reloader.current()), 1);
+  ::dlclose(loaded_dep);
+}
+
 TEST(Reloader, AUniqueSymbolKeepsTheOldObjectAndSaysSoYetTheNewCodeRuns) {
   ScratchDirectory scratch;
   const fs::path plugin = scratch.path / "p.so";
