@@ -23,6 +23,7 @@
 #include "helper_path.hpp"
 #include "load_in_child.hpp"
 #include "names_client.hpp"
+#include "scan.hpp"
 #include "signature/parse.hpp"
 #include "user.hpp"
 
@@ -383,6 +384,15 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
 
+  dldoctor::cli::ScanOptions scan_options;
+  CLI::App* scan = app.add_subcommand(
+      "scan",
+      "Check every ELF object under the paths as this machine's loader would load it, and say "
+      "which would not, grouped by cause");
+  scan->add_option("PATH", scan_options.paths, "files or directories to scan (recursively)")
+      ->required();
+  scan->add_flag("--json", scan_options.json, "print one JSON object");
+
   bool codes_json = false;
   CLI::App* codes = app.add_subcommand(
       "codes", "List every finding code: its family, severity and meaning (docs/cli.md)");
@@ -410,6 +420,8 @@ int main(int argc, char** argv) {
     status = run_tree(tree_options);
   else if (codes->parsed())
     status = run_codes(codes_json);
+  else if (scan->parsed())
+    status = dldoctor::cli::run_scan(scan_options, terminal_style());
   else if (reload->parsed())
     status = run_reload(reload_path, reload_symbols, reload_mode, reload_times, reload_timeout);
   else

@@ -87,6 +87,7 @@ std::string HelperNameService::start() {
 }
 
 NameAnswer<std::vector<std::string>> HelperNameService::ask(const std::string& request) {
+  const std::lock_guard<std::mutex> lock(mutex_);
   using Fields = std::vector<std::string>;
   if (const auto known = answered_.find(request); known != answered_.end()) return known->second;
   if (broken_.empty() && socket_ < 0) broken_ = start();

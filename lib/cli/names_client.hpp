@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "name_service.hpp"
@@ -38,6 +39,8 @@ class HelperNameService final : public NameService {
   std::string broken_;   // why the helper cannot answer any more ("" while it can)
   std::string pending_;  // bytes read past the last answer's newline
   std::map<std::string, NameAnswer<std::vector<std::string>>> answered_;
+  // One question at a time: dldoctor scan diagnoses on every core, one helper answers them all.
+  std::mutex mutex_;
 };
 
 }  // namespace dldoctor::cli

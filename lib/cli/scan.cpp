@@ -1,0 +1,212 @@
+// dldoctor scan: every ELF object under the paths, checked as this machine's loader would load it.
+// A shared library (ET_DYN without PT_INTERP) is diagnosed as a dlopen of its path
+// (dldoctor::diagnose: every stage); a program (ET_EXEC, or ET_DYN with PT_INTERP) is resolved as
+// its start would be (search::resolve_tree, then check_versions, as ld.so --list does). Files are
+// read, never run; symbolic links are not followed (their targets are scanned where they are).
+// Objects are checked on every core, each thread taking the next file.
+#include "scan.hpp"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "dldoctor/dldoctor.hpp"
+#include "render/printable.hpp"
+
+namespace dldoctor::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Scanned {
+  std::string path;
+  bool program = false;
+  bool loads = true;
+  Report report;                   // a library's diagnosis
+  std::optional<std::string> why;  // a program's first failure (Tree::error)
+};
+
+bool starts_as_elf(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return false;
+  unsigned char magic[4] = {};
+  const bool elf = ::pread(fd, magic, sizeof magic, 0) == 4 && magic[0] == ELFMAG0 &&
+                   magic[1] == ELFMAG1 && magic[2] == ELFMAG2 && magic[3] == ELFMAG3;
+  ::close(fd);
+  return elf;
+}
+
+// Regular files that start as ELF, in a stable order; what could not be listed, on stderr.
+std::vector<std::string> elf_files(const std::vector<std::string>& roots) {
+  std::vector<std::string> files;
+  for (const std::string& root : roots) {
+    std::error_code error;
+    const fs::file_status status = fs::symlink_status(root, error);
+    if (error) {
+      std::cerr << "dldoctor scan: " << render::printable(root) << ": " << error.message() << "\n";
+      continue;
+    }
+    if (fs::is_regular_file(status)) {
+      if (starts_as_elf(root)) files.push_back(root);
+      continue;
+    }
+    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error);
+    for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+      std::error_code ignored;
+      if (it->is_symlink(ignored) || !it->is_regular_file(ignored)) continue;
+      if (starts_as_elf(it->path().string())) files.push_back(it->path().string());
+    }
+    if (error)
+      std::cerr << "dldoctor scan: " << render::printable(root) << ": " << error.message() << "\n";
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
+}
+
+// nullopt: an ELF file the loader does not load (a relocatable object, a core file).
+std::optional<Scanned> scan_one(const std::string& path) {
+  Scanned scanned;
+  scanned.path = path;
+  elf::ReadOutcome outcome = elf::read_image(path, elf::ReadParts::LoaderView);
+  if (const auto* image = std::get_if<elf::Image>(&outcome)) {
+    if (image->identity.type != ET_DYN && image->identity.type != ET_EXEC) return std::nullopt;
+    scanned.program = image->identity.type == ET_EXEC || image->has_interpreter();
+  }
+  if (scanned.program) {
+    search::TreeRequest request;
+    request.path = path;
+    request.versions = true;
+    search::Tree tree = search::resolve_tree(request);
+    search::check_versions(tree);
+    scanned.why = tree.error;
+    scanned.loads = !tree.error;
+    return scanned;
+  }
+  scanned.report = diagnose(LoadRequest{path});
+  scanned.loads = scanned.report.loads;
+  return scanned;
+}
+
+const Finding* first_error(const Report& report) {
+  for (const Finding& finding : report.findings)
+    if (finding.severity == Severity::Error) return &finding;
+  return nullptr;
+}
+
+std::string cause_of(const Scanned& scanned) {
+  if (scanned.program) return "program: a library or version it needs is missing";
+  const Finding* error = first_error(scanned.report);
+  return error != nullptr ? error->code : "no finding";
+}
+
+}  // namespace
+
+int run_scan(const ScanOptions& options, TextStyle style) {
+  const std::vector<std::string> files = elf_files(options.paths);
+  std::vector<std::optional<Scanned>> results(files.size());
+  std::atomic<std::size_t> next{0};
+  const unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(),
+                                                           static_cast<unsigned>(files.size())));
+  const bool progress = !options.json && ::isatty(STDERR_FILENO) == 1;
+  std::atomic<std::size_t> done{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
+      results[i] = scan_one(files[i]);
+      const std::size_t count = ++done;
+      if (progress && count % 64 == 0)
+        std::cerr << "\rdldoctor scan: " << count << "/" << files.size();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < workers; ++i) threads.emplace_back(work);
+  work();
+  for (std::thread& thread : threads) thread.join();
+  if (progress) std::cerr << "\r\033[K";
+
+  std::size_t objects = 0, programs = 0, broken = 0;
+  std::map<std::string, std::vector<const Scanned*>> by_cause;
+  std::map<std::string, std::size_t> warnings;
+  for (const std::optional<Scanned>& scanned : results) {
+    if (!scanned) continue;
+    ++objects;
+    programs += scanned->program ? 1 : 0;
+    for (const Finding& finding : scanned->report.findings)
+      if (finding.severity == Severity::Warning) ++warnings[finding.code];
+    if (scanned->loads) continue;
+    ++broken;
+    by_cause[cause_of(*scanned)].push_back(&*scanned);
+  }
+  // Worst first: the causes that stop the most objects.
+  std::vector<std::pair<std::string, std::vector<const Scanned*>>> causes(by_cause.begin(),
+                                                                          by_cause.end());
+  std::stable_sort(causes.begin(), causes.end(),
+                   [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+
+  if (options.json) {
+    nlohmann::json out;
+    out["objects"] = objects;
+    out["programs"] = programs;
+    out["would_not_load"] = broken;
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& [cause, list] : causes) {
+      nlohmann::json row{{"cause", cause}, {"count", list.size()}};
+      nlohmann::json items = nlohmann::json::array();
+      for (const Scanned* scanned : list) {
+        nlohmann::json item{{"path", scanned->path}, {"program", scanned->program}};
+        if (scanned->program)
+          item["error"] = scanned->why.value_or("");
+        else
+          item["report"] = nlohmann::json::parse(render_json(scanned->report));
+        items.push_back(std::move(item));
+      }
+      row["objects"] = std::move(items);
+      rows.push_back(std::move(row));
+    }
+    out["causes"] = std::move(rows);
+    out["warnings"] = warnings;
+    std::cout << out.dump(2) << "\n";
+    return broken == 0 ? 0 : 1;
+  }
+  const auto bold = [&](const std::string& text) {
+    return style.colour ? "\033[1m" + text + "\033[0m" : text;
+  };
+  std::cout << "scan: " << objects << " objects (" << objects - programs << " libraries, "
+            << programs << " programs): " << objects - broken << " load, " << broken
+            << " would not\n";
+  for (const auto& [cause, list] : causes) {
+    std::cout << "\n" << bold(cause) << " (" << list.size() << ")\n";
+    // A plugin's names are its host's to provide: dlopen from any other process fails the same.
+    if (cause == "symbol.undefined")
+      std::cout << "  (a plugin whose host defines these names loads in that host: check it with "
+                   "dldoctor check PATH --host PROGRAM)\n";
+    for (const Scanned* scanned : list) {
+      std::string why;
+      if (scanned->program) {
+        why = scanned->why.value_or("");
+      } else if (const Finding* error = first_error(scanned->report)) {
+        why = error->summary;
+      }
+      std::cout << "  " << render::printable(scanned->path) << ": " << render::printable(why)
+                << "\n";
+    }
+  }
+  if (!warnings.empty()) {
+    std::cout << "\nwarnings (they load):";
+    for (const auto& [code, count] : warnings) std::cout << " " << code << " " << count << ";";
+    std::cout << "\n";
+  }
+  std::cout << (broken == 0 ? ""
+                            : "\nfor one object: dldoctor check PATH (a plugin: with --host)\n");
+  return broken == 0 ? 0 : 1;
+}
+
+}  // namespace dldoctor::cli

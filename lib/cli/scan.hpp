@@ -1,0 +1,20 @@
+// dldoctor scan (scan.cpp): every ELF object under some paths, checked as this machine's loader
+// would load it; a summary grouped by cause, worst first.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dldoctor/render.hpp"
+
+namespace dldoctor::cli {
+
+struct ScanOptions {
+  std::vector<std::string> paths;
+  bool json = false;
+};
+
+// Prints the report; the exit status: 0 every object loads, 1 some would not.
+int run_scan(const ScanOptions& options, TextStyle style);
+
+}  // namespace dldoctor::cli
