@@ -1,5 +1,5 @@
 """`meson install` into a staging directory gives a working command, headers, library,
-pkg-config file and CMake package: a consumer program is compiled
+pkg-config file, CMake package, man pages and shell completions: a consumer program is compiled
 against the installed copy with pkg-config and run, a CMake project finds the installed package
 (find_package(dldoctor VERSION REQUIRED), the imported target dldoctor::dldoctor) and its program
 runs, and the installed command checks a file.
@@ -103,12 +103,26 @@ def main() -> int:
             hits = [p for p in files if p.name == name]
             assert hits, f"{name} was not installed; installed: {[str(p) for p in files]}"
             return hits[0]
-        command = find("dldoctor")
+        # (the bash completion is a file named dldoctor too: the command is the one in bin/)
+        command = [p for p in files if p.name == "dldoctor" and p.parent.name == "bin"]
+        assert command, f"bin/dldoctor was not installed; installed: {[str(p) for p in files]}"
+        command = command[0]
         header = find("dldoctor.hpp")
         pc = find("dldoctor.pc")
         library = find("libdldoctor.so")
         print(f"installed {command.relative_to(stage)}, {header.relative_to(stage)}, "
               f"{pc.relative_to(stage)}, {library.relative_to(stage)}")
+
+        # The man pages (mandir/man1), the shell completions, where bash-completion and zsh look.
+        for page in ("dldoctor.1", "dldoctor-check.1", "dldoctor-tree.1", "dldoctor-reload.1",
+                     "dldoctor-explain.1", "dldoctor-codes.1"):
+            assert find(page).parent.name == "man1", find(page)
+        bash_completion = [p for p in files if p.name == "dldoctor"
+                           and p.parent.as_posix().endswith("share/bash-completion/completions")]
+        assert bash_completion, f"no bash completion installed: {[str(p) for p in files]}"
+        assert find("_dldoctor").parent.as_posix().endswith("share/zsh/vendor-completions")
+        print(f"installed the man pages in {find('dldoctor.1').parent.relative_to(stage)}, "
+              f"{bash_completion[0].relative_to(stage)}, {find('_dldoctor').relative_to(stage)}")
 
         env = {**os.environ, "PKG_CONFIG_SYSROOT_DIR": stage,
                "PKG_CONFIG_PATH": str(pc.parent), "LC_ALL": "C", "NO_COLOR": "1"}
