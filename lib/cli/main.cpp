@@ -26,6 +26,7 @@
 #include "scan.hpp"
 #include "signature/parse.hpp"
 #include "user.hpp"
+#include "version_text.hpp"
 
 namespace {
 
@@ -276,7 +277,7 @@ int main(int argc, char** argv) {
   // command the first exception costs about a millisecond (libgcc sorts every FDE of the binary
   // on first use), and `dldoctor --version` is the start-up floor that docs/benchmarks.md reports.
   if (argc == 2 && std::string_view(argv[1]) == "--version") {
-    std::fputs("dldoctor " DLDOCTOR_VERSION "\n", stdout);
+    std::fputs(dldoctor::cli::kVersionText, stdout);
     return kExitLoads;
   }
   CLI::App app{"dldoctor: why a shared library or plugin will not load, and how to fix it"};
@@ -287,7 +288,10 @@ int main(int argc, char** argv) {
       "Defaults: check --mode now; check --load waits --timeout 10 seconds for its child.\n"
       "Colour only when standard output is a terminal and NO_COLOR is unset or empty.\n"
       "Nothing inspected is run, but for check --load and reload (in a child process).");
-  app.set_version_flag("--version", "dldoctor " DLDOCTOR_VERSION);
+  // `--version` with other arguments (`dldoctor --version --help`) is answered by CLI11.
+  std::string version_text(dldoctor::cli::kVersionText);
+  version_text.pop_back();  // CLI11 adds the newline
+  app.set_version_flag("--version", version_text);
   app.require_subcommand(1);
 
   CheckOptions check_options;

@@ -1,10 +1,14 @@
-"""`meson install` into a staging directory gives a working command, headers, library and
-pkg-config file: a consumer program is compiled against the installed copy with pkg-config and
-run, and the installed command checks a file.
+"""`meson install` into a staging directory gives a working command, headers, library,
+pkg-config file, CMake package, man pages and shell completions: a consumer program is compiled
+against the installed copy with pkg-config and run, a CMake project finds the installed package
+(find_package(dldoctor VERSION REQUIRED), the imported target dldoctor::dldoctor) and its program
+runs, and the installed command checks a file.
 
 Usage: check_install.py BUILD_DIR
 """
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,14 +21,80 @@ CONSUMER = r"""
 int main() {
   auto library = dldoctor::Library::open("/nonexistent/libplugin.so");
   if (library.ok()) return 1;
-  std::printf("%s\n", library.report().findings.at(0).code.c_str());
+  std::printf("%s %.*s\n", library.report().findings.at(0).code.c_str(),
+              static_cast<int>(dldoctor::version().size()), dldoctor::version().data());
   return 0;
 }
 """
 
+CMAKE_PROJECT = r"""
+cmake_minimum_required(VERSION 3.16)
+project(dldoctor_cmake_host CXX)
+find_package(dldoctor @VERSION@ REQUIRED)
+add_executable(host host.cpp)
+target_link_libraries(host PRIVATE dldoctor::dldoctor)
+"""
+
+
+def check_cmake_package(stage: str, files: list, library: Path, env: dict, version: str) -> None:
+    """A CMake host built against the installed package alone: its include directory, its library
+    (no libelf, libdw or libacl named: they are libdldoctor's own DT_NEEDED), and the version
+    file's rule (a later minor version is refused before 1.0)."""
+    cmake = shutil.which("cmake")
+    assert cmake, "cmake is not installed (scripts/setup installs it)"
+    config = [p for p in files if p.name == "dldoctorConfig.cmake"]
+    assert config, "dldoctorConfig.cmake was not installed"
+    assert [p for p in files if p.name == "dldoctorConfigVersion.cmake"], \
+        "dldoctorConfigVersion.cmake was not installed"
+    prefix = config[0].parent  # STAGE/PREFIX/LIBDIR/cmake/dldoctor/: PREFIX holds include/
+    while not (prefix / "include" / "dldoctor").is_dir() and prefix != Path(stage):
+        prefix = prefix.parent
+    source = Path(stage) / "cmake-host"
+    source.mkdir()
+    major, minor = (int(part) for part in version.split(".")[:2])
+    (source / "CMakeLists.txt").write_text(CMAKE_PROJECT.replace("@VERSION@", f"{major}.{minor}"),
+                                           encoding="utf-8")
+    (source / "host.cpp").write_text(CONSUMER, encoding="utf-8")
+    build = Path(stage) / "cmake-host-build"
+    cmake_env = {k: v for k, v in env.items() if not k.startswith("PKG_CONFIG")}
+    configured = subprocess.run([cmake, "-S", str(source), "-B", str(build),
+                                 f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_CXX_COMPILER=c++"],
+                                env=cmake_env, capture_output=True, text=True, check=False)
+    assert configured.returncode == 0, configured.stdout + configured.stderr
+    built = subprocess.run([cmake, "--build", str(build), "--verbose"], env=cmake_env,
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stdout + built.stderr
+    link_line = [line for line in built.stdout.splitlines() if " -o host " in line]
+    assert link_line and str(library.parent) in link_line[0], built.stdout
+    for private in ("-lelf", "-ldw", "-lacl"):
+        assert private not in link_line[0], f"the CMake host links {private}: {link_line[0]}"
+    out = subprocess.run([str(build / "host")],
+                         env={**cmake_env, "LD_LIBRARY_PATH": str(library.parent)},
+                         check=True, capture_output=True, text=True).stdout.strip()
+    assert out == f"path.not-found {version}", f"the CMake host printed {out!r}"
+    print(f"find_package(dldoctor {major}.{minor} REQUIRED) finds "
+          f"{config[0].relative_to(stage)}; a host linked with dldoctor::dldoctor runs: {out}")
+
+    later = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}.0"
+    (source / "CMakeLists.txt").write_text(CMAKE_PROJECT.replace("@VERSION@", later),
+                                           encoding="utf-8")
+    refused = subprocess.run([cmake, "-S", str(source), "-B", str(Path(stage) / "cmake-later"),
+                              f"-DCMAKE_PREFIX_PATH={prefix}"], env=cmake_env,
+                             capture_output=True, text=True, check=False)
+    assert refused.returncode != 0 and "compatible with requested version" in refused.stderr, \
+        refused
+    print(f"find_package(dldoctor {later} REQUIRED) refuses the installed {version}")
+
+
+def project_version(build: Path) -> str:
+    info = json.loads(subprocess.run(["meson", "introspect", "--projectinfo", str(build)],
+                                     check=True, capture_output=True, text=True).stdout)
+    return info["version"]
+
 
 def main() -> int:
     build = Path(sys.argv[1]).resolve()
+    version = project_version(build)
     with tempfile.TemporaryDirectory(prefix="dldoctor-install-") as stage:
         subprocess.run(["meson", "install", "-C", str(build), "--no-rebuild", "--quiet",
                         "--destdir", stage], check=True, stdout=subprocess.DEVNULL)
@@ -33,12 +103,32 @@ def main() -> int:
             hits = [p for p in files if p.name == name]
             assert hits, f"{name} was not installed; installed: {[str(p) for p in files]}"
             return hits[0]
-        command = find("dldoctor")
+        # (the bash completion is a file named dldoctor too: the command is the one in bin/)
+        command = [p for p in files if p.name == "dldoctor" and p.parent.name == "bin"]
+        assert command, f"bin/dldoctor was not installed; installed: {[str(p) for p in files]}"
+        command = command[0]
         header = find("dldoctor.hpp")
         pc = find("dldoctor.pc")
         library = find("libdldoctor.so")
         print(f"installed {command.relative_to(stage)}, {header.relative_to(stage)}, "
               f"{pc.relative_to(stage)}, {library.relative_to(stage)}")
+
+        # The man pages (mandir/man1; built when scdoc is there: -Dman=auto), the shell
+        # completions, where bash-completion and zsh look.
+        pages = ("dldoctor.1", "dldoctor-check.1", "dldoctor-tree.1", "dldoctor-reload.1",
+                 "dldoctor-explain.1", "dldoctor-codes.1")
+        if shutil.which("scdoc"):
+            for page in pages:
+                assert find(page).parent.name == "man1", find(page)
+        else:
+            print("scdoc is not installed: no man pages to find (scripts/setup installs it)")
+        bash_completion = [p for p in files if p.name == "dldoctor"
+                           and p.parent.as_posix().endswith("share/bash-completion/completions")]
+        assert bash_completion, f"no bash completion installed: {[str(p) for p in files]}"
+        assert find("_dldoctor").parent.as_posix().endswith("share/zsh/vendor-completions")
+        man1 = [p.parent.relative_to(stage) for p in files if p.name == pages[0]]
+        print(f"installed the man pages in {man1[0] if man1 else '(none)'}, "
+              f"{bash_completion[0].relative_to(stage)}, {find('_dldoctor').relative_to(stage)}")
 
         env = {**os.environ, "PKG_CONFIG_SYSROOT_DIR": stage,
                "PKG_CONFIG_PATH": str(pc.parent), "LC_ALL": "C", "NO_COLOR": "1"}
@@ -52,8 +142,10 @@ def main() -> int:
         run_env = {**env, "LD_LIBRARY_PATH": str(library.parent)}
         out = subprocess.run([str(program)], env=run_env, check=True, capture_output=True,
                              text=True).stdout.strip()
-        assert out == "path.not-found", f"the consumer printed {out!r}"
+        assert out == f"path.not-found {version}", f"the consumer printed {out!r}"
         print(f"a program built with pkg-config against the installed copy runs: {out}")
+
+        check_cmake_package(stage, files, library, env, version)
 
         # A plugin author's side: a C plugin that includes the installed <dldoctor/plugin.h>
         # (found with pkg-config --cflags alone, nothing to link) declares its API, and the
@@ -73,6 +165,12 @@ def main() -> int:
                 and "built for org.example.installed 1.4" in refused.stdout), refused
         print("a plugin built with the installed <dldoctor/plugin.h> declares org.example.installed"
               " 1.4: refused for --api org.example.installed=2")
+
+        versioned = subprocess.run([str(command), "--version"], env=run_env, capture_output=True,
+                                   text=True, check=True).stdout
+        assert re.fullmatch(rf"dldoctor {re.escape(version)} \(revision \S.*\)\n", versioned), \
+            versioned
+        print(f"the installed command says {versioned.strip()}")
 
         checked = subprocess.run([str(command), "check", "/usr/bin/true"], env=run_env,
                                  capture_output=True, text=True, check=False)

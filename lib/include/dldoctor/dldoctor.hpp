@@ -13,3 +13,4 @@
 #include "dldoctor/report.hpp"
 #include "dldoctor/result.hpp"
 #include "dldoctor/search.hpp"
+#include "dldoctor/version.hpp"

@@ -1,0 +1,78 @@
+# bash completion for dldoctor(1): its commands, each command's options, --mode's values, user
+# names for --user, process ids for --pid, and files where a path goes. Installed where
+# bash-completion loads it on first use (`pkg-config --variable=completionsdir bash-completion`).
+# tests/completion/check_completion.py drives it and keeps it in step with `dldoctor CMD --help`.
+
+_dldoctor_paths() {  # _dldoctor_paths [-d]: files (or, with -d, directories) matching $cur
+  compopt -o filenames 2>/dev/null
+  if declare -F _filedir >/dev/null; then
+    _filedir "$@"
+  elif [ "${1-}" = -d ]; then
+    mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+  else
+    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+  fi
+}
+
+_dldoctor() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev='' command='' i
+  ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+  # bash splits --mode=lazy at '=' (COMP_WORDBREAKS): complete after it as after "--mode ".
+  if [ "$cur" = = ]; then
+    prev=${COMP_WORDS[COMP_CWORD - 1]}
+    cur=''
+  elif [ "$prev" = = ] && ((COMP_CWORD > 1)); then
+    prev=${COMP_WORDS[COMP_CWORD - 2]}
+  fi
+  COMPREPLY=()
+
+  # The command is the first word that is not an option.
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in
+      -*) ;;
+      *) command=${COMP_WORDS[i]}; break ;;
+    esac
+  done
+
+  case $command in
+    '')
+      mapfile -t COMPREPLY < <(compgen -W 'check tree reload explain codes --help --version' \
+        -- "$cur")
+      return
+      ;;
+    check | tree | reload)
+      case $prev in
+        --mode) mapfile -t COMPREPLY < <(compgen -W 'now lazy' -- "$cur"); return ;;
+        --host | --loaded) _dldoctor_paths; return ;;
+        --search) _dldoctor_paths -d; return ;;
+        --user) mapfile -t COMPREPLY < <(compgen -u -- "$cur"); return ;;
+        --pid)
+          mapfile -t COMPREPLY < <(cd /proc 2>/dev/null && compgen -W "$(compgen -G '[0-9]*')" \
+            -- "$cur")
+          return
+          ;;
+        --symbol | --signature | --api | --timeout | --times) return ;;  # free text
+      esac
+      ;;
+  esac
+
+  local options
+  case $command in
+    check)
+      options='--symbol --search --signature --api --reload --loaded --pid --host --user --mode
+               --json --load --timeout --help'
+      ;;
+    tree) options='--host --json --help' ;;
+    reload) options='--symbol --mode --times --timeout --help' ;;
+    explain) options='--json --help' ;;
+    codes) options='--json --help' ;;
+    *) return ;;
+  esac
+  if [[ $cur == -* ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
+  elif [ "$command" != explain ] && [ "$command" != codes ]; then
+    _dldoctor_paths  # PATH: the library, plugin or program
+  fi
+}
+
+complete -F _dldoctor dldoctor
