@@ -36,7 +36,7 @@ _dldoctor() {
 
   case $command in
     '')
-      mapfile -t COMPREPLY < <(compgen -W 'check tree reload explain codes --help --version' \
+      mapfile -t COMPREPLY < <(compgen -W 'check tree reload scan explain codes --help --version' \
         -- "$cur")
       return
       ;;
@@ -64,6 +64,7 @@ _dldoctor() {
       ;;
     tree) options='--host --json --help' ;;
     reload) options='--symbol --mode --times --timeout --help' ;;
+    scan) options='--json --help' ;;
     explain) options='--json --help' ;;
     codes) options='--json --help' ;;
     *) return ;;
