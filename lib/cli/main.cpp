@@ -34,7 +34,13 @@ constexpr int kExitLoads = 0;
 constexpr int kExitFindings = 1;
 constexpr int kExitCannotRun = 2;
 
+// --color: "auto" (the default) colours only a terminal, and not when NO_COLOR is set and not
+// empty (no-color.org); "always" and "never" decide alone.
+std::string colour_choice = "auto";
+
 dldoctor::TextStyle terminal_style() {
+  if (colour_choice == "always") return dldoctor::TextStyle{true};
+  if (colour_choice == "never") return dldoctor::TextStyle{false};
   const char* no_colour = std::getenv("NO_COLOR");
   const bool colour = ::isatty(STDOUT_FILENO) == 1 && (no_colour == nullptr || *no_colour == '\0');
   return dldoctor::TextStyle{colour};
@@ -286,13 +292,19 @@ int main(int argc, char** argv) {
       "error (or tree: a library the loader would not find); 2 dldoctor could not run (a usage\n"
       "error, a --host or --user that does not exist, a message explain does not know).\n"
       "Defaults: check --mode now; check --load waits --timeout 10 seconds for its child.\n"
-      "Colour only when standard output is a terminal and NO_COLOR is unset or empty.\n"
+      "Colour (--color auto, the default) only when standard output is a terminal and NO_COLOR\n"
+      "is unset or empty; --color always or never decides alone.\n"
       "Nothing inspected is run, but for check --load and reload (in a child process).");
   // `--version` with other arguments (`dldoctor --version --help`) is answered by CLI11.
   std::string version_text(dldoctor::cli::kVersionText);
   version_text.pop_back();  // CLI11 adds the newline
   app.set_version_flag("--version", version_text);
   app.require_subcommand(1);
+  app.add_option("--color", colour_choice,
+                 "colour the text output: auto (a terminal, unless NO_COLOR is set), always, "
+                 "never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}));
 
   CheckOptions check_options;
   CLI::App* check = app.add_subcommand(

@@ -69,7 +69,9 @@ def main() -> int:
         (Path(tmp) / "host").write_bytes(b"")
         expectations = [
             (["dldoctor", "ch"], ["check"]),
-            (["dldoctor", ""], sorted(commands + ["--help", "--version"])),
+            (["dldoctor", ""], sorted(commands + ["--color", "--help", "--version"])),
+            (["dldoctor", "--color", ""], ["always", "auto", "never"]),
+            (["dldoctor", "--color", "never", "ch"], ["check"]),
             (["dldoctor", "--v"], ["--version"]),
             (["dldoctor", "check", "--mo"], ["--mode"]),
             (["dldoctor", "check", "--mode", ""], ["lazy", "now"]),

@@ -185,3 +185,23 @@ TEST_F(CliOptions, AHostThatIsNotAProgramIsAUsageErrorNamingTheOption) {
 }
 
 }  // namespace
+
+namespace {
+
+// --color: always colours a pipe (NO_COLOR=1 is set by dldoctor() above), never and auto do not;
+// another word is a usage error.
+TEST(ColourOption, AlwaysNeverAndAutoOnAPipe) {
+  const ProcessResult always = dldoctor({"--color", "always", "check", kSystemLibrary});
+  EXPECT_EQ(always.exit_status, 0) << always.err;
+  EXPECT_NE(always.out.find("\033["), std::string::npos) << always.out;
+  for (const std::string when : {"never", "auto"}) {
+    const ProcessResult plain = dldoctor({"--color", when, "check", kSystemLibrary});
+    EXPECT_EQ(plain.exit_status, 0) << plain.err;
+    EXPECT_EQ(plain.out.find('\033'), std::string::npos) << when << ": " << plain.out;
+  }
+  const ProcessResult wrong = dldoctor({"--color", "sometimes", "check", kSystemLibrary});
+  EXPECT_EQ(wrong.exit_status, 2);
+  EXPECT_NE(wrong.err.find("sometimes"), std::string::npos) << wrong.err;
+}
+
+}  // namespace

@@ -29,6 +29,7 @@ _dldoctor() {
   # The command is the first word that is not an option.
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
+      --color) ((i++)) ;;  # its value is no command
       -*) ;;
       *) command=${COMP_WORDS[i]}; break ;;
     esac
@@ -36,8 +37,12 @@ _dldoctor() {
 
   case $command in
     '')
-      mapfile -t COMPREPLY < <(compgen -W 'check tree reload scan explain codes --help --version' \
-        -- "$cur")
+      if [ "$prev" = --color ]; then
+        mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
+        return
+      fi
+      mapfile -t COMPREPLY < <(compgen -W 'check tree reload scan explain codes --help --version
+        --color' -- "$cur")
       return
       ;;
     check | tree | reload)
