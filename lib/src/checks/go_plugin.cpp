@@ -164,9 +164,18 @@ StageVerdict check_go_plugin(Context& context) {
   std::set<std::string> packages{"main", plugin_hashes.plugin_path.value_or("")};
   for (const std::string& package : differing)
     if (!go::is_standard_package(package) || packages.size() < 8) packages.insert(package);
-  const go::DwarfParts wanted{true, packages};
-  const go::Binary plugin = go::read_binary(context.file, *context.image, wanted);
-  const go::Binary host = go::read_binary(host_path, *host_image, wanted);
+  // The plugin's compiler (the DWARF's producer, the costly part) only when it can differ from
+  // the host's: the same toolchain gives the runtime package the same hash. The host's only
+  // without build info, which names its Go.
+  const go::PackageHash* plugin_runtime = plugin_hashes.hash_of("runtime");
+  const go::PackageHash* host_runtime = host_hashes.hash_of("runtime");
+  const bool same_runtime = plugin_runtime != nullptr && host_runtime != nullptr &&
+                            !plugin_runtime->hex.empty() &&
+                            plugin_runtime->hex == host_runtime->hex;
+  const go::Binary plugin =
+      go::read_binary(context.file, *context.image, go::DwarfParts{true, packages, !same_runtime});
+  const go::Binary host = go::read_binary(host_path, *host_image,
+                                          go::DwarfParts{true, packages, !host_hashes.build_info});
   order_nearest_first(differing, plugin);
 
   const std::string file = base_of(context.file);

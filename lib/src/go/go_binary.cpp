@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "go/go_type.hpp"
+#include "go/pclntab.hpp"
 
 namespace dldoctor::go {
 namespace {
@@ -188,6 +189,52 @@ std::vector<std::string> read_check_order(int fd) noexcept {
     if (std::find(order.begin(), order.end(), package) == order.end())
       order.push_back(std::move(package));
   return order;
+}
+
+// The bytes of the function table: runtime.pclntab to runtime.epclntab (.symtab), else the
+// .gopclntab section.
+std::optional<std::vector<unsigned char>> read_function_table(int fd, const elf::Image& image) {
+  constexpr std::uint64_t kMaxTable = 1u << 30;
+  std::optional<std::uint64_t> offset;
+  std::uint64_t size = 0;
+  if (image.symbol_table) {
+    std::optional<std::uint64_t> start;
+    std::optional<std::uint64_t> end;
+    for (const elf::Symbol& symbol : *image.symbol_table) {
+      if (!symbol.defined()) continue;
+      if (symbol.name == "runtime.pclntab") start = symbol.value;
+      if (symbol.name == "runtime.epclntab") end = symbol.value;
+    }
+    if (start && end && *end > *start) {
+      size = *end - *start;
+      offset = file_offset(image, *start, size);
+    }
+  }
+  if (!offset) {
+    const elf::Section* section = image.section(".gopclntab");
+    if (section == nullptr || section->type == SHT_NOBITS ||
+        !fits(section->offset, section->size, image.file_size))
+      return std::nullopt;
+    offset = section->offset;
+    size = section->size;
+  }
+  if (size == 0 || size > kMaxTable) return std::nullopt;
+  std::vector<unsigned char> bytes(size);
+  if (!read_exact(fd, bytes.data(), bytes.size(), *offset)) return std::nullopt;
+  return bytes;
+}
+
+// The packages' directories from the function table; false when the file has none readable.
+bool read_table_directories(int fd, const elf::Image& image, Binary& binary,
+                            const DwarfParts& parts) {
+  const std::optional<std::vector<unsigned char>> table = read_function_table(fd, image);
+  if (!table) return false;
+  std::optional<PclnDirectories> read = pcln_source_directories(
+      *table, parts.packages ? &*parts.packages : nullptr, kMaxDirectoriesPerPackage);
+  if (!read || read->functions == 0) return false;
+  for (auto& [package, directories] : read->directories)
+    if (!directories.empty()) binary.source_directories[package] = std::move(directories);
+  return true;
 }
 
 void read_dwarf(int fd, Binary& binary, const DwarfParts& parts) noexcept {
@@ -497,8 +544,17 @@ Binary read_binary(const std::string& path, const elf::Image& image,
     if (image.symbol_table) scan(*image.symbol_table);
     for (auto& [package, hex] : hashes) binary.package_hashes.push_back({package, hex});
     if (!binary.package_hashes.empty() || binary.plugin_path) binary.is_go = true;
-    // The DWARF only of what is Go already: a C library's units are not worth walking.
-    if (binary.is_go && dwarf.read) read_dwarf(file.fd, binary, dwarf);
+    // The sources only of what is Go already: a C library's units are not worth walking. The
+    // function table first; the DWARF for the compiler, or for what the table cannot give.
+    if (binary.is_go && dwarf.read) {
+      binary.has_dwarf =
+          image.section(".debug_info") != nullptr || image.section(".zdebug_info") != nullptr;
+      const bool from_table = read_table_directories(file.fd, image, binary, dwarf);
+      if (!from_table)
+        read_dwarf(file.fd, binary, dwarf);
+      else if (dwarf.compiler && binary.has_dwarf)
+        read_dwarf(file.fd, binary, DwarfParts{true, std::set<std::string>{}, true});
+    }
     if (binary.plugin_path) binary.check_order = read_check_order(file.fd);
   } catch (...) {
     // Out of memory: what was read so far.

@@ -9,7 +9,8 @@
 //   (runtime/plugin.go: "plugin was built with a different version of package X"), and a
 //   plugin's own path, go.link.thispluginpath (.symtab), which prefixes its exported names;
 // - the DWARF compile units (one per package): the compiler (DW_AT_producer "Go cmd/compile
-//   go1.19.8; -shared -dynlink regabi") and the directories of each package's sources.
+//   go1.19.8; -shared -dynlink regabi") and the directories of each package's sources, which the
+//   function table (pclntab.hpp) gives too, more cheaply.
 // Every length and offset is checked against the bytes read: a hostile file gives less, never a
 // crash.
 #pragma once
@@ -80,8 +81,8 @@ struct Binary {
   // From DWARF (DW_AT_producer of the Go units): "go1.19.8" and the flags after ';'.
   std::string compiler_version;
   std::string compiler_flags;  // "-shared -dynlink regabi"
-  bool has_dwarf = false;
-  // Directories of each package's source files (the line table of its compile unit).
+  bool has_dwarf = false;      // a .debug_info (or .zdebug_info) section
+  // Directories of each package's source files (where its functions are declared).
   std::map<std::string, std::set<std::string>> source_directories;
 
   // A file plugin.Open can open: a Go plugin has its plugin path or package hashes and no
@@ -92,12 +93,15 @@ struct Binary {
   std::string go_version() const;
 };
 
-// What to read of the DWARF, the costly part (Go compresses its debug sections, and a package's
-// directories come from its line table): nothing, or the compiler and the directories of the
-// packages named (all of them when packages is nullopt).
+// What to read of the packages' sources: nothing, or the directories of the packages named (all
+// of them when packages is nullopt) and, with compiler, the compiler (DW_AT_producer). The
+// directories come from the function table (.gopclntab, or runtime.pclntab..runtime.epclntab in
+// .symtab: Go 1.18 and later), else from the DWARF; the compiler only from the DWARF, the costly
+// part (libdw inflates every compressed debug section of the file before reading any).
 struct DwarfParts {
   bool read = true;
   std::optional<std::set<std::string>> packages;
+  bool compiler = true;
 };
 
 // Reads what the file at path records (image: its read_image(ReadParts::Everything)). Never
