@@ -203,7 +203,9 @@ TEST(GoFunctionTable, HostileTablesGiveLessAndNeverReadPastTheBytes) {
   for (std::size_t size = 0; size < table.size(); ++size) {
     const std::vector<unsigned char> cut(table.begin(), table.begin() + size);
     const auto read = go::pcln_source_directories(cut, nullptr);
-    if (read) EXPECT_LE(read->directories.size(), 2u) << size;
+    if (read) {
+      EXPECT_LE(read->directories.size(), 2u) << size;
+    }
   }
   // Every byte set to 0xff or 0x80 (huge offsets and counts, endless varints).
   for (std::size_t at = 0; at < table.size(); ++at)
