@@ -143,15 +143,22 @@ StageVerdict check_go_plugin(Context& context) {
   if (!context.request.host || !context.image || !has_package_hashes(*context.image))
     return StageVerdict::Continue;
   const std::string& host_path = *context.request.host;
-  elf::ReadOutcome host_outcome = elf::read_image(host_path);
+  // Without the host's .symtab (the hashes are in its .dynsym, the function table in
+  // .gopclntab); a host without hashes is read again whole, for the symbols it links.
+  elf::ReadOutcome host_outcome = elf::read_image(host_path, elf::ReadParts::DynamicSymbols);
   const auto* host_image = std::get_if<elf::Image>(&host_outcome);
   if (host_image == nullptr) return StageVerdict::Continue;
-  if (!has_package_hashes(*host_image)) return check_host_without_plugins(context, *host_image);
+  if (!has_package_hashes(*host_image)) {
+    host_outcome = elf::read_image(host_path);
+    host_image = std::get_if<elf::Image>(&host_outcome);
+    if (host_image == nullptr) return StageVerdict::Continue;
+    return check_host_without_plugins(context, *host_image);
+  }
   // The hashes first, without DWARF: a plugin that matches its host costs no more than that.
   const go::DwarfParts no_dwarf{false, std::nullopt};
-  const go::Binary plugin_hashes = go::read_binary(context.file, *context.image, no_dwarf);
+  go::Binary plugin_hashes = go::read_binary(context.file, *context.image, no_dwarf);
   if (!plugin_hashes.is_plugin()) return StageVerdict::Continue;
-  const go::Binary host_hashes = go::read_binary(host_path, *host_image, no_dwarf);
+  go::Binary host_hashes = go::read_binary(host_path, *host_image, no_dwarf);
   std::vector<std::string> differing;
   for (const go::PackageHash& hash : plugin_hashes.package_hashes) {
     const go::PackageHash* theirs = host_hashes.hash_of(hash.package);
@@ -172,10 +179,11 @@ StageVerdict check_go_plugin(Context& context) {
   const bool same_runtime = plugin_runtime != nullptr && host_runtime != nullptr &&
                             !plugin_runtime->hex.empty() &&
                             plugin_runtime->hex == host_runtime->hex;
-  const go::Binary plugin =
-      go::read_binary(context.file, *context.image, go::DwarfParts{true, packages, !same_runtime});
-  const go::Binary host = go::read_binary(host_path, *host_image,
-                                          go::DwarfParts{true, packages, !host_hashes.build_info});
+  go::Binary plugin = std::move(plugin_hashes);
+  go::read_sources(context.file, *context.image, plugin,
+                   go::DwarfParts{true, packages, !same_runtime});
+  go::Binary host = std::move(host_hashes);
+  go::read_sources(host_path, *host_image, host, go::DwarfParts{true, packages, !host.build_info});
   order_nearest_first(differing, plugin);
 
   const std::string file = base_of(context.file);
@@ -410,13 +418,13 @@ StageVerdict check_go_plugin(Context& context) {
 
 bool go_plugin_of_go_host(const Context& context) {
   if (!context.request.host || !context.image || !has_package_hashes(*context.image)) return false;
-  elf::ReadOutcome host = elf::read_image(*context.request.host);
+  elf::ReadOutcome host = elf::read_image(*context.request.host, elf::ReadParts::DynamicSymbols);
   const auto* image = std::get_if<elf::Image>(&host);
   return image != nullptr && has_package_hashes(*image);
 }
 
 bool is_go_plugin_host(const std::string& host_path) {
-  elf::ReadOutcome host = elf::read_image(host_path);
+  elf::ReadOutcome host = elf::read_image(host_path, elf::ReadParts::DynamicSymbols);
   const auto* image = std::get_if<elf::Image>(&host);
   return image != nullptr && has_package_hashes(*image);
 }

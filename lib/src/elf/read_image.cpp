@@ -89,9 +89,9 @@ void ensure_libelf_initialised() {
 
 std::size_t entry_size(Elf* elf, Elf_Type type) { return gelf_fsize(elf, type, 1, EV_CURRENT); }
 
-// How far to read: the loader's view, everything into elf::Image, or everything checked with the
-// symbol tables left in place (SymbolIndex).
-enum class Depth { LoaderView, Versions, Everything, InPlace };
+// How far to read: the loader's view, everything into elf::Image (with or without the .symtab),
+// or everything checked with the symbol tables left in place (SymbolIndex).
+enum class Depth { LoaderView, Versions, Everything, InPlace, NoSymbolTable };
 
 // The types and libelf's translation of each ELF class.
 struct Class32 {
@@ -158,7 +158,7 @@ class ImageReader {
     if (!elf_ || elf_kind(elf_.get()) != ELF_K_ELF)
       throw Failure("libelf cannot read the ELF header: " + libelf_error());
     read_sections();
-    if (depth_ == Depth::Everything) read_plugin_notes();
+    if (depth_ == Depth::Everything || depth_ == Depth::NoSymbolTable) read_plugin_notes();
   }
 
   // ---- Notes: what a plugin says of itself (<dldoctor/plugin.h>), in PT_NOTE segments. ----
@@ -806,7 +806,7 @@ class ImageReader {
         continue;
       }
       note_debug_section(name, header);
-      if (depth_ == Depth::Everything)
+      if (depth_ == Depth::Everything || depth_ == Depth::NoSymbolTable)
         image_.sections.push_back(Section{std::string(name), header.sh_type, header.sh_flags,
                                           header.sh_addr, header.sh_offset, header.sh_size});
       if ((header.sh_type == SHT_RELA || header.sh_type == SHT_REL) &&
@@ -834,7 +834,8 @@ class ImageReader {
     }
     if (dynsym != nullptr) image_.dynamic_symbols = read_symbols(dynsym, versym);
     if (plt_relocations != nullptr) read_plt_relocations(plt_relocations);
-    if (symtab != nullptr) image_.symbol_table = read_symbols(symtab, nullptr);
+    if (symtab != nullptr && depth_ != Depth::NoSymbolTable)
+      image_.symbol_table = read_symbols(symtab, nullptr);
   }
 
   // The DWARF sections the symbol rules read with their own small reader (dwarf_unit.hpp), chosen
@@ -1113,9 +1114,10 @@ ReadOutcome read_image_fd(int fd, std::uint64_t file_size, ReadParts parts) noex
   try {
     ensure_libelf_initialised();
     ImageReader reader(fd, file_size,
-                       parts == ReadParts::Everything ? Depth::Everything
-                       : parts == ReadParts::Versions ? Depth::Versions
-                                                      : Depth::LoaderView);
+                       parts == ReadParts::Everything       ? Depth::Everything
+                       : parts == ReadParts::DynamicSymbols ? Depth::NoSymbolTable
+                       : parts == ReadParts::Versions       ? Depth::Versions
+                                                            : Depth::LoaderView);
     return reader.read();
   } catch (const Failure& failure) {
     return ReadError{failure.message()};

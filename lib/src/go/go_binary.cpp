@@ -296,6 +296,19 @@ void read_dwarf(int fd, Binary& binary, const DwarfParts& parts) noexcept {
   dwarf_end(dwarf);
 }
 
+// The sources only of what is Go already: a C library's units are not worth walking. The
+// function table first; the DWARF for the compiler, or for what the table cannot give.
+void read_sources_of(int fd, const elf::Image& image, Binary& binary, const DwarfParts& parts) {
+  if (!binary.is_go || !parts.read) return;
+  binary.has_dwarf =
+      image.section(".debug_info") != nullptr || image.section(".zdebug_info") != nullptr;
+  const bool from_table = read_table_directories(fd, image, binary, parts);
+  if (!from_table)
+    read_dwarf(fd, binary, parts);
+  else if (parts.compiler && binary.has_dwarf)
+    read_dwarf(fd, binary, DwarfParts{true, std::set<std::string>{}, true});
+}
+
 std::string type_name_of(Dwarf_Die* die, std::string_view plugin_path) {
   Dwarf_Attribute attribute;
   Dwarf_Die type;
@@ -482,6 +495,16 @@ std::string version_in_directory(std::string_view directory) {
   return std::string(rest.substr(0, rest.find('/')));
 }
 
+void read_sources(const std::string& path, const elf::Image& image, Binary& binary,
+                  const DwarfParts& dwarf) noexcept {
+  try {
+    Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (file.fd >= 0) read_sources_of(file.fd, image, binary, dwarf);
+  } catch (...) {
+    // Out of memory: what was read so far.
+  }
+}
+
 Binary read_binary(const std::string& path, const elf::Image& image,
                    const DwarfParts& dwarf) noexcept {
   Binary binary;
@@ -544,18 +567,8 @@ Binary read_binary(const std::string& path, const elf::Image& image,
     if (image.symbol_table) scan(*image.symbol_table);
     for (auto& [package, hex] : hashes) binary.package_hashes.push_back({package, hex});
     if (!binary.package_hashes.empty() || binary.plugin_path) binary.is_go = true;
-    // The sources only of what is Go already: a C library's units are not worth walking. The
-    // function table first; the DWARF for the compiler, or for what the table cannot give.
-    if (binary.is_go && dwarf.read) {
-      binary.has_dwarf =
-          image.section(".debug_info") != nullptr || image.section(".zdebug_info") != nullptr;
-      const bool from_table = read_table_directories(file.fd, image, binary, dwarf);
-      if (!from_table)
-        read_dwarf(file.fd, binary, dwarf);
-      else if (dwarf.compiler && binary.has_dwarf)
-        read_dwarf(file.fd, binary, DwarfParts{true, std::set<std::string>{}, true});
-    }
     if (binary.plugin_path) binary.check_order = read_check_order(file.fd);
+    read_sources_of(file.fd, image, binary, dwarf);
   } catch (...) {
     // Out of memory: what was read so far.
   }

@@ -108,6 +108,10 @@ struct DwarfParts {
 // throws; what cannot be read is left empty.
 Binary read_binary(const std::string& path, const elf::Image& image,
                    const DwarfParts& dwarf = {}) noexcept;
+// Adds the sources (the directories, the compiler) to what read_binary(path, image,
+// DwarfParts{false}) read, as read_binary(path, image, dwarf) would have read them.
+void read_sources(const std::string& path, const elf::Image& image, Binary& binary,
+                  const DwarfParts& dwarf) noexcept;
 
 // The Go type of a plugin's package-level function or variable (qualified:
 // "example.com/plug.Hello") as its DWARF gives it, spelled as reflect spells it in the process that
