@@ -30,12 +30,14 @@ bool has_package_hashes(const elf::Image& image) {
   return false;
 }
 
-// The sources of a package, as the file's DWARF gives them: "in /src/shared1", or what is known.
+// The sources of a package, as the file's function table (or DWARF) gives them: "in /src/shared1",
+// or what is known.
 std::string sources_of(const go::Binary& binary, const std::string& package) {
   const auto found = binary.source_directories.find(package);
   if (found == binary.source_directories.end())
-    return binary.has_dwarf ? "its DWARF has no function of " + package
-                            : "it has no DWARF to say where " + package + " came from";
+    return binary.sources_from_table ? "its function table has no function of " + package
+           : binary.has_dwarf        ? "its DWARF has no function of " + package
+                                     : "it has no DWARF to say where " + package + " came from";
   std::vector<std::string> directories(found->second.begin(), found->second.end());
   return package + "'s sources are in " + joined(directories, 4);
 }
@@ -87,9 +89,11 @@ std::string hash_evidence(const std::string& package, const go::Binary& host,
          host_name + ", " + plugin.hash_of(package)->hex + " in " + file;
 }
 
-std::string plugin_side_note() {
-  return "Go 1.19 writes no build info into a -buildmode=plugin file: the plugin's side is read "
-         "from its DWARF";
+std::string plugin_side_note(const go::Binary& plugin) {
+  return std::string(
+             "Go 1.19 writes no build info into a -buildmode=plugin file: the plugin's "
+             "side is read from its ") +
+         (plugin.sources_from_table ? "function table (pclntab)" : "DWARF");
 }
 
 // Whether a Go program links the plugin package (plugin.Open, or the package's init task when
@@ -330,7 +334,7 @@ StageVerdict check_go_plugin(Context& context) {
       finding.evidence.push_back(
           "a package's hash covers the directory it was compiled from: two copies of one "
           "version differ even when their files are the same");
-      finding.evidence.push_back(plugin_side_note());
+      finding.evidence.push_back(plugin_side_note(plugin));
       if (host_local_copy) {
         // The host's replace target as a directory the plugin's module can name: absolute, from
         // the host's DWARF, unless the host was built with -trimpath.
@@ -372,7 +376,7 @@ StageVerdict check_go_plugin(Context& context) {
     finding.evidence.push_back(hash_evidence(package, host, plugin, host_name, file));
     if (!order_evidence.empty() && first_compared != package)
       finding.evidence.push_back(order_evidence);
-    finding.evidence.push_back(plugin_side_note());
+    finding.evidence.push_back(plugin_side_note(plugin));
     std::string target;
     if (module != nullptr && module->replaced) {
       target = host_dirs != host.source_directories.end() ? *host_dirs->second.begin()
@@ -406,7 +410,7 @@ StageVerdict check_go_plugin(Context& context) {
         settings.push_back(setting.key + "=" + setting.value);
       finding.evidence.push_back(host_name + " build settings: " + joined(settings, 20));
     }
-    finding.evidence.push_back(plugin_side_note());
+    finding.evidence.push_back(plugin_side_note(plugin));
     add_common(finding);
     finding.fix.summary = "build the plugin with the host's build settings (go version -m " +
                           host_name + " lists them)";

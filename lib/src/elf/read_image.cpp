@@ -949,21 +949,57 @@ class ImageReader {
     if (versym_section != nullptr) versions = elf_getdata(versym_section, nullptr);
     const std::size_t count = std::min<std::size_t>(data->d_size / entry, kMaxSymbols);
     symbols.reserve(count);
+    // The names as elf_strptr gives them (a name must end inside its string table), from the
+    // table's bytes at once rather than a call per symbol: a Go file has thousands.
+    const char* strings = nullptr;
+    std::size_t strings_size = 0;
+    if (Elf_Scn* strings_section = elf_getscn(elf_.get(), header.sh_link)) {
+      GElf_Shdr strings_header;
+      Elf_Data* strings_data = nullptr;
+      if (gelf_getshdr(strings_section, &strings_header) != nullptr &&
+          strings_header.sh_type == SHT_STRTAB)
+        strings_data = elf_getdata(strings_section, nullptr);
+      if (strings_data != nullptr && strings_data->d_buf != nullptr &&
+          strings_data->d_size == strings_header.sh_size) {
+        strings = static_cast<const char*>(strings_data->d_buf);
+        strings_size = strings_data->d_size;
+      }
+    }
+    auto name_at = [&](std::size_t offset) -> std::optional<std::string_view> {
+      if (strings == nullptr) {
+        const char* name = elf_strptr(elf_.get(), header.sh_link, offset);
+        if (name == nullptr) return std::nullopt;
+        return std::string_view(name);
+      }
+      if (offset >= strings_size) return std::nullopt;
+      const void* end = std::memchr(strings + offset, '\0', strings_size - offset);
+      if (end == nullptr) return std::nullopt;
+      return std::string_view(
+          strings + offset,
+          static_cast<std::size_t>(static_cast<const char*>(end) - (strings + offset)));
+    };
+    // Section names by index, looked up once per section rather than per symbol.
+    std::vector<const std::string*> section_name_by_index;
+    for (const auto& [index, name] : section_names_) {
+      if (index >= SHN_LORESERVE) continue;
+      if (section_name_by_index.size() <= index) section_name_by_index.resize(index + 1, nullptr);
+      section_name_by_index[index] = &name;
+    }
     bool bad_name_reported = false;
     std::string current_file;  // locals follow the STT_FILE symbol of the object they came from
     for (std::size_t i = 1; i < count; ++i) {  // entry 0 is the reserved null symbol
       GElf_Sym raw;
       if (gelf_getsym(data, static_cast<int>(i), &raw) == nullptr) break;
       Symbol symbol;
-      const char* name = elf_strptr(elf_.get(), header.sh_link, raw.st_name);
-      if (name == nullptr) {
+      const std::optional<std::string_view> name = name_at(raw.st_name);
+      if (!name) {
         symbol.name = "<?>";
         if (!bad_name_reported)
           warn(table + " symbol " + std::to_string(i) + " has a name at " + hex(raw.st_name) +
                " outside its string table");
         bad_name_reported = true;
       } else {
-        symbol.name = name;
+        symbol.name = *name;
       }
       symbol.binding = GELF_ST_BIND(raw.st_info);
       symbol.type = GELF_ST_TYPE(raw.st_info);
@@ -974,8 +1010,9 @@ class ImageReader {
       symbol.value = raw.st_value;
       symbol.size = raw.st_size;
       if (raw.st_shndx != SHN_UNDEF && raw.st_shndx < SHN_LORESERVE) {
-        auto found = section_names_.find(raw.st_shndx);
-        if (found != section_names_.end()) symbol.section_name = found->second;
+        if (raw.st_shndx < section_name_by_index.size() &&
+            section_name_by_index[raw.st_shndx] != nullptr)
+          symbol.section_name = *section_name_by_index[raw.st_shndx];
       } else if (raw.st_shndx == SHN_ABS) {
         symbol.section_name = "ABS";
       }

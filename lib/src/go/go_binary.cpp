@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -191,9 +192,36 @@ std::vector<std::string> read_check_order(int fd) noexcept {
   return order;
 }
 
-// The bytes of the function table: runtime.pclntab to runtime.epclntab (.symtab), else the
-// .gopclntab section.
-std::optional<std::vector<unsigned char>> read_function_table(int fd, const elf::Image& image) {
+// A read-only mapping of part of a file, unmapped when it goes.
+class Mapping {
+ public:
+  Mapping(int fd, std::uint64_t offset, std::uint64_t size) {
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t start = offset - offset % page;
+    length_ = static_cast<std::size_t>(size + (offset - start));
+    void* mapped = ::mmap(nullptr, length_, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(start));
+    if (mapped == MAP_FAILED) return;
+    base_ = mapped;
+    bytes_ = std::span(static_cast<const unsigned char*>(mapped) + (offset - start),
+                       static_cast<std::size_t>(size));
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (base_ != nullptr) ::munmap(base_, length_);
+  }
+  bool ok() const noexcept { return base_ != nullptr; }
+  std::span<const unsigned char> bytes() const noexcept { return bytes_; }
+
+ private:
+  void* base_ = nullptr;
+  std::size_t length_ = 0;
+  std::span<const unsigned char> bytes_;
+};
+
+// Where the function table lies in the file: runtime.pclntab to runtime.epclntab (.symtab),
+// else the .gopclntab section. {offset, size}.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> function_table(const elf::Image& image) {
   constexpr std::uint64_t kMaxTable = 1u << 30;
   std::optional<std::uint64_t> offset;
   std::uint64_t size = 0;
@@ -219,19 +247,22 @@ std::optional<std::vector<unsigned char>> read_function_table(int fd, const elf:
     size = section->size;
   }
   if (size == 0 || size > kMaxTable) return std::nullopt;
-  std::vector<unsigned char> bytes(size);
-  if (!read_exact(fd, bytes.data(), bytes.size(), *offset)) return std::nullopt;
-  return bytes;
+  return std::pair(*offset, size);
 }
 
 // The packages' directories from the function table; false when the file has none readable.
+// The table is mapped, not read: only the pages of the names and of the functions asked for are
+// touched.
 bool read_table_directories(int fd, const elf::Image& image, Binary& binary,
                             const DwarfParts& parts) {
-  const std::optional<std::vector<unsigned char>> table = read_function_table(fd, image);
-  if (!table) return false;
+  const auto where = function_table(image);
+  if (!where) return false;
+  const Mapping table(fd, where->first, where->second);
+  if (!table.ok()) return false;
   std::optional<PclnDirectories> read = pcln_source_directories(
-      *table, parts.packages ? &*parts.packages : nullptr, kMaxDirectoriesPerPackage);
+      table.bytes(), parts.packages ? &*parts.packages : nullptr, kMaxDirectoriesPerPackage);
   if (!read || read->functions == 0) return false;
+  binary.sources_from_table = true;
   for (auto& [package, directories] : read->directories)
     if (!directories.empty()) binary.source_directories[package] = std::move(directories);
   return true;

@@ -80,8 +80,9 @@ struct Binary {
   std::vector<std::string> check_order;
   // From DWARF (DW_AT_producer of the Go units): "go1.19.8" and the flags after ';'.
   std::string compiler_version;
-  std::string compiler_flags;  // "-shared -dynlink regabi"
-  bool has_dwarf = false;      // a .debug_info (or .zdebug_info) section
+  std::string compiler_flags;       // "-shared -dynlink regabi"
+  bool has_dwarf = false;           // a .debug_info (or .zdebug_info) section
+  bool sources_from_table = false;  // the directories are the function table's, not the DWARF's
   // Directories of each package's source files (where its functions are declared).
   std::map<std::string, std::set<std::string>> source_directories;
 
