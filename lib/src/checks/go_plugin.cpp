@@ -18,6 +18,7 @@
 #include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
 #include "checks/symbol_rules.hpp"
+#include "elf/symbol_index.hpp"
 #include "go/go_binary.hpp"
 #include "go/go_type.hpp"
 
@@ -147,22 +148,24 @@ StageVerdict check_go_plugin(Context& context) {
   if (!context.request.host || !context.image || !has_package_hashes(*context.image))
     return StageVerdict::Continue;
   const std::string& host_path = *context.request.host;
-  // Without the host's .symtab (the hashes are in its .dynsym, the function table in
-  // .gopclntab); a host without hashes is read again whole, for the symbols it links.
-  elf::ReadOutcome host_outcome = elf::read_image(host_path, elf::ReadParts::DynamicSymbols);
-  const auto* host_image = std::get_if<elf::Image>(&host_outcome);
-  if (host_image == nullptr) return StageVerdict::Continue;
-  if (!has_package_hashes(*host_image)) {
-    host_outcome = elf::read_image(host_path);
-    host_image = std::get_if<elf::Image>(&host_outcome);
-    if (host_image == nullptr) return StageVerdict::Continue;
-    return check_host_without_plugins(context, *host_image);
+  // The host's symbols in place (the hashes are in its .dynsym, the function table in
+  // .gopclntab): thousands of them, of which a few are read; a host without hashes is read
+  // whole, for the symbols it links.
+  elf::SymbolIndexOutcome host_outcome = elf::read_symbol_index(host_path, 0);
+  const auto* host_index = std::get_if<elf::SymbolIndex>(&host_outcome);
+  if (host_index == nullptr) return StageVerdict::Continue;
+  if (!go::has_package_hashes(*host_index)) {
+    elf::ReadOutcome whole = elf::read_image(host_path);
+    const auto* image = std::get_if<elf::Image>(&whole);
+    if (image == nullptr) return StageVerdict::Continue;
+    return check_host_without_plugins(context, *image);
   }
+  const elf::Image* host_image = &host_index->image();
   // The hashes first, without DWARF: a plugin that matches its host costs no more than that.
   const go::DwarfParts no_dwarf{false, std::nullopt};
   go::Binary plugin_hashes = go::read_binary(context.file, *context.image, no_dwarf);
   if (!plugin_hashes.is_plugin()) return StageVerdict::Continue;
-  go::Binary host_hashes = go::read_binary(host_path, *host_image, no_dwarf);
+  go::Binary host_hashes = go::read_binary(host_path, *host_index, no_dwarf);
   std::vector<std::string> differing;
   for (const go::PackageHash& hash : plugin_hashes.package_hashes) {
     const go::PackageHash* theirs = host_hashes.hash_of(hash.package);

@@ -806,7 +806,7 @@ class ImageReader {
         continue;
       }
       note_debug_section(name, header);
-      if (depth_ == Depth::Everything || depth_ == Depth::NoSymbolTable)
+      if (depth_ != Depth::LoaderView && depth_ != Depth::Versions)
         image_.sections.push_back(Section{std::string(name), header.sh_type, header.sh_flags,
                                           header.sh_addr, header.sh_offset, header.sh_size});
       if ((header.sh_type == SHT_RELA || header.sh_type == SHT_REL) &&

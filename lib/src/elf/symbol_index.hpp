@@ -85,7 +85,8 @@ class SymbolIndex {
   SymbolIndex& operator=(const SymbolIndex&) = delete;
   ~SymbolIndex();
 
-  // The loader's view, the version definitions and the warnings, as read_image gives them; its
+  // The loader's view, the version definitions, the sections and the warnings, as read_image
+  // gives them; its
   // dynamic_symbols, symbol_table and lazily_bound are left empty (the tables are here instead).
   const Image& image() const noexcept { return parts_.image; }
   // A .symtab is there (the file is not stripped), even if it could not be read.

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 
+#include "elf/symbol_index.hpp"
 #include "go/go_type.hpp"
 #include "go/pclntab.hpp"
 
@@ -536,8 +537,21 @@ void read_sources(const std::string& path, const elf::Image& image, Binary& bina
   }
 }
 
-Binary read_binary(const std::string& path, const elf::Image& image,
-                   const DwarfParts& dwarf) noexcept {
+namespace {
+
+// What read_binary reads of a symbol: its name and where its bytes are.
+struct SymbolView {
+  std::string_view name;
+  bool defined = false;
+  std::uint64_t value = 0;
+  std::uint64_t size = 0;
+};
+
+// read_binary's work on image, each_symbol(visit) calling visit(SymbolView) for the symbols of
+// .dynsym, then of .symtab.
+template <class EachSymbol>
+Binary read_binary_with(const std::string& path, const elf::Image& image,
+                        const EachSymbol& each_symbol, const DwarfParts& dwarf) noexcept {
   Binary binary;
   try {
     Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -578,24 +592,20 @@ Binary read_binary(const std::string& path, const elf::Image& image,
     // Package hashes and the plugin path, from either symbol table.
     constexpr std::string_view kHashPrefix = "go.link.pkghashbytes.";
     std::map<std::string, std::string> hashes;
-    auto scan = [&](const std::vector<elf::Symbol>& symbols) {
-      for (const elf::Symbol& symbol : symbols) {
-        if (!symbol.defined()) continue;
-        if (symbol.name.starts_with(kHashPrefix) && symbol.name.size() > kHashPrefix.size()) {
-          std::string package = symbol.name.substr(kHashPrefix.size());
-          if (hashes.count(package) != 0) continue;
-          std::optional<std::string> bytes;
-          if (symbol.size > 0 && symbol.size <= kMaxHash)
-            bytes = read_bytes(file.fd, image, symbol.value, symbol.size);
-          hashes[std::move(package)] = bytes ? to_hex(*bytes) : "";
-        } else if (symbol.name == "go.link.thispluginpath" && !binary.plugin_path &&
-                   symbol.size <= kMaxPluginPath) {
-          binary.plugin_path = read_bytes(file.fd, image, symbol.value, symbol.size);
-        }
+    each_symbol([&](const SymbolView& symbol) {
+      if (!symbol.defined) return;
+      if (symbol.name.starts_with(kHashPrefix) && symbol.name.size() > kHashPrefix.size()) {
+        std::string package(symbol.name.substr(kHashPrefix.size()));
+        if (hashes.count(package) != 0) return;
+        std::optional<std::string> bytes;
+        if (symbol.size > 0 && symbol.size <= kMaxHash)
+          bytes = read_bytes(file.fd, image, symbol.value, symbol.size);
+        hashes[std::move(package)] = bytes ? to_hex(*bytes) : "";
+      } else if (symbol.name == "go.link.thispluginpath" && !binary.plugin_path &&
+                 symbol.size <= kMaxPluginPath) {
+        binary.plugin_path = read_bytes(file.fd, image, symbol.value, symbol.size);
       }
-    };
-    scan(image.dynamic_symbols);
-    if (image.symbol_table) scan(*image.symbol_table);
+    });
     for (auto& [package, hex] : hashes) binary.package_hashes.push_back({package, hex});
     if (!binary.package_hashes.empty() || binary.plugin_path) binary.is_go = true;
     if (binary.plugin_path) binary.check_order = read_check_order(file.fd);
@@ -604,6 +614,41 @@ Binary read_binary(const std::string& path, const elf::Image& image,
     // Out of memory: what was read so far.
   }
   return binary;
+}
+
+}  // namespace
+
+Binary read_binary(const std::string& path, const elf::Image& image,
+                   const DwarfParts& dwarf) noexcept {
+  auto each_symbol = [&](const auto& visit) {
+    auto scan = [&](const std::vector<elf::Symbol>& symbols) {
+      for (const elf::Symbol& symbol : symbols)
+        visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
+    };
+    scan(image.dynamic_symbols);
+    if (image.symbol_table) scan(*image.symbol_table);
+  };
+  return read_binary_with(path, image, each_symbol, dwarf);
+}
+
+Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
+                   const DwarfParts& dwarf) noexcept {
+  auto each_symbol = [&](const auto& visit) {
+    for (const elf::SymbolTable table : {elf::SymbolTable::Dynamic, elf::SymbolTable::Static})
+      for (std::size_t i = 1; i < index.size(table); ++i) {
+        const elf::SymbolRef symbol = index.at(table, i);
+        visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
+      }
+  };
+  return read_binary_with(path, index.image(), each_symbol, dwarf);
+}
+
+bool has_package_hashes(const elf::SymbolIndex& index) noexcept {
+  constexpr std::string_view kHashPrefix = "go.link.pkghashbytes.";
+  for (std::size_t i = 1; i < index.size(elf::SymbolTable::Dynamic); ++i)
+    if (std::string_view(index.at(elf::SymbolTable::Dynamic, i).name).starts_with(kHashPrefix))
+      return true;
+  return false;
 }
 
 }  // namespace dldoctor::go

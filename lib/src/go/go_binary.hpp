@@ -27,6 +27,10 @@
 
 #include "dldoctor/elf.hpp"
 
+namespace dldoctor::elf {
+class SymbolIndex;
+}
+
 namespace dldoctor::go {
 
 struct Module {
@@ -109,6 +113,13 @@ struct DwarfParts {
 // throws; what cannot be read is left empty.
 Binary read_binary(const std::string& path, const elf::Image& image,
                    const DwarfParts& dwarf = {}) noexcept;
+// The same from a symbol index (elf/symbol_index.hpp), whose symbols are read in place: what a
+// host's thousands of .dynsym entries cost to look at without building an elf::Symbol of each.
+Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
+                   const DwarfParts& dwarf = {}) noexcept;
+// Whether the file's .dynsym has a go.link.pkghashbytes.* (a Go plugin, or a host that opens
+// them).
+bool has_package_hashes(const elf::SymbolIndex& index) noexcept;
 // Adds the sources (the directories, the compiler) to what read_binary(path, image,
 // DwarfParts{false}) read, as read_binary(path, image, dwarf) would have read them.
 void read_sources(const std::string& path, const elf::Image& image, Binary& binary,
