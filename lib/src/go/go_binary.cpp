@@ -633,10 +633,12 @@ Binary read_binary(const std::string& path, const elf::Image& image,
 
 Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
                    const DwarfParts& dwarf) noexcept {
+  // Only the go.link.* names matter: the others are passed over unmeasured.
   auto each_symbol = [&](const auto& visit) {
     for (const elf::SymbolTable table : {elf::SymbolTable::Dynamic, elf::SymbolTable::Static})
       for (std::size_t i = 1; i < index.size(table); ++i) {
         const elf::SymbolRef symbol = index.at(table, i);
+        if (std::strncmp(symbol.name, "go.link.", 8) != 0) continue;
         visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
       }
   };
@@ -646,7 +648,8 @@ Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
 bool has_package_hashes(const elf::SymbolIndex& index) noexcept {
   constexpr std::string_view kHashPrefix = "go.link.pkghashbytes.";
   for (std::size_t i = 1; i < index.size(elf::SymbolTable::Dynamic); ++i)
-    if (std::string_view(index.at(elf::SymbolTable::Dynamic, i).name).starts_with(kHashPrefix))
+    if (std::strncmp(index.at(elf::SymbolTable::Dynamic, i).name, kHashPrefix.data(),
+                     kHashPrefix.size()) == 0)
       return true;
   return false;
 }
