@@ -1,7 +1,8 @@
 // Reading a Go binary's function table (runtime.pcHeader, "pclntab"), Go 1.18 and later: the
 // name of every function of the module and the source file of its entry, which say where each
-// package was compiled from. Unlike the DWARF it is never compressed, and -ldflags='-s -w'
-// keeps it (the runtime needs it for stack traces). The layout (Go src/runtime/symtab.go):
+// package was compiled from. Unlike the DWARF it is never compressed, and -ldflags=-w keeps it
+// (the runtime needs it for stack traces); a plugin's is found by its runtime.pclntab symbols,
+// which -s strips. The layout (Go src/runtime/symtab.go):
 //   pcHeader: magic uint32 (0xfffffff0: Go 1.18-1.19, 0xfffffff1: Go 1.20 and later), two pad
 //   bytes, minLC, ptrSize, then ptrSize-wide nfunc, nfiles, textStart and the offsets, from the
 //   header, of funcnametab, cutab, filetab, pctab and the function table;
