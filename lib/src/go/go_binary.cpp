@@ -334,7 +334,9 @@ void read_sources_of(int fd, const elf::Image& image, Binary& binary, const Dwar
   if (!binary.is_go || !parts.read) return;
   binary.has_dwarf =
       image.section(".debug_info") != nullptr || image.section(".zdebug_info") != nullptr;
-  const bool from_table = read_table_directories(fd, image, binary, parts);
+  // No package asked for (only the compiler): no table to read.
+  const bool from_table = (parts.packages && parts.packages->empty()) ||
+                          read_table_directories(fd, image, binary, parts);
   if (!from_table)
     read_dwarf(fd, binary, parts);
   else if (parts.compiler && binary.has_dwarf)
