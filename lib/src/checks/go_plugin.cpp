@@ -148,10 +148,10 @@ StageVerdict check_go_plugin(Context& context) {
   if (!context.request.host || !context.image || !has_package_hashes(*context.image))
     return StageVerdict::Continue;
   const std::string& host_path = *context.request.host;
-  // The host's symbols in place (the hashes are in its .dynsym, the function table in
-  // .gopclntab): thousands of them, of which a few are read; a host without hashes is read
-  // whole, for the symbols it links.
-  elf::SymbolIndexOutcome host_outcome = elf::read_symbol_index(host_path, 0);
+  // The host's .dynsym in place (the hashes are in it, the function table in .gopclntab):
+  // thousands of symbols, of which a few are read, and not its .symtab; a host without hashes is
+  // read whole, for the symbols it links.
+  elf::SymbolIndexOutcome host_outcome = elf::read_symbol_index(host_path, 0, false);
   const auto* host_index = std::get_if<elf::SymbolIndex>(&host_outcome);
   if (host_index == nullptr) return StageVerdict::Continue;
   if (!go::has_package_hashes(*host_index)) {

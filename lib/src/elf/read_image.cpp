@@ -148,6 +148,9 @@ class ImageReader {
   // The same reading and checks as read(), handing over the libelf handle and the symbol tables
   // as libelf holds them. The caller owns fd and passes it on; contents, when not null, is the
   // whole file (file_size bytes), read by the caller, and every read is served from it.
+  // Whether read_in_place keeps the .symtab (when there is one) beside the .dynsym.
+  void set_symbol_table_wanted(bool wanted) noexcept { symbol_table_wanted_ = wanted; }
+
   SymbolIndex::Parts read_in_place(std::unique_ptr<char[]> contents) {
     memory_ = contents.get();
     index_.contents = memory_;
@@ -846,7 +849,7 @@ class ImageReader {
     }
     if (depth_ == Depth::InPlace) {
       if (dynsym != nullptr) index_.dynamic = table_in_place(dynsym);
-      if (symtab != nullptr) index_.symtab = table_in_place(symtab);
+      if (symtab != nullptr && symbol_table_wanted_) index_.symtab = table_in_place(symtab);
       if (dynsym != nullptr && versym != nullptr) versions_in_place(versym);
       index_.class64 = image_.identity.elf_class == ELFCLASS64;
       index_.version_names = std::move(version_names_);
@@ -1151,6 +1154,7 @@ class ImageReader {
   std::uint64_t shentsize_ = 0;
   std::map<std::size_t, std::string> section_names_;
   std::map<std::size_t, std::string> version_names_;
+  bool symbol_table_wanted_ = true;
 };
 
 }  // namespace
@@ -1195,8 +1199,8 @@ ReadOutcome read_image(const std::string& path, ReadParts parts) noexcept {
   return outcome;
 }
 
-SymbolIndexOutcome read_symbol_index(const std::string& path,
-                                     std::uint64_t read_whole_up_to) noexcept {
+SymbolIndexOutcome read_symbol_index(const std::string& path, std::uint64_t read_whole_up_to,
+                                     bool with_symbol_table) noexcept {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return ReadError{"cannot open " + path + ": " + std::strerror(errno)};
   try {
@@ -1213,6 +1217,7 @@ SymbolIndexOutcome read_symbol_index(const std::string& path,
       if (contents && !read_exact(fd, contents.get(), size, 0)) contents.reset();
     }
     ImageReader reader(fd, size, Depth::InPlace);
+    reader.set_symbol_table_wanted(with_symbol_table);
     return SymbolIndex(reader.read_in_place(std::move(contents)));  // owns fd from here
   } catch (const Failure& failure) {
     ::close(fd);

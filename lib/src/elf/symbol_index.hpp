@@ -157,8 +157,11 @@ using SymbolIndexOutcome = std::variant<SymbolIndex, ReadError>;
 inline constexpr std::uint64_t kReadWholeUpTo = 128 * 1024;
 
 // Opens and checks path as read_image does, then keeps it open with its symbol tables in place.
-// Never throws; a malformed file yields read_image's ReadError (the same message).
+// Never throws; a malformed file yields read_image's ReadError (the same message). Without
+// with_symbol_table, the .symtab is not read (has_symbol_table() is then false): for a caller
+// that needs only the .dynsym of a large unstripped file.
 SymbolIndexOutcome read_symbol_index(const std::string& path,
-                                     std::uint64_t read_whole_up_to = kReadWholeUpTo) noexcept;
+                                     std::uint64_t read_whole_up_to = kReadWholeUpTo,
+                                     bool with_symbol_table = true) noexcept;
 
 }  // namespace dldoctor::elf
