@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "elf/symbol_index.hpp"
 #include "go/pclntab.hpp"
 
 namespace dldoctor {
@@ -299,6 +300,35 @@ TEST(GoBinaries, PluginsHaveTheirPathAndHashesThatDifferWhereTheModuleDoes) {
         1u)
         << file;
   }
+  // The host as the plugin stage reads it: without its .symtab, as an Image or in place; the
+  // same hashes and build info, and the same directories from its function table.
+  const std::string host_path = case_file(dir + "host");
+  elf::ReadOutcome whole = elf::read_image(host_path);
+  elf::ReadOutcome dynamic = elf::read_image(host_path, elf::ReadParts::DynamicSymbols);
+  const auto& whole_image = std::get<elf::Image>(whole);
+  const auto& dynamic_image = std::get<elf::Image>(dynamic);
+  EXPECT_TRUE(whole_image.symbol_table);
+  EXPECT_FALSE(dynamic_image.symbol_table);
+  EXPECT_EQ(dynamic_image.dynamic_symbols.size(), whole_image.dynamic_symbols.size());
+  EXPECT_EQ(dynamic_image.sections.size(), whole_image.sections.size());
+  elf::SymbolIndexOutcome indexed = elf::read_symbol_index(host_path, 0, false);
+  const auto* index = std::get_if<elf::SymbolIndex>(&indexed);
+  ASSERT_NE(index, nullptr);
+  EXPECT_FALSE(index->has_symbol_table());
+  EXPECT_EQ(index->size(elf::SymbolTable::Dynamic), whole_image.dynamic_symbols.size() + 1);
+  EXPECT_EQ(index->image().sections.size(), whole_image.sections.size());
+  EXPECT_TRUE(go::has_package_hashes(*index));
+  go::Binary in_place = go::read_binary(host_path, *index, go::DwarfParts{false, std::nullopt});
+  ASSERT_EQ(in_place.package_hashes.size(), host.package_hashes.size());
+  for (std::size_t i = 0; i < host.package_hashes.size(); ++i) {
+    EXPECT_EQ(in_place.package_hashes[i].package, host.package_hashes[i].package);
+    EXPECT_EQ(in_place.package_hashes[i].hex, host.package_hashes[i].hex);
+  }
+  ASSERT_TRUE(in_place.build_info);
+  EXPECT_EQ(in_place.build_info->go_version, host.build_info->go_version);
+  go::read_sources(host_path, index->image(), in_place, go::DwarfParts{true, wanted, false});
+  EXPECT_EQ(in_place.source_directories.at("example.com/shared"),
+            host.source_directories.at("example.com/shared"));
   const go::Binary lowercase = read_go(case_file("unexported-symbol/go-lowercase/fixed/p.so"));
   EXPECT_EQ(lowercase.plugin_path, std::optional<std::string>("example.com/plug"));
 }
