@@ -144,7 +144,23 @@ StageVerdict check_host_without_plugins(Context& context, const elf::Image& host
 
 }  // namespace
 
+namespace {
+StageVerdict check_go_plugin_hashes(Context& context);
+}  // namespace
+
 StageVerdict check_go_plugin(Context& context) {
+  const StageVerdict verdict = check_go_plugin_hashes(context);
+  // The identity stage left the .symtab to this stage: the stages after it read the file whole.
+  if (verdict == StageVerdict::Continue && context.symbol_table_deferred) {
+    context.symbol_table_deferred = false;
+    elf::ReadOutcome whole = elf::read_image(context.file);
+    if (auto* image = std::get_if<elf::Image>(&whole)) context.image = std::move(*image);
+  }
+  return verdict;
+}
+
+namespace {
+StageVerdict check_go_plugin_hashes(Context& context) {
   if (!context.request.host || !context.image || !has_package_hashes(*context.image))
     return StageVerdict::Continue;
   const std::string& host_path = *context.request.host;
@@ -163,7 +179,16 @@ StageVerdict check_go_plugin(Context& context) {
   const elf::Image* host_image = &host_index->image();
   // The hashes first, without DWARF: a plugin that matches its host costs no more than that.
   const go::DwarfParts no_dwarf{false, std::nullopt};
-  go::Binary plugin_hashes = go::read_binary(context.file, *context.image, no_dwarf);
+  // The plugin's .symtab (its path, the function table's bounds) in place when the identity
+  // stage left it out.
+  std::optional<elf::SymbolIndexOutcome> plugin_index;
+  if (context.symbol_table_deferred) plugin_index.emplace(elf::read_symbol_index(context.file, 0));
+  const auto* plugin_symbols =
+      plugin_index ? std::get_if<elf::SymbolIndex>(&*plugin_index) : nullptr;
+  if (context.symbol_table_deferred && plugin_symbols == nullptr) return StageVerdict::Continue;
+  go::Binary plugin_hashes = plugin_symbols != nullptr
+                                 ? go::read_binary(context.file, *plugin_symbols, no_dwarf)
+                                 : go::read_binary(context.file, *context.image, no_dwarf);
   if (!plugin_hashes.is_plugin()) return StageVerdict::Continue;
   go::Binary host_hashes = go::read_binary(host_path, *host_index, no_dwarf);
   std::vector<std::string> differing;
@@ -422,6 +447,7 @@ StageVerdict check_go_plugin(Context& context) {
   }
   return StageVerdict::Stop;
 }
+}  // namespace
 
 bool go_plugin_of_go_host(const Context& context) {
   if (!context.request.host || !context.image || !has_package_hashes(*context.image)) return false;
@@ -431,9 +457,9 @@ bool go_plugin_of_go_host(const Context& context) {
 }
 
 bool is_go_plugin_host(const std::string& host_path) {
-  elf::ReadOutcome host = elf::read_image(host_path, elf::ReadParts::DynamicSymbols);
-  const auto* image = std::get_if<elf::Image>(&host);
-  return image != nullptr && has_package_hashes(*image);
+  elf::SymbolIndexOutcome host = elf::read_symbol_index(host_path, 0, false);
+  const auto* index = std::get_if<elf::SymbolIndex>(&host);
+  return index != nullptr && go::has_package_hashes(*index);
 }
 
 bool is_go_plugin_host(Context& context) {

@@ -44,6 +44,9 @@ struct Context {
   std::string file;                 // what the loader opens: the path, or where the search found it
   FileProbe probe;                  // filled by the path stage
   std::optional<elf::Image> image;  // filled by the identity stage when the file is ELF
+  // The identity stage read image without its .symtab (a Go plugin for a Go host, which the Go
+  // plugin stage reads in place); that stage reads it whole before any later stage runs.
+  bool symbol_table_deferred = false;
   std::optional<search::Tree> tree;  // filled by the dependency stage: the modelled process
   std::optional<UserIdentity> user;  // filled by the permission stage: who loads the plugin
   std::optional<std::vector<ScopeObject>> scope;  // read on first need: load_scope

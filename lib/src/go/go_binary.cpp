@@ -222,17 +222,20 @@ class Mapping {
 
 // Where the function table lies in the file: runtime.pclntab to runtime.epclntab (.symtab),
 // else the .gopclntab section. {offset, size}.
-std::optional<std::pair<std::uint64_t, std::uint64_t>> function_table(const elf::Image& image) {
+std::optional<std::pair<std::uint64_t, std::uint64_t>> function_table(const elf::Image& image,
+                                                                      const Binary& binary) {
   constexpr std::uint64_t kMaxTable = 1u << 30;
   std::optional<std::uint64_t> offset;
   std::uint64_t size = 0;
-  if (image.symbol_table) {
-    std::optional<std::uint64_t> start;
-    std::optional<std::uint64_t> end;
-    for (const elf::Symbol& symbol : *image.symbol_table) {
-      if (!symbol.defined()) continue;
-      if (symbol.name == "runtime.pclntab") start = symbol.value;
-      if (symbol.name == "runtime.epclntab") end = symbol.value;
+  {
+    std::optional<std::uint64_t> start = binary.function_table_start;
+    std::optional<std::uint64_t> end = binary.function_table_end;
+    if (image.symbol_table && !(start && end)) {
+      for (const elf::Symbol& symbol : *image.symbol_table) {
+        if (!symbol.defined()) continue;
+        if (symbol.name == "runtime.pclntab") start = symbol.value;
+        if (symbol.name == "runtime.epclntab") end = symbol.value;
+      }
     }
     if (start && end && *end > *start) {
       size = *end - *start;
@@ -256,7 +259,7 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> function_table(const elf:
 // touched.
 bool read_table_directories(int fd, const elf::Image& image, Binary& binary,
                             const DwarfParts& parts) {
-  const auto where = function_table(image);
+  const auto where = function_table(image, binary);
   if (!where) return false;
   const Mapping table(fd, where->first, where->second);
   if (!table.ok()) return false;
@@ -606,6 +609,10 @@ Binary read_binary_with(const std::string& path, const elf::Image& image,
       } else if (symbol.name == "go.link.thispluginpath" && !binary.plugin_path &&
                  symbol.size <= kMaxPluginPath) {
         binary.plugin_path = read_bytes(file.fd, image, symbol.value, symbol.size);
+      } else if (symbol.name == "runtime.pclntab" && !binary.function_table_start) {
+        binary.function_table_start = symbol.value;
+      } else if (symbol.name == "runtime.epclntab" && !binary.function_table_end) {
+        binary.function_table_end = symbol.value;
       }
     });
     for (auto& [package, hex] : hashes) binary.package_hashes.push_back({package, hex});
@@ -635,12 +642,14 @@ Binary read_binary(const std::string& path, const elf::Image& image,
 
 Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
                    const DwarfParts& dwarf) noexcept {
-  // Only the go.link.* names matter: the others are passed over unmeasured.
+  // Only the go.link.* and runtime.* names matter: the others are passed over unmeasured.
   auto each_symbol = [&](const auto& visit) {
     for (const elf::SymbolTable table : {elf::SymbolTable::Dynamic, elf::SymbolTable::Static})
       for (std::size_t i = 1; i < index.size(table); ++i) {
         const elf::SymbolRef symbol = index.at(table, i);
-        if (std::strncmp(symbol.name, "go.link.", 8) != 0) continue;
+        if (std::strncmp(symbol.name, "go.link.", 8) != 0 &&
+            std::strncmp(symbol.name, "runtime.", 8) != 0)
+          continue;
         visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
       }
   };

@@ -82,6 +82,9 @@ struct Binary {
   // A plugin's packages in the order plugin.Open compares their hashes (its moduledata's
   // pkghashes, read from the dynamic relocations against go.link.pkghash.*); empty when unknown.
   std::vector<std::string> check_order;
+  // runtime.pclntab and runtime.epclntab (.symtab): where the function table lies, when known.
+  std::optional<std::uint64_t> function_table_start;
+  std::optional<std::uint64_t> function_table_end;
   // From DWARF (DW_AT_producer of the Go units): "go1.19.8" and the flags after ';'.
   std::string compiler_version;
   std::string compiler_flags;       // "-shared -dynlink regabi"
