@@ -544,6 +544,14 @@ void read_sources(const std::string& path, const elf::Image& image, Binary& bina
 
 namespace {
 
+// Whether the NUL-terminated name begins with prefix (which has no NUL): compared in place, most
+// names at their first byte, without measuring them.
+inline bool begins_with(const char* name, std::string_view prefix) noexcept {
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (name[i] != prefix[i]) return false;
+  return true;
+}
+
 // What read_binary reads of a symbol: its name and where its bytes are.
 struct SymbolView {
   std::string_view name;
@@ -647,8 +655,8 @@ Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
     for (const elf::SymbolTable table : {elf::SymbolTable::Dynamic, elf::SymbolTable::Static})
       for (std::size_t i = 1; i < index.size(table); ++i) {
         const elf::SymbolRef symbol = index.at(table, i);
-        if (std::strncmp(symbol.name, "go.link.", 8) != 0 &&
-            std::strncmp(symbol.name, "runtime.", 8) != 0)
+        if (!begins_with(symbol.name, "go.link.") && !begins_with(symbol.name, "runtime.pclntab") &&
+            !begins_with(symbol.name, "runtime.epclntab"))
           continue;
         visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
       }
@@ -659,9 +667,7 @@ Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
 bool has_package_hashes(const elf::SymbolIndex& index) noexcept {
   constexpr std::string_view kHashPrefix = "go.link.pkghashbytes.";
   for (std::size_t i = 1; i < index.size(elf::SymbolTable::Dynamic); ++i)
-    if (std::strncmp(index.at(elf::SymbolTable::Dynamic, i).name, kHashPrefix.data(),
-                     kHashPrefix.size()) == 0)
-      return true;
+    if (begins_with(index.at(elf::SymbolTable::Dynamic, i).name, kHashPrefix)) return true;
   return false;
 }
 

@@ -103,6 +103,20 @@ std::optional<PclnDirectories> pcln_source_directories(std::span<const unsigned 
   // nfunc + 1 pairs of uint32 (the last one's entryoff is the end of the text).
   if (nfunc >= (end - functab) / 8) return std::nullopt;
 
+  // A function can be of a package asked for only if its name begins with one and a '.': that
+  // is compared where the name lies, before it is measured.
+  auto may_be_asked_for = [&](std::uint64_t at) {
+    if (packages == nullptr) return true;
+    for (const std::string& package : *packages) {
+      if (package.empty() || !bytes.has(at, package.size() + 1) || table[at] != package[0])
+        continue;
+      if (std::memcmp(table.data() + at, package.data(), package.size()) == 0 &&
+          table[at + package.size()] == '.')
+        return true;
+    }
+    return false;
+  };
+
   PclnDirectories result;
   result.functions = nfunc;
   for (std::uint64_t i = 0; i < nfunc; ++i) {
@@ -114,6 +128,7 @@ std::optional<PclnDirectories> pcln_source_directories(std::span<const unsigned 
     const auto pcfile = bytes.word(func + 20, 4);
     const auto unit = bytes.word(func + 32, 4);
     if (!nameoff || !pcfile || !unit || *nameoff > 0x7fffffff || *pcfile == 0) continue;
+    if (!may_be_asked_for(funcnames + *nameoff)) continue;
     const auto name = bytes.string(funcnames + *nameoff, end);
     if (!name) continue;
     const std::string_view package = function_package(*name);
