@@ -167,8 +167,12 @@ StageVerdict check_go_plugin_hashes(Context& context) {
   // The host's .dynsym in place (the hashes are in it, the function table in .gopclntab):
   // thousands of symbols, of which a few are read, and not its .symtab; a host without hashes is
   // read whole, for the symbols it links.
-  elf::SymbolIndexOutcome host_outcome = elf::read_symbol_index(host_path, 0, false);
-  const auto* host_index = std::get_if<elf::SymbolIndex>(&host_outcome);
+  std::optional<elf::SymbolIndexOutcome> host_outcome;
+  const elf::SymbolIndex* host_index = context.host_symbols.get();
+  if (host_index == nullptr) {
+    host_outcome.emplace(elf::read_symbol_index(host_path, 0, false));
+    host_index = std::get_if<elf::SymbolIndex>(&*host_outcome);
+  }
   if (host_index == nullptr) return StageVerdict::Continue;
   if (!go::has_package_hashes(*host_index)) {
     elf::ReadOutcome whole = elf::read_image(host_path);
@@ -463,8 +467,16 @@ bool is_go_plugin_host(const std::string& host_path) {
 }
 
 bool is_go_plugin_host(Context& context) {
-  if (!context.go_plugin_host)
-    context.go_plugin_host = context.request.host && is_go_plugin_host(*context.request.host);
+  if (!context.go_plugin_host) {
+    context.go_plugin_host = false;
+    if (context.request.host) {
+      elf::SymbolIndexOutcome host = elf::read_symbol_index(*context.request.host, 0, false);
+      if (auto* index = std::get_if<elf::SymbolIndex>(&host)) {
+        context.go_plugin_host = go::has_package_hashes(*index);
+        context.host_symbols = std::make_shared<const elf::SymbolIndex>(std::move(*index));
+      }
+    }
+  }
   return *context.go_plugin_host;
 }
 
