@@ -1,9 +1,10 @@
 // The Go binary readers on hostile bytes: the function table (pclntab) reader on the input as a
 // table, and read_binary (build info, package hashes, the function table found by its section or
-// its runtime.pclntab symbols) on the input as a file.
+// its runtime.pclntab symbols) on the input as a file, from an elf::Image and from a SymbolIndex.
 #include <set>
 #include <string>
 
+#include "elf/symbol_index.hpp"
 #include "fuzz_input.hpp"
 #include "go/go_binary.hpp"
 #include "go/pclntab.hpp"
@@ -19,5 +20,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto* image = std::get_if<dldoctor::elf::Image>(&outcome))
     (void)dldoctor::go::read_binary(input.path(), *image,
                                     dldoctor::go::DwarfParts{true, std::nullopt, false});
+  // As the Go plugin stage reads a host and a deferred plugin: the symbols in place.
+  for (const bool with_symtab : {false, true}) {
+    dldoctor::elf::SymbolIndexOutcome indexed =
+        dldoctor::elf::read_symbol_index(input.path(), 0, with_symtab);
+    if (const auto* index = std::get_if<dldoctor::elf::SymbolIndex>(&indexed)) {
+      (void)dldoctor::go::has_package_hashes(*index);
+      dldoctor::go::Binary binary = dldoctor::go::read_binary(
+          input.path(), *index, dldoctor::go::DwarfParts{false, std::nullopt});
+      dldoctor::go::read_sources(input.path(), index->image(), binary,
+                                 dldoctor::go::DwarfParts{true, wanted, false});
+    }
+  }
   return 0;
 }
