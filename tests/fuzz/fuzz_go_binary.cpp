@@ -21,15 +21,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)dldoctor::go::read_binary(input.path(), *image,
                                     dldoctor::go::DwarfParts{true, std::nullopt, false});
   // As the Go plugin stage reads a host and a deferred plugin: the symbols in place.
-  for (const bool with_symtab : {false, true}) {
+  using dldoctor::elf::IndexedTables;
+  for (const IndexedTables tables :
+       {IndexedTables::Both, IndexedTables::DynamicOnly, IndexedTables::StaticOnly}) {
     dldoctor::elf::SymbolIndexOutcome indexed =
-        dldoctor::elf::read_symbol_index(input.path(), 0, with_symtab);
+        dldoctor::elf::read_symbol_index(input.path(), 0, tables);
     if (const auto* index = std::get_if<dldoctor::elf::SymbolIndex>(&indexed)) {
       (void)dldoctor::go::has_package_hashes(*index);
       dldoctor::go::Binary binary = dldoctor::go::read_binary(
           input.path(), *index, dldoctor::go::DwarfParts{false, std::nullopt});
       dldoctor::go::read_sources(input.path(), index->image(), binary,
                                  dldoctor::go::DwarfParts{true, wanted, false});
+      if (const auto* image = std::get_if<dldoctor::elf::Image>(&outcome))
+        (void)dldoctor::go::read_binary(input.path(), *image, *index,
+                                        dldoctor::go::DwarfParts{false, std::nullopt});
     }
   }
   return 0;

@@ -311,7 +311,8 @@ TEST(GoBinaries, PluginsHaveTheirPathAndHashesThatDifferWhereTheModuleDoes) {
   EXPECT_FALSE(dynamic_image.symbol_table);
   EXPECT_EQ(dynamic_image.dynamic_symbols.size(), whole_image.dynamic_symbols.size());
   EXPECT_EQ(dynamic_image.sections.size(), whole_image.sections.size());
-  elf::SymbolIndexOutcome indexed = elf::read_symbol_index(host_path, 0, false);
+  elf::SymbolIndexOutcome indexed =
+      elf::read_symbol_index(host_path, 0, elf::IndexedTables::DynamicOnly);
   const auto* index = std::get_if<elf::SymbolIndex>(&indexed);
   ASSERT_NE(index, nullptr);
   EXPECT_FALSE(index->has_symbol_table());

@@ -170,7 +170,7 @@ StageVerdict check_go_plugin_hashes(Context& context) {
   std::optional<elf::SymbolIndexOutcome> host_outcome;
   const elf::SymbolIndex* host_index = context.host_symbols.get();
   if (host_index == nullptr) {
-    host_outcome.emplace(elf::read_symbol_index(host_path, 0, false));
+    host_outcome.emplace(elf::read_symbol_index(host_path, 0, elf::IndexedTables::DynamicOnly));
     host_index = std::get_if<elf::SymbolIndex>(&*host_outcome);
   }
   if (host_index == nullptr) return StageVerdict::Continue;
@@ -186,13 +186,15 @@ StageVerdict check_go_plugin_hashes(Context& context) {
   // The plugin's .symtab (its path, the function table's bounds) in place when the identity
   // stage left it out.
   std::optional<elf::SymbolIndexOutcome> plugin_index;
-  if (context.symbol_table_deferred) plugin_index.emplace(elf::read_symbol_index(context.file, 0));
+  if (context.symbol_table_deferred)
+    plugin_index.emplace(elf::read_symbol_index(context.file, 0, elf::IndexedTables::StaticOnly));
   const auto* plugin_symbols =
       plugin_index ? std::get_if<elf::SymbolIndex>(&*plugin_index) : nullptr;
   if (context.symbol_table_deferred && plugin_symbols == nullptr) return StageVerdict::Continue;
-  go::Binary plugin_hashes = plugin_symbols != nullptr
-                                 ? go::read_binary(context.file, *plugin_symbols, no_dwarf)
-                                 : go::read_binary(context.file, *context.image, no_dwarf);
+  go::Binary plugin_hashes =
+      plugin_symbols != nullptr
+          ? go::read_binary(context.file, *context.image, *plugin_symbols, no_dwarf)
+          : go::read_binary(context.file, *context.image, no_dwarf);
   if (!plugin_hashes.is_plugin()) return StageVerdict::Continue;
   go::Binary host_hashes = go::read_binary(host_path, *host_index, no_dwarf);
   std::vector<std::string> differing;
@@ -461,7 +463,8 @@ bool go_plugin_of_go_host(const Context& context) {
 }
 
 bool is_go_plugin_host(const std::string& host_path) {
-  elf::SymbolIndexOutcome host = elf::read_symbol_index(host_path, 0, false);
+  elf::SymbolIndexOutcome host =
+      elf::read_symbol_index(host_path, 0, elf::IndexedTables::DynamicOnly);
   const auto* index = std::get_if<elf::SymbolIndex>(&host);
   return index != nullptr && go::has_package_hashes(*index);
 }
@@ -470,7 +473,8 @@ bool is_go_plugin_host(Context& context) {
   if (!context.go_plugin_host) {
     context.go_plugin_host = false;
     if (context.request.host) {
-      elf::SymbolIndexOutcome host = elf::read_symbol_index(*context.request.host, 0, false);
+      elf::SymbolIndexOutcome host =
+          elf::read_symbol_index(*context.request.host, 0, elf::IndexedTables::DynamicOnly);
       if (auto* index = std::get_if<elf::SymbolIndex>(&host)) {
         context.go_plugin_host = go::has_package_hashes(*index);
         context.host_symbols = std::make_shared<const elf::SymbolIndex>(std::move(*index));

@@ -148,8 +148,8 @@ class ImageReader {
   // The same reading and checks as read(), handing over the libelf handle and the symbol tables
   // as libelf holds them. The caller owns fd and passes it on; contents, when not null, is the
   // whole file (file_size bytes), read by the caller, and every read is served from it.
-  // Whether read_in_place keeps the .symtab (when there is one) beside the .dynsym.
-  void set_symbol_table_wanted(bool wanted) noexcept { symbol_table_wanted_ = wanted; }
+  // Which of the .dynsym and the .symtab read_in_place keeps (when the file has them).
+  void set_tables(IndexedTables tables) noexcept { tables_ = tables; }
 
   SymbolIndex::Parts read_in_place(std::unique_ptr<char[]> contents) {
     memory_ = contents.get();
@@ -848,9 +848,11 @@ class ImageReader {
       }
     }
     if (depth_ == Depth::InPlace) {
-      if (dynsym != nullptr) index_.dynamic = table_in_place(dynsym);
-      if (symtab != nullptr && symbol_table_wanted_) index_.symtab = table_in_place(symtab);
-      if (dynsym != nullptr && versym != nullptr) versions_in_place(versym);
+      const bool dynamic_wanted = tables_ != IndexedTables::StaticOnly;
+      if (dynsym != nullptr && dynamic_wanted) index_.dynamic = table_in_place(dynsym);
+      if (symtab != nullptr && tables_ != IndexedTables::DynamicOnly)
+        index_.symtab = table_in_place(symtab);
+      if (dynsym != nullptr && versym != nullptr && dynamic_wanted) versions_in_place(versym);
       index_.class64 = image_.identity.elf_class == ELFCLASS64;
       index_.version_names = std::move(version_names_);
       return;
@@ -1154,7 +1156,7 @@ class ImageReader {
   std::uint64_t shentsize_ = 0;
   std::map<std::size_t, std::string> section_names_;
   std::map<std::size_t, std::string> version_names_;
-  bool symbol_table_wanted_ = true;
+  IndexedTables tables_ = IndexedTables::Both;
 };
 
 }  // namespace
@@ -1200,7 +1202,7 @@ ReadOutcome read_image(const std::string& path, ReadParts parts) noexcept {
 }
 
 SymbolIndexOutcome read_symbol_index(const std::string& path, std::uint64_t read_whole_up_to,
-                                     bool with_symbol_table) noexcept {
+                                     IndexedTables tables) noexcept {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return ReadError{"cannot open " + path + ": " + std::strerror(errno)};
   try {
@@ -1217,7 +1219,7 @@ SymbolIndexOutcome read_symbol_index(const std::string& path, std::uint64_t read
       if (contents && !read_exact(fd, contents.get(), size, 0)) contents.reset();
     }
     ImageReader reader(fd, size, Depth::InPlace);
-    reader.set_symbol_table_wanted(with_symbol_table);
+    reader.set_tables(tables);
     return SymbolIndex(reader.read_in_place(std::move(contents)));  // owns fd from here
   } catch (const Failure& failure) {
     ::close(fd);

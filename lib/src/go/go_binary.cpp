@@ -664,6 +664,22 @@ Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
   return read_binary_with(path, index.image(), each_symbol, dwarf);
 }
 
+Binary read_binary(const std::string& path, const elf::Image& dynamic,
+                   const elf::SymbolIndex& symtab, const DwarfParts& dwarf) noexcept {
+  auto each_symbol = [&](const auto& visit) {
+    for (const elf::Symbol& symbol : dynamic.dynamic_symbols)
+      visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
+    for (std::size_t i = 1; i < symtab.size(elf::SymbolTable::Static); ++i) {
+      const elf::SymbolRef symbol = symtab.at(elf::SymbolTable::Static, i);
+      if (!begins_with(symbol.name, "go.link.") && !begins_with(symbol.name, "runtime.pclntab") &&
+          !begins_with(symbol.name, "runtime.epclntab"))
+        continue;
+      visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
+    }
+  };
+  return read_binary_with(path, dynamic, each_symbol, dwarf);
+}
+
 bool has_package_hashes(const elf::SymbolIndex& index) noexcept {
   constexpr std::string_view kHashPrefix = "go.link.pkghashbytes.";
   for (std::size_t i = 1; i < index.size(elf::SymbolTable::Dynamic); ++i)

@@ -120,6 +120,11 @@ Binary read_binary(const std::string& path, const elf::Image& image,
 // host's thousands of .dynsym entries cost to look at without building an elf::Symbol of each.
 Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
                    const DwarfParts& dwarf = {}) noexcept;
+// The same from an elf::Image of the file without its .symtab (ReadParts::DynamicSymbols) and
+// an index of its .symtab alone (IndexedTables::StaticOnly): the .dynsym of the one, the .symtab
+// of the other.
+Binary read_binary(const std::string& path, const elf::Image& dynamic,
+                   const elf::SymbolIndex& symtab, const DwarfParts& dwarf = {}) noexcept;
 // Whether the file's .dynsym has a go.link.pkghashbytes.* (a Go plugin, or a host that opens
 // them).
 bool has_package_hashes(const elf::SymbolIndex& index) noexcept;
