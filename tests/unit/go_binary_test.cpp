@@ -1,6 +1,7 @@
 // Reading Go binaries (lib/src/go): the build info of a real Go host, the package hashes and plugin
 // path of real Go plugins (the go-module-version and go-lowercase cases' files, built with the
-// tree), and hostile build-info blobs and malformed files that must give less, never a crash.
+// tree), a function table (pclntab) made here and the real ones, and hostile build-info blobs,
+// tables and malformed files that must give less, never a crash.
 #include "go/go_binary.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,9 @@
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include "elf/symbol_index.hpp"
+#include "go/pclntab.hpp"
 
 namespace dldoctor {
 namespace {
@@ -109,6 +113,117 @@ TEST(GoNames, PackagesOfSymbolsAndVersionsOfDirectories) {
   EXPECT_EQ(go::version_in_directory("/src/shared1"), "");
 }
 
+// A Go 1.18 function table (little-endian, 8-byte pointers) of three functions: F and (*T).M of
+// example.com/a in /src/a/a.go and /src/a/b.go, main.main in /src/m/m.go.
+std::vector<unsigned char> pcln_table() {
+  std::vector<unsigned char> bytes;
+  auto put = [&](std::uint64_t value, unsigned width) {
+    for (unsigned i = 0; i < width; ++i)
+      bytes.push_back(static_cast<unsigned char>(value >> (8 * i)));
+  };
+  auto put_text = [&](const std::string& text) {
+    bytes.insert(bytes.end(), text.begin(), text.end());
+    bytes.push_back(0);
+  };
+  const std::string names[] = {"example.com/a.F", "example.com/a.(*T).M", "main.main"};
+  const std::string files[] = {"/src/a/a.go", "/src/a/b.go", "/src/m/m.go"};
+  constexpr std::uint64_t kHeader = 72;
+  std::uint64_t names_size = 0;
+  for (const std::string& name : names) names_size += name.size() + 1;
+  std::uint64_t files_size = 0;
+  for (const std::string& file : files) files_size += file.size() + 1;
+  const std::uint64_t funcnametab = kHeader;
+  const std::uint64_t cutab = funcnametab + names_size;
+  const std::uint64_t filetab = cutab + 3 * 4;
+  const std::uint64_t pctab = filetab + files_size;
+  const std::uint64_t functab = pctab + 1 + 3 * 3;
+  put(0xfffffff0, 4);
+  bytes.insert(bytes.end(), {0, 0, 1, 8});
+  for (const std::uint64_t field : {std::uint64_t{3}, std::uint64_t{3}, std::uint64_t{0x1000},
+                                    funcnametab, cutab, filetab, pctab, functab})
+    put(field, 8);
+  for (const std::string& name : names) put_text(name);
+  std::uint64_t at = 0;
+  for (const std::string& file : files) {
+    put(at, 4);  // the unit's files (one unit)
+    at += file.size() + 1;
+  }
+  for (const std::string& file : files) put_text(file);
+  bytes.push_back(0);
+  for (unsigned i = 0; i < 3; ++i)
+    bytes.insert(bytes.end(), {static_cast<unsigned char>(2 * (i + 1)), 1, 0});
+  // nfunc + 1 {entryoff, funcoff} pairs, then the _funcs (40 bytes each).
+  const std::uint64_t funcs = 4 * 8;
+  for (unsigned i = 0; i <= 3; ++i) {
+    put(i * 16, 4);
+    put(funcs + std::min(i, 2u) * 40, 4);
+  }
+  std::uint64_t name_offset = 0;
+  for (unsigned i = 0; i < 3; ++i) {
+    put(i * 16, 4);       // entryoff
+    put(name_offset, 4);  // nameoff
+    put(0, 4);            // args
+    put(0, 4);            // deferreturn
+    put(0, 4);            // pcsp
+    put(1 + i * 3, 4);    // pcfile
+    put(0, 4);            // pcln
+    put(0, 4);            // npcdata
+    put(0, 4);            // cuOffset
+    put(0, 4);            // funcID, flag, pad, nfuncdata
+    name_offset += names[i].size() + 1;
+  }
+  return bytes;
+}
+
+TEST(GoFunctionTable, GivesEachPackagesDirectoriesFromItsFunctionsEntries) {
+  EXPECT_EQ(go::function_package("example.com/shared.(*T).M"), "example.com/shared");
+  EXPECT_EQ(go::function_package("main.main"), "main");
+  EXPECT_EQ(go::function_package("p.F[go.shape.*example.com/q.T]"), "p");
+  EXPECT_EQ(go::function_package("type..eq.example.com/a.T"), "type..eq.example.com/a");
+  EXPECT_EQ(go::function_package("gogo"), "");
+  const std::vector<unsigned char> table = pcln_table();
+  const auto all = go::pcln_source_directories(table, nullptr);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->functions, 3u);
+  ASSERT_EQ(all->directories.size(), 2u);
+  EXPECT_EQ(all->directories.at("example.com/a"), (std::set<std::string>{"/src/a"}));
+  EXPECT_EQ(all->directories.at("main"), (std::set<std::string>{"/src/m"}));
+  const std::set<std::string> wanted{"main"};
+  const auto some = go::pcln_source_directories(table, &wanted);
+  ASSERT_TRUE(some);
+  EXPECT_EQ(some->directories.size(), 1u);
+  EXPECT_EQ(some->directories.count("main"), 1u);
+  std::vector<unsigned char> wrong_magic = table;
+  wrong_magic[0] = 0xfa;  // Go 1.16's: not read
+  EXPECT_FALSE(go::pcln_source_directories(wrong_magic, nullptr));
+}
+
+TEST(GoFunctionTable, HostileTablesGiveLessAndNeverReadPastTheBytes) {
+  const std::vector<unsigned char> table = pcln_table();
+  // Every truncation: refused, or what lies before the cut.
+  for (std::size_t size = 0; size < table.size(); ++size) {
+    const std::vector<unsigned char> cut(table.begin(), table.begin() + size);
+    const auto read = go::pcln_source_directories(cut, nullptr);
+    if (read) {
+      EXPECT_LE(read->directories.size(), 2u) << size;
+    }
+  }
+  // Every byte set to 0xff or 0x80 (huge offsets and counts, endless varints).
+  for (std::size_t at = 0; at < table.size(); ++at)
+    for (const unsigned char value : {0xff, 0x80, 0x00}) {
+      std::vector<unsigned char> bad = table;
+      bad[at] = value;
+      (void)go::pcln_source_directories(bad, nullptr);
+    }
+  // A function count the table cannot hold, and offsets past its end.
+  std::vector<unsigned char> many = table;
+  many[8 + 7] = 0x10;
+  EXPECT_FALSE(go::pcln_source_directories(many, nullptr));
+  std::vector<unsigned char> past = table;
+  past[8 + 7 * 8 + 4] = 0x01;  // the function table's offset
+  EXPECT_FALSE(go::pcln_source_directories(past, nullptr));
+}
+
 #ifdef DLDOCTOR_GO_CASES
 std::string case_file(const std::string& relative) {
   return std::string(DLDOCTOR_GO_CASES) + "/" + relative;
@@ -165,6 +280,56 @@ TEST(GoBinaries, PluginsHaveTheirPathAndHashesThatDifferWhereTheModuleDoes) {
   const auto dirs = broken.source_directories.find("example.com/shared");
   ASSERT_NE(dirs, broken.source_directories.end());
   EXPECT_TRUE(dirs->second.begin()->ends_with("/shared-v1.1.0")) << *dirs->second.begin();
+  // From the function table alone (no DWARF read: no compiler), for the host and the plugin.
+  const std::set<std::string> wanted{"main", "example.com/plug", "example.com/shared"};
+  for (const char* file : {"broken/p.so", "host"}) {
+    const std::string path = case_file(dir + file);
+    elf::ReadOutcome outcome = elf::read_image(path);
+    const go::Binary binary =
+        go::read_binary(path, std::get<elf::Image>(outcome), go::DwarfParts{true, wanted, false});
+    EXPECT_EQ(binary.compiler_version, "") << file;
+    EXPECT_TRUE(binary.has_dwarf) << file;
+    const auto table_dirs = binary.source_directories.find("example.com/shared");
+    ASSERT_NE(table_dirs, binary.source_directories.end()) << file;
+    EXPECT_EQ(table_dirs->second.size(), 1u) << file;
+    EXPECT_TRUE(table_dirs->second.begin()->ends_with(
+        std::string(file) == "host" ? "/shared-v1.0.0" : "/shared-v1.1.0"))
+        << *table_dirs->second.begin();
+    EXPECT_EQ(
+        binary.source_directories.count(std::string(file) == "host" ? "main" : "example.com/plug"),
+        1u)
+        << file;
+  }
+  // The host as the plugin stage reads it: without its .symtab, as an Image or in place; the
+  // same hashes and build info, and the same directories from its function table.
+  const std::string host_path = case_file(dir + "host");
+  elf::ReadOutcome whole = elf::read_image(host_path);
+  elf::ReadOutcome dynamic = elf::read_image(host_path, elf::ReadParts::DynamicSymbols);
+  const auto& whole_image = std::get<elf::Image>(whole);
+  const auto& dynamic_image = std::get<elf::Image>(dynamic);
+  EXPECT_TRUE(whole_image.symbol_table);
+  EXPECT_FALSE(dynamic_image.symbol_table);
+  EXPECT_EQ(dynamic_image.dynamic_symbols.size(), whole_image.dynamic_symbols.size());
+  EXPECT_EQ(dynamic_image.sections.size(), whole_image.sections.size());
+  elf::SymbolIndexOutcome indexed =
+      elf::read_symbol_index(host_path, 0, elf::IndexedTables::DynamicOnly);
+  const auto* index = std::get_if<elf::SymbolIndex>(&indexed);
+  ASSERT_NE(index, nullptr);
+  EXPECT_FALSE(index->has_symbol_table());
+  EXPECT_EQ(index->size(elf::SymbolTable::Dynamic), whole_image.dynamic_symbols.size() + 1);
+  EXPECT_EQ(index->image().sections.size(), whole_image.sections.size());
+  EXPECT_TRUE(go::has_package_hashes(*index));
+  go::Binary in_place = go::read_binary(host_path, *index, go::DwarfParts{false, std::nullopt});
+  ASSERT_EQ(in_place.package_hashes.size(), host.package_hashes.size());
+  for (std::size_t i = 0; i < host.package_hashes.size(); ++i) {
+    EXPECT_EQ(in_place.package_hashes[i].package, host.package_hashes[i].package);
+    EXPECT_EQ(in_place.package_hashes[i].hex, host.package_hashes[i].hex);
+  }
+  ASSERT_TRUE(in_place.build_info);
+  EXPECT_EQ(in_place.build_info->go_version, host.build_info->go_version);
+  go::read_sources(host_path, index->image(), in_place, go::DwarfParts{true, wanted, false});
+  EXPECT_EQ(in_place.source_directories.at("example.com/shared"),
+            host.source_directories.at("example.com/shared"));
   const go::Binary lowercase = read_go(case_file("unexported-symbol/go-lowercase/fixed/p.so"));
   EXPECT_EQ(lowercase.plugin_path, std::optional<std::string>("example.com/plug"));
 }

@@ -179,7 +179,9 @@ using ReadOutcome = std::variant<Image, ReadError>;
 // search needs) or everything (sections and symbols too).
 // Versions: the loader view and the version sections (.gnu.version_r, .gnu.version_d, whether
 // there is a .gnu.version), without the symbol tables: what ld.so --list checks.
-enum class ReadParts { LoaderView, Versions, Everything };
+// DynamicSymbols: everything but the .symtab, the largest part of an unstripped file
+// (symbol_table stays nullopt, which then does not say the file is stripped).
+enum class ReadParts { LoaderView, Versions, Everything, DynamicSymbols };
 
 // Reads the file at path. Never throws; a malformed file yields a ReadError.
 ReadOutcome read_image(const std::string& path, ReadParts parts = ReadParts::Everything) noexcept;

@@ -18,6 +18,7 @@
 #include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
 #include "checks/symbol_rules.hpp"
+#include "elf/symbol_index.hpp"
 #include "go/go_binary.hpp"
 #include "go/go_type.hpp"
 
@@ -30,12 +31,14 @@ bool has_package_hashes(const elf::Image& image) {
   return false;
 }
 
-// The sources of a package, as the file's DWARF gives them: "in /src/shared1", or what is known.
+// The sources of a package, as the file's function table (or DWARF) gives them: "in /src/shared1",
+// or what is known.
 std::string sources_of(const go::Binary& binary, const std::string& package) {
   const auto found = binary.source_directories.find(package);
   if (found == binary.source_directories.end())
-    return binary.has_dwarf ? "its DWARF has no function of " + package
-                            : "it has no DWARF to say where " + package + " came from";
+    return binary.sources_from_table ? "its function table has no function of " + package
+           : binary.has_dwarf        ? "its DWARF has no function of " + package
+                                     : "it has no DWARF to say where " + package + " came from";
   std::vector<std::string> directories(found->second.begin(), found->second.end());
   return package + "'s sources are in " + joined(directories, 4);
 }
@@ -87,9 +90,11 @@ std::string hash_evidence(const std::string& package, const go::Binary& host,
          host_name + ", " + plugin.hash_of(package)->hex + " in " + file;
 }
 
-std::string plugin_side_note() {
-  return "Go 1.19 writes no build info into a -buildmode=plugin file: the plugin's side is read "
-         "from its DWARF";
+std::string plugin_side_note(const go::Binary& plugin) {
+  return std::string(
+             "Go 1.19 writes no build info into a -buildmode=plugin file: the plugin's "
+             "side is read from its ") +
+         (plugin.sources_from_table ? "function table (pclntab)" : "DWARF");
 }
 
 // Whether a Go program links the plugin package (plugin.Open, or the package's init task when
@@ -139,19 +144,59 @@ StageVerdict check_host_without_plugins(Context& context, const elf::Image& host
 
 }  // namespace
 
+namespace {
+StageVerdict check_go_plugin_hashes(Context& context);
+}  // namespace
+
 StageVerdict check_go_plugin(Context& context) {
+  const StageVerdict verdict = check_go_plugin_hashes(context);
+  // The identity stage left the .symtab to this stage: the stages after it read the file whole.
+  if (verdict == StageVerdict::Continue && context.symbol_table_deferred) {
+    context.symbol_table_deferred = false;
+    elf::ReadOutcome whole = elf::read_image(context.file);
+    if (auto* image = std::get_if<elf::Image>(&whole)) context.image = std::move(*image);
+  }
+  return verdict;
+}
+
+namespace {
+StageVerdict check_go_plugin_hashes(Context& context) {
   if (!context.request.host || !context.image || !has_package_hashes(*context.image))
     return StageVerdict::Continue;
   const std::string& host_path = *context.request.host;
-  elf::ReadOutcome host_outcome = elf::read_image(host_path);
-  const auto* host_image = std::get_if<elf::Image>(&host_outcome);
-  if (host_image == nullptr) return StageVerdict::Continue;
-  if (!has_package_hashes(*host_image)) return check_host_without_plugins(context, *host_image);
+  // The host's .dynsym in place (the hashes are in it, the function table in .gopclntab):
+  // thousands of symbols, of which a few are read, and not its .symtab; a host without hashes is
+  // read whole, for the symbols it links.
+  std::optional<elf::SymbolIndexOutcome> host_outcome;
+  const elf::SymbolIndex* host_index = context.host_symbols.get();
+  if (host_index == nullptr) {
+    host_outcome.emplace(elf::read_symbol_index(host_path, 0, elf::IndexedTables::DynamicOnly));
+    host_index = std::get_if<elf::SymbolIndex>(&*host_outcome);
+  }
+  if (host_index == nullptr) return StageVerdict::Continue;
+  if (!go::has_package_hashes(*host_index)) {
+    elf::ReadOutcome whole = elf::read_image(host_path);
+    const auto* image = std::get_if<elf::Image>(&whole);
+    if (image == nullptr) return StageVerdict::Continue;
+    return check_host_without_plugins(context, *image);
+  }
+  const elf::Image* host_image = &host_index->image();
   // The hashes first, without DWARF: a plugin that matches its host costs no more than that.
   const go::DwarfParts no_dwarf{false, std::nullopt};
-  const go::Binary plugin_hashes = go::read_binary(context.file, *context.image, no_dwarf);
+  // The plugin's .symtab (its path, the function table's bounds) in place when the identity
+  // stage left it out.
+  std::optional<elf::SymbolIndexOutcome> plugin_index;
+  if (context.symbol_table_deferred)
+    plugin_index.emplace(elf::read_symbol_index(context.file, 0, elf::IndexedTables::StaticOnly));
+  const auto* plugin_symbols =
+      plugin_index ? std::get_if<elf::SymbolIndex>(&*plugin_index) : nullptr;
+  if (context.symbol_table_deferred && plugin_symbols == nullptr) return StageVerdict::Continue;
+  go::Binary plugin_hashes =
+      plugin_symbols != nullptr
+          ? go::read_binary(context.file, *context.image, *plugin_symbols, no_dwarf)
+          : go::read_binary(context.file, *context.image, no_dwarf);
   if (!plugin_hashes.is_plugin()) return StageVerdict::Continue;
-  const go::Binary host_hashes = go::read_binary(host_path, *host_image, no_dwarf);
+  go::Binary host_hashes = go::read_binary(host_path, *host_index, no_dwarf);
   std::vector<std::string> differing;
   for (const go::PackageHash& hash : plugin_hashes.package_hashes) {
     const go::PackageHash* theirs = host_hashes.hash_of(hash.package);
@@ -164,9 +209,19 @@ StageVerdict check_go_plugin(Context& context) {
   std::set<std::string> packages{"main", plugin_hashes.plugin_path.value_or("")};
   for (const std::string& package : differing)
     if (!go::is_standard_package(package) || packages.size() < 8) packages.insert(package);
-  const go::DwarfParts wanted{true, packages};
-  const go::Binary plugin = go::read_binary(context.file, *context.image, wanted);
-  const go::Binary host = go::read_binary(host_path, *host_image, wanted);
+  // The plugin's compiler (the DWARF's producer, the costly part) only when it can differ from
+  // the host's: the same toolchain gives the runtime package the same hash. The host's only
+  // without build info, which names its Go.
+  const go::PackageHash* plugin_runtime = plugin_hashes.hash_of("runtime");
+  const go::PackageHash* host_runtime = host_hashes.hash_of("runtime");
+  const bool same_runtime = plugin_runtime != nullptr && host_runtime != nullptr &&
+                            !plugin_runtime->hex.empty() &&
+                            plugin_runtime->hex == host_runtime->hex;
+  go::Binary plugin = std::move(plugin_hashes);
+  go::read_sources(context.file, *context.image, plugin,
+                   go::DwarfParts{true, packages, !same_runtime});
+  go::Binary host = std::move(host_hashes);
+  go::read_sources(host_path, *host_image, host, go::DwarfParts{true, packages, !host.build_info});
   order_nearest_first(differing, plugin);
 
   const std::string file = base_of(context.file);
@@ -313,7 +368,7 @@ StageVerdict check_go_plugin(Context& context) {
       finding.evidence.push_back(
           "a package's hash covers the directory it was compiled from: two copies of one "
           "version differ even when their files are the same");
-      finding.evidence.push_back(plugin_side_note());
+      finding.evidence.push_back(plugin_side_note(plugin));
       if (host_local_copy) {
         // The host's replace target as a directory the plugin's module can name: absolute, from
         // the host's DWARF, unless the host was built with -trimpath.
@@ -355,7 +410,7 @@ StageVerdict check_go_plugin(Context& context) {
     finding.evidence.push_back(hash_evidence(package, host, plugin, host_name, file));
     if (!order_evidence.empty() && first_compared != package)
       finding.evidence.push_back(order_evidence);
-    finding.evidence.push_back(plugin_side_note());
+    finding.evidence.push_back(plugin_side_note(plugin));
     std::string target;
     if (module != nullptr && module->replaced) {
       target = host_dirs != host.source_directories.end() ? *host_dirs->second.begin()
@@ -389,7 +444,7 @@ StageVerdict check_go_plugin(Context& context) {
         settings.push_back(setting.key + "=" + setting.value);
       finding.evidence.push_back(host_name + " build settings: " + joined(settings, 20));
     }
-    finding.evidence.push_back(plugin_side_note());
+    finding.evidence.push_back(plugin_side_note(plugin));
     add_common(finding);
     finding.fix.summary = "build the plugin with the host's build settings (go version -m " +
                           host_name + " lists them)";
@@ -398,23 +453,34 @@ StageVerdict check_go_plugin(Context& context) {
   }
   return StageVerdict::Stop;
 }
+}  // namespace
 
 bool go_plugin_of_go_host(const Context& context) {
   if (!context.request.host || !context.image || !has_package_hashes(*context.image)) return false;
-  elf::ReadOutcome host = elf::read_image(*context.request.host);
+  elf::ReadOutcome host = elf::read_image(*context.request.host, elf::ReadParts::DynamicSymbols);
   const auto* image = std::get_if<elf::Image>(&host);
   return image != nullptr && has_package_hashes(*image);
 }
 
 bool is_go_plugin_host(const std::string& host_path) {
-  elf::ReadOutcome host = elf::read_image(host_path);
-  const auto* image = std::get_if<elf::Image>(&host);
-  return image != nullptr && has_package_hashes(*image);
+  elf::SymbolIndexOutcome host =
+      elf::read_symbol_index(host_path, 0, elf::IndexedTables::DynamicOnly);
+  const auto* index = std::get_if<elf::SymbolIndex>(&host);
+  return index != nullptr && go::has_package_hashes(*index);
 }
 
 bool is_go_plugin_host(Context& context) {
-  if (!context.go_plugin_host)
-    context.go_plugin_host = context.request.host && is_go_plugin_host(*context.request.host);
+  if (!context.go_plugin_host) {
+    context.go_plugin_host = false;
+    if (context.request.host) {
+      elf::SymbolIndexOutcome host =
+          elf::read_symbol_index(*context.request.host, 0, elf::IndexedTables::DynamicOnly);
+      if (auto* index = std::get_if<elf::SymbolIndex>(&host)) {
+        context.go_plugin_host = go::has_package_hashes(*index);
+        context.host_symbols = std::make_shared<const elf::SymbolIndex>(std::move(*index));
+      }
+    }
+  }
   return *context.go_plugin_host;
 }
 

@@ -2,6 +2,7 @@
 // loader and knows one family; it appends findings and says whether the loader would go on.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,9 @@
 #include "user.hpp"
 
 namespace dldoctor {
+namespace elf {
+class SymbolIndex;
+}
 
 // An object of the load scope, read once (symbols, versions) for the stages that need it.
 struct ScopeObject {
@@ -44,11 +48,16 @@ struct Context {
   std::string file;                 // what the loader opens: the path, or where the search found it
   FileProbe probe;                  // filled by the path stage
   std::optional<elf::Image> image;  // filled by the identity stage when the file is ELF
+  // The identity stage read image without its .symtab (a Go plugin for a Go host, which the Go
+  // plugin stage reads in place); that stage reads it whole before any later stage runs.
+  bool symbol_table_deferred = false;
   std::optional<search::Tree> tree;  // filled by the dependency stage: the modelled process
   std::optional<UserIdentity> user;  // filled by the permission stage: who loads the plugin
   std::optional<std::vector<ScopeObject>> scope;  // read on first need: load_scope
   std::optional<ExportIndex> exports;             // made on first need: export_index
   std::optional<bool> go_plugin_host;             // read on first need: is_go_plugin_host
+  // The host's .dynsym in place, as is_go_plugin_host read it (the Go plugin stage reads it too).
+  std::shared_ptr<const elf::SymbolIndex> host_symbols;
   std::vector<Finding> findings;
 };
 

@@ -755,7 +755,25 @@ StageVerdict check_identity(Context& context) {
       diagnose_not_elf(context);
     return StageVerdict::Stop;
   }
-  elf::ReadOutcome outcome = elf::read_image(probe.path);
+  // A Go plugin for a Go host is read without its .symtab (thousands of symbols): the Go plugin
+  // stage reads the few it needs in place, and when the package hashes differ (the failure
+  // plugin.Open reports) no other stage runs. The stage reads it whole otherwise.
+  const bool go_host =
+      context.request.host && !context.request.about_reload() && is_go_plugin_host(context);
+  elf::ReadOutcome outcome = elf::read_image(
+      probe.path, go_host ? elf::ReadParts::DynamicSymbols : elf::ReadParts::Everything);
+  if (go_host) {
+    const auto* image = std::get_if<elf::Image>(&outcome);
+    const bool go_plugin =
+        image != nullptr && std::any_of(image->dynamic_symbols.begin(),
+                                        image->dynamic_symbols.end(), [](const elf::Symbol& s) {
+                                          return s.name.starts_with("go.link.pkghashbytes.");
+                                        });
+    if (go_plugin)
+      context.symbol_table_deferred = true;
+    else if (image != nullptr)
+      outcome = elf::read_image(probe.path);
+  }
   if (const auto* error = std::get_if<elf::ReadError>(&outcome)) {
     Finding finding = make_finding(finding_code("mode.malformed-elf"), error->message);
     finding.evidence.push_back(probe.path + ": " + std::to_string(probe.size) + " bytes");

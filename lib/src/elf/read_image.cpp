@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,9 +90,9 @@ void ensure_libelf_initialised() {
 
 std::size_t entry_size(Elf* elf, Elf_Type type) { return gelf_fsize(elf, type, 1, EV_CURRENT); }
 
-// How far to read: the loader's view, everything into elf::Image, or everything checked with the
-// symbol tables left in place (SymbolIndex).
-enum class Depth { LoaderView, Versions, Everything, InPlace };
+// How far to read: the loader's view, everything into elf::Image (with or without the .symtab),
+// or everything checked with the symbol tables left in place (SymbolIndex).
+enum class Depth { LoaderView, Versions, Everything, InPlace, NoSymbolTable };
 
 // The types and libelf's translation of each ELF class.
 struct Class32 {
@@ -113,6 +114,25 @@ struct Class64 {
   }
 };
 
+// Asks the kernel for the pages of a large new allocation at once (MADV_POPULATE_WRITE, Linux
+// 5.14) rather than a page fault on the first write to each: a .symtab of thousands of symbols
+// fills hundreds of pages, and a fault costs some microseconds (more in a virtual machine). Only
+// the whole pages inside [start, start + size); nothing when the kernel does not know the advice.
+void populate(void* start, std::size_t size) noexcept {
+#ifdef MADV_POPULATE_WRITE
+  constexpr std::size_t kWorthIt = 64 * 1024;
+  if (size < kWorthIt) return;
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<std::uintptr_t>(start) + page - 1) / page * page;
+  const auto end = (reinterpret_cast<std::uintptr_t>(start) + size) / page * page;
+  if (end > begin)
+    (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+#else
+  (void)start;
+  (void)size;
+#endif
+}
+
 class ImageReader {
  public:
   ImageReader(int fd, std::uint64_t file_size, Depth depth)
@@ -128,6 +148,9 @@ class ImageReader {
   // The same reading and checks as read(), handing over the libelf handle and the symbol tables
   // as libelf holds them. The caller owns fd and passes it on; contents, when not null, is the
   // whole file (file_size bytes), read by the caller, and every read is served from it.
+  // Which of the .dynsym and the .symtab read_in_place keeps (when the file has them).
+  void set_tables(IndexedTables tables) noexcept { tables_ = tables; }
+
   SymbolIndex::Parts read_in_place(std::unique_ptr<char[]> contents) {
     memory_ = contents.get();
     index_.contents = memory_;
@@ -158,7 +181,7 @@ class ImageReader {
     if (!elf_ || elf_kind(elf_.get()) != ELF_K_ELF)
       throw Failure("libelf cannot read the ELF header: " + libelf_error());
     read_sections();
-    if (depth_ == Depth::Everything) read_plugin_notes();
+    if (depth_ == Depth::Everything || depth_ == Depth::NoSymbolTable) read_plugin_notes();
   }
 
   // ---- Notes: what a plugin says of itself (<dldoctor/plugin.h>), in PT_NOTE segments. ----
@@ -806,7 +829,7 @@ class ImageReader {
         continue;
       }
       note_debug_section(name, header);
-      if (depth_ == Depth::Everything)
+      if (depth_ != Depth::LoaderView && depth_ != Depth::Versions)
         image_.sections.push_back(Section{std::string(name), header.sh_type, header.sh_flags,
                                           header.sh_addr, header.sh_offset, header.sh_size});
       if ((header.sh_type == SHT_RELA || header.sh_type == SHT_REL) &&
@@ -825,16 +848,19 @@ class ImageReader {
       }
     }
     if (depth_ == Depth::InPlace) {
-      if (dynsym != nullptr) index_.dynamic = table_in_place(dynsym);
-      if (symtab != nullptr) index_.symtab = table_in_place(symtab);
-      if (dynsym != nullptr && versym != nullptr) versions_in_place(versym);
+      const bool dynamic_wanted = tables_ != IndexedTables::StaticOnly;
+      if (dynsym != nullptr && dynamic_wanted) index_.dynamic = table_in_place(dynsym);
+      if (symtab != nullptr && tables_ != IndexedTables::DynamicOnly)
+        index_.symtab = table_in_place(symtab);
+      if (dynsym != nullptr && versym != nullptr && dynamic_wanted) versions_in_place(versym);
       index_.class64 = image_.identity.elf_class == ELFCLASS64;
       index_.version_names = std::move(version_names_);
       return;
     }
     if (dynsym != nullptr) image_.dynamic_symbols = read_symbols(dynsym, versym);
     if (plt_relocations != nullptr) read_plt_relocations(plt_relocations);
-    if (symtab != nullptr) image_.symbol_table = read_symbols(symtab, nullptr);
+    if (symtab != nullptr && depth_ != Depth::NoSymbolTable)
+      image_.symbol_table = read_symbols(symtab, nullptr);
   }
 
   // The DWARF sections the symbol rules read with their own small reader (dwarf_unit.hpp), chosen
@@ -948,21 +974,58 @@ class ImageReader {
     if (versym_section != nullptr) versions = elf_getdata(versym_section, nullptr);
     const std::size_t count = std::min<std::size_t>(data->d_size / entry, kMaxSymbols);
     symbols.reserve(count);
+    populate(symbols.data(), count * sizeof(Symbol));
+    // The names as elf_strptr gives them (a name must end inside its string table), from the
+    // table's bytes at once rather than a call per symbol: a Go file has thousands.
+    const char* strings = nullptr;
+    std::size_t strings_size = 0;
+    if (Elf_Scn* strings_section = elf_getscn(elf_.get(), header.sh_link)) {
+      GElf_Shdr strings_header;
+      Elf_Data* strings_data = nullptr;
+      if (gelf_getshdr(strings_section, &strings_header) != nullptr &&
+          strings_header.sh_type == SHT_STRTAB)
+        strings_data = elf_getdata(strings_section, nullptr);
+      if (strings_data != nullptr && strings_data->d_buf != nullptr &&
+          strings_data->d_size == strings_header.sh_size) {
+        strings = static_cast<const char*>(strings_data->d_buf);
+        strings_size = strings_data->d_size;
+      }
+    }
+    auto name_at = [&](std::size_t offset) -> std::optional<std::string_view> {
+      if (strings == nullptr) {
+        const char* name = elf_strptr(elf_.get(), header.sh_link, offset);
+        if (name == nullptr) return std::nullopt;
+        return std::string_view(name);
+      }
+      if (offset >= strings_size) return std::nullopt;
+      const void* end = std::memchr(strings + offset, '\0', strings_size - offset);
+      if (end == nullptr) return std::nullopt;
+      return std::string_view(
+          strings + offset,
+          static_cast<std::size_t>(static_cast<const char*>(end) - (strings + offset)));
+    };
+    // Section names by index, looked up once per section rather than per symbol.
+    std::vector<const std::string*> section_name_by_index;
+    for (const auto& [index, name] : section_names_) {
+      if (index >= SHN_LORESERVE) continue;
+      if (section_name_by_index.size() <= index) section_name_by_index.resize(index + 1, nullptr);
+      section_name_by_index[index] = &name;
+    }
     bool bad_name_reported = false;
     std::string current_file;  // locals follow the STT_FILE symbol of the object they came from
     for (std::size_t i = 1; i < count; ++i) {  // entry 0 is the reserved null symbol
       GElf_Sym raw;
       if (gelf_getsym(data, static_cast<int>(i), &raw) == nullptr) break;
       Symbol symbol;
-      const char* name = elf_strptr(elf_.get(), header.sh_link, raw.st_name);
-      if (name == nullptr) {
+      const std::optional<std::string_view> name = name_at(raw.st_name);
+      if (!name) {
         symbol.name = "<?>";
         if (!bad_name_reported)
           warn(table + " symbol " + std::to_string(i) + " has a name at " + hex(raw.st_name) +
                " outside its string table");
         bad_name_reported = true;
       } else {
-        symbol.name = name;
+        symbol.name = *name;
       }
       symbol.binding = GELF_ST_BIND(raw.st_info);
       symbol.type = GELF_ST_TYPE(raw.st_info);
@@ -973,8 +1036,9 @@ class ImageReader {
       symbol.value = raw.st_value;
       symbol.size = raw.st_size;
       if (raw.st_shndx != SHN_UNDEF && raw.st_shndx < SHN_LORESERVE) {
-        auto found = section_names_.find(raw.st_shndx);
-        if (found != section_names_.end()) symbol.section_name = found->second;
+        if (raw.st_shndx < section_name_by_index.size() &&
+            section_name_by_index[raw.st_shndx] != nullptr)
+          symbol.section_name = *section_name_by_index[raw.st_shndx];
       } else if (raw.st_shndx == SHN_ABS) {
         symbol.section_name = "ABS";
       }
@@ -1092,6 +1156,7 @@ class ImageReader {
   std::uint64_t shentsize_ = 0;
   std::map<std::size_t, std::string> section_names_;
   std::map<std::size_t, std::string> version_names_;
+  IndexedTables tables_ = IndexedTables::Both;
 };
 
 }  // namespace
@@ -1113,9 +1178,10 @@ ReadOutcome read_image_fd(int fd, std::uint64_t file_size, ReadParts parts) noex
   try {
     ensure_libelf_initialised();
     ImageReader reader(fd, file_size,
-                       parts == ReadParts::Everything ? Depth::Everything
-                       : parts == ReadParts::Versions ? Depth::Versions
-                                                      : Depth::LoaderView);
+                       parts == ReadParts::Everything       ? Depth::Everything
+                       : parts == ReadParts::DynamicSymbols ? Depth::NoSymbolTable
+                       : parts == ReadParts::Versions       ? Depth::Versions
+                                                            : Depth::LoaderView);
     return reader.read();
   } catch (const Failure& failure) {
     return ReadError{failure.message()};
@@ -1135,8 +1201,8 @@ ReadOutcome read_image(const std::string& path, ReadParts parts) noexcept {
   return outcome;
 }
 
-SymbolIndexOutcome read_symbol_index(const std::string& path,
-                                     std::uint64_t read_whole_up_to) noexcept {
+SymbolIndexOutcome read_symbol_index(const std::string& path, std::uint64_t read_whole_up_to,
+                                     IndexedTables tables) noexcept {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return ReadError{"cannot open " + path + ": " + std::strerror(errno)};
   try {
@@ -1153,6 +1219,7 @@ SymbolIndexOutcome read_symbol_index(const std::string& path,
       if (contents && !read_exact(fd, contents.get(), size, 0)) contents.reset();
     }
     ImageReader reader(fd, size, Depth::InPlace);
+    reader.set_tables(tables);
     return SymbolIndex(reader.read_in_place(std::move(contents)));  // owns fd from here
   } catch (const Failure& failure) {
     ::close(fd);

@@ -85,7 +85,8 @@ class SymbolIndex {
   SymbolIndex& operator=(const SymbolIndex&) = delete;
   ~SymbolIndex();
 
-  // The loader's view, the version definitions and the warnings, as read_image gives them; its
+  // The loader's view, the version definitions, the sections and the warnings, as read_image
+  // gives them; its
   // dynamic_symbols, symbol_table and lazily_bound are left empty (the tables are here instead).
   const Image& image() const noexcept { return parts_.image; }
   // A .symtab is there (the file is not stripped), even if it could not be read.
@@ -155,9 +156,18 @@ using SymbolIndexOutcome = std::variant<SymbolIndex, ReadError>;
 // file is read part by part.
 inline constexpr std::uint64_t kReadWholeUpTo = 128 * 1024;
 
+// Which symbol tables read_symbol_index keeps in place.
+enum class IndexedTables {
+  Both,
+  DynamicOnly,  // for a caller that needs only the .dynsym of a large unstripped file
+  StaticOnly,   // for one that has the .dynsym already (an elf::Image of the same file)
+};
+
 // Opens and checks path as read_image does, then keeps it open with its symbol tables in place.
-// Never throws; a malformed file yields read_image's ReadError (the same message).
+// Never throws; a malformed file yields read_image's ReadError (the same message). A table left
+// out reads as empty (has_symbol_table() is false without the .symtab).
 SymbolIndexOutcome read_symbol_index(const std::string& path,
-                                     std::uint64_t read_whole_up_to = kReadWholeUpTo) noexcept;
+                                     std::uint64_t read_whole_up_to = kReadWholeUpTo,
+                                     IndexedTables tables = IndexedTables::Both) noexcept;
 
 }  // namespace dldoctor::elf

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +15,9 @@
 #include <cstring>
 #include <memory>
 
+#include "elf/symbol_index.hpp"
 #include "go/go_type.hpp"
+#include "go/pclntab.hpp"
 
 namespace dldoctor::go {
 namespace {
@@ -190,6 +193,85 @@ std::vector<std::string> read_check_order(int fd) noexcept {
   return order;
 }
 
+// A read-only mapping of part of a file, unmapped when it goes.
+class Mapping {
+ public:
+  Mapping(int fd, std::uint64_t offset, std::uint64_t size) {
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t start = offset - offset % page;
+    length_ = static_cast<std::size_t>(size + (offset - start));
+    void* mapped = ::mmap(nullptr, length_, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(start));
+    if (mapped == MAP_FAILED) return;
+    base_ = mapped;
+    bytes_ = std::span(static_cast<const unsigned char*>(mapped) + (offset - start),
+                       static_cast<std::size_t>(size));
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (base_ != nullptr) ::munmap(base_, length_);
+  }
+  bool ok() const noexcept { return base_ != nullptr; }
+  std::span<const unsigned char> bytes() const noexcept { return bytes_; }
+
+ private:
+  void* base_ = nullptr;
+  std::size_t length_ = 0;
+  std::span<const unsigned char> bytes_;
+};
+
+// Where the function table lies in the file: runtime.pclntab to runtime.epclntab (.symtab),
+// else the .gopclntab section. {offset, size}.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> function_table(const elf::Image& image,
+                                                                      const Binary& binary) {
+  constexpr std::uint64_t kMaxTable = 1u << 30;
+  std::optional<std::uint64_t> offset;
+  std::uint64_t size = 0;
+  {
+    std::optional<std::uint64_t> start = binary.function_table_start;
+    std::optional<std::uint64_t> end = binary.function_table_end;
+    if (image.symbol_table && !(start && end)) {
+      for (const elf::Symbol& symbol : *image.symbol_table) {
+        if (!symbol.defined()) continue;
+        if (symbol.name == "runtime.pclntab") start = symbol.value;
+        if (symbol.name == "runtime.epclntab") end = symbol.value;
+      }
+    }
+    if (start && end && *end > *start) {
+      size = *end - *start;
+      offset = file_offset(image, *start, size);
+    }
+  }
+  if (!offset) {
+    const elf::Section* section = image.section(".gopclntab");
+    if (section == nullptr || section->type == SHT_NOBITS ||
+        !fits(section->offset, section->size, image.file_size))
+      return std::nullopt;
+    offset = section->offset;
+    size = section->size;
+  }
+  if (size == 0 || size > kMaxTable) return std::nullopt;
+  return std::pair(*offset, size);
+}
+
+// The packages' directories from the function table; false when the file has none readable.
+// The table is mapped, not read: only the pages of the names and of the functions asked for are
+// touched.
+bool read_table_directories(int fd, const elf::Image& image, Binary& binary,
+                            const DwarfParts& parts) {
+  const auto where = function_table(image, binary);
+  if (!where) return false;
+  const Mapping table(fd, where->first, where->second);
+  if (!table.ok()) return false;
+  std::optional<PclnDirectories> read = pcln_source_directories(
+      table.bytes(), parts.packages ? &*parts.packages : nullptr, kMaxDirectoriesPerPackage);
+  if (!read || read->functions == 0) return false;
+  binary.sources_from_table = true;
+  for (auto& [package, directories] : read->directories)
+    if (!directories.empty()) binary.source_directories[package] = std::move(directories);
+  return true;
+}
+
 void read_dwarf(int fd, Binary& binary, const DwarfParts& parts) noexcept {
   Dwarf* dwarf = dwarf_begin(fd, DWARF_C_READ);
   if (dwarf == nullptr) return;
@@ -247,6 +329,21 @@ void read_dwarf(int fd, Binary& binary, const DwarfParts& parts) noexcept {
     if (directories.empty()) binary.source_directories.erase(name);
   }
   dwarf_end(dwarf);
+}
+
+// The sources only of what is Go already: a C library's units are not worth walking. The
+// function table first; the DWARF for the compiler, or for what the table cannot give.
+void read_sources_of(int fd, const elf::Image& image, Binary& binary, const DwarfParts& parts) {
+  if (!binary.is_go || !parts.read) return;
+  binary.has_dwarf =
+      image.section(".debug_info") != nullptr || image.section(".zdebug_info") != nullptr;
+  // No package asked for (only the compiler): no table to read.
+  const bool from_table = (parts.packages && parts.packages->empty()) ||
+                          read_table_directories(fd, image, binary, parts);
+  if (!from_table)
+    read_dwarf(fd, binary, parts);
+  else if (parts.compiler && binary.has_dwarf)
+    read_dwarf(fd, binary, DwarfParts{true, std::set<std::string>{}, true});
 }
 
 std::string type_name_of(Dwarf_Die* die, std::string_view plugin_path) {
@@ -435,8 +532,39 @@ std::string version_in_directory(std::string_view directory) {
   return std::string(rest.substr(0, rest.find('/')));
 }
 
-Binary read_binary(const std::string& path, const elf::Image& image,
-                   const DwarfParts& dwarf) noexcept {
+void read_sources(const std::string& path, const elf::Image& image, Binary& binary,
+                  const DwarfParts& dwarf) noexcept {
+  try {
+    Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (file.fd >= 0) read_sources_of(file.fd, image, binary, dwarf);
+  } catch (...) {
+    // Out of memory: what was read so far.
+  }
+}
+
+namespace {
+
+// Whether the NUL-terminated name begins with prefix (which has no NUL): compared in place, most
+// names at their first byte, without measuring them.
+inline bool begins_with(const char* name, std::string_view prefix) noexcept {
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (name[i] != prefix[i]) return false;
+  return true;
+}
+
+// What read_binary reads of a symbol: its name and where its bytes are.
+struct SymbolView {
+  std::string_view name;
+  bool defined = false;
+  std::uint64_t value = 0;
+  std::uint64_t size = 0;
+};
+
+// read_binary's work on image, each_symbol(visit) calling visit(SymbolView) for the symbols of
+// .dynsym, then of .symtab.
+template <class EachSymbol>
+Binary read_binary_with(const std::string& path, const elf::Image& image,
+                        const EachSymbol& each_symbol, const DwarfParts& dwarf) noexcept {
   Binary binary;
   try {
     Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -477,33 +605,86 @@ Binary read_binary(const std::string& path, const elf::Image& image,
     // Package hashes and the plugin path, from either symbol table.
     constexpr std::string_view kHashPrefix = "go.link.pkghashbytes.";
     std::map<std::string, std::string> hashes;
-    auto scan = [&](const std::vector<elf::Symbol>& symbols) {
-      for (const elf::Symbol& symbol : symbols) {
-        if (!symbol.defined()) continue;
-        if (symbol.name.starts_with(kHashPrefix) && symbol.name.size() > kHashPrefix.size()) {
-          std::string package = symbol.name.substr(kHashPrefix.size());
-          if (hashes.count(package) != 0) continue;
-          std::optional<std::string> bytes;
-          if (symbol.size > 0 && symbol.size <= kMaxHash)
-            bytes = read_bytes(file.fd, image, symbol.value, symbol.size);
-          hashes[std::move(package)] = bytes ? to_hex(*bytes) : "";
-        } else if (symbol.name == "go.link.thispluginpath" && !binary.plugin_path &&
-                   symbol.size <= kMaxPluginPath) {
-          binary.plugin_path = read_bytes(file.fd, image, symbol.value, symbol.size);
-        }
+    each_symbol([&](const SymbolView& symbol) {
+      if (!symbol.defined) return;
+      if (symbol.name.starts_with(kHashPrefix) && symbol.name.size() > kHashPrefix.size()) {
+        std::string package(symbol.name.substr(kHashPrefix.size()));
+        if (hashes.count(package) != 0) return;
+        std::optional<std::string> bytes;
+        if (symbol.size > 0 && symbol.size <= kMaxHash)
+          bytes = read_bytes(file.fd, image, symbol.value, symbol.size);
+        hashes[std::move(package)] = bytes ? to_hex(*bytes) : "";
+      } else if (symbol.name == "go.link.thispluginpath" && !binary.plugin_path &&
+                 symbol.size <= kMaxPluginPath) {
+        binary.plugin_path = read_bytes(file.fd, image, symbol.value, symbol.size);
+      } else if (symbol.name == "runtime.pclntab" && !binary.function_table_start) {
+        binary.function_table_start = symbol.value;
+      } else if (symbol.name == "runtime.epclntab" && !binary.function_table_end) {
+        binary.function_table_end = symbol.value;
       }
-    };
-    scan(image.dynamic_symbols);
-    if (image.symbol_table) scan(*image.symbol_table);
+    });
     for (auto& [package, hex] : hashes) binary.package_hashes.push_back({package, hex});
     if (!binary.package_hashes.empty() || binary.plugin_path) binary.is_go = true;
-    // The DWARF only of what is Go already: a C library's units are not worth walking.
-    if (binary.is_go && dwarf.read) read_dwarf(file.fd, binary, dwarf);
     if (binary.plugin_path) binary.check_order = read_check_order(file.fd);
+    read_sources_of(file.fd, image, binary, dwarf);
   } catch (...) {
     // Out of memory: what was read so far.
   }
   return binary;
+}
+
+}  // namespace
+
+Binary read_binary(const std::string& path, const elf::Image& image,
+                   const DwarfParts& dwarf) noexcept {
+  auto each_symbol = [&](const auto& visit) {
+    auto scan = [&](const std::vector<elf::Symbol>& symbols) {
+      for (const elf::Symbol& symbol : symbols)
+        visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
+    };
+    scan(image.dynamic_symbols);
+    if (image.symbol_table) scan(*image.symbol_table);
+  };
+  return read_binary_with(path, image, each_symbol, dwarf);
+}
+
+Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
+                   const DwarfParts& dwarf) noexcept {
+  // Only the go.link.* and runtime.* names matter: the others are passed over unmeasured.
+  auto each_symbol = [&](const auto& visit) {
+    for (const elf::SymbolTable table : {elf::SymbolTable::Dynamic, elf::SymbolTable::Static})
+      for (std::size_t i = 1; i < index.size(table); ++i) {
+        const elf::SymbolRef symbol = index.at(table, i);
+        if (!begins_with(symbol.name, "go.link.") && !begins_with(symbol.name, "runtime.pclntab") &&
+            !begins_with(symbol.name, "runtime.epclntab"))
+          continue;
+        visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
+      }
+  };
+  return read_binary_with(path, index.image(), each_symbol, dwarf);
+}
+
+Binary read_binary(const std::string& path, const elf::Image& dynamic,
+                   const elf::SymbolIndex& symtab, const DwarfParts& dwarf) noexcept {
+  auto each_symbol = [&](const auto& visit) {
+    for (const elf::Symbol& symbol : dynamic.dynamic_symbols)
+      visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
+    for (std::size_t i = 1; i < symtab.size(elf::SymbolTable::Static); ++i) {
+      const elf::SymbolRef symbol = symtab.at(elf::SymbolTable::Static, i);
+      if (!begins_with(symbol.name, "go.link.") && !begins_with(symbol.name, "runtime.pclntab") &&
+          !begins_with(symbol.name, "runtime.epclntab"))
+        continue;
+      visit(SymbolView{symbol.name, symbol.defined(), symbol.value, symbol.size});
+    }
+  };
+  return read_binary_with(path, dynamic, each_symbol, dwarf);
+}
+
+bool has_package_hashes(const elf::SymbolIndex& index) noexcept {
+  constexpr std::string_view kHashPrefix = "go.link.pkghashbytes.";
+  for (std::size_t i = 1; i < index.size(elf::SymbolTable::Dynamic); ++i)
+    if (begins_with(index.at(elf::SymbolTable::Dynamic, i).name, kHashPrefix)) return true;
+  return false;
 }
 
 }  // namespace dldoctor::go

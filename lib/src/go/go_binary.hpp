@@ -9,7 +9,8 @@
 //   (runtime/plugin.go: "plugin was built with a different version of package X"), and a
 //   plugin's own path, go.link.thispluginpath (.symtab), which prefixes its exported names;
 // - the DWARF compile units (one per package): the compiler (DW_AT_producer "Go cmd/compile
-//   go1.19.8; -shared -dynlink regabi") and the directories of each package's sources.
+//   go1.19.8; -shared -dynlink regabi") and the directories of each package's sources, which the
+//   function table (pclntab.hpp) gives too, more cheaply.
 // Every length and offset is checked against the bytes read: a hostile file gives less, never a
 // crash.
 #pragma once
@@ -25,6 +26,10 @@
 #include <vector>
 
 #include "dldoctor/elf.hpp"
+
+namespace dldoctor::elf {
+class SymbolIndex;
+}
 
 namespace dldoctor::go {
 
@@ -77,11 +82,15 @@ struct Binary {
   // A plugin's packages in the order plugin.Open compares their hashes (its moduledata's
   // pkghashes, read from the dynamic relocations against go.link.pkghash.*); empty when unknown.
   std::vector<std::string> check_order;
+  // runtime.pclntab and runtime.epclntab (.symtab): where the function table lies, when known.
+  std::optional<std::uint64_t> function_table_start;
+  std::optional<std::uint64_t> function_table_end;
   // From DWARF (DW_AT_producer of the Go units): "go1.19.8" and the flags after ';'.
   std::string compiler_version;
-  std::string compiler_flags;  // "-shared -dynlink regabi"
-  bool has_dwarf = false;
-  // Directories of each package's source files (the line table of its compile unit).
+  std::string compiler_flags;       // "-shared -dynlink regabi"
+  bool has_dwarf = false;           // a .debug_info (or .zdebug_info) section
+  bool sources_from_table = false;  // the directories are the function table's, not the DWARF's
+  // Directories of each package's source files (where its functions are declared).
   std::map<std::string, std::set<std::string>> source_directories;
 
   // A file plugin.Open can open: a Go plugin has its plugin path or package hashes and no
@@ -92,18 +101,37 @@ struct Binary {
   std::string go_version() const;
 };
 
-// What to read of the DWARF, the costly part (Go compresses its debug sections, and a package's
-// directories come from its line table): nothing, or the compiler and the directories of the
-// packages named (all of them when packages is nullopt).
+// What to read of the packages' sources: nothing, or the directories of the packages named (all
+// of them when packages is nullopt) and, with compiler, the compiler (DW_AT_producer). The
+// directories come from the function table (.gopclntab, or runtime.pclntab..runtime.epclntab in
+// .symtab: Go 1.18 and later), else from the DWARF; the compiler only from the DWARF, the costly
+// part (libdw inflates every compressed debug section of the file before reading any).
 struct DwarfParts {
   bool read = true;
   std::optional<std::set<std::string>> packages;
+  bool compiler = true;
 };
 
 // Reads what the file at path records (image: its read_image(ReadParts::Everything)). Never
 // throws; what cannot be read is left empty.
 Binary read_binary(const std::string& path, const elf::Image& image,
                    const DwarfParts& dwarf = {}) noexcept;
+// The same from a symbol index (elf/symbol_index.hpp), whose symbols are read in place: what a
+// host's thousands of .dynsym entries cost to look at without building an elf::Symbol of each.
+Binary read_binary(const std::string& path, const elf::SymbolIndex& index,
+                   const DwarfParts& dwarf = {}) noexcept;
+// The same from an elf::Image of the file without its .symtab (ReadParts::DynamicSymbols) and
+// an index of its .symtab alone (IndexedTables::StaticOnly): the .dynsym of the one, the .symtab
+// of the other.
+Binary read_binary(const std::string& path, const elf::Image& dynamic,
+                   const elf::SymbolIndex& symtab, const DwarfParts& dwarf = {}) noexcept;
+// Whether the file's .dynsym has a go.link.pkghashbytes.* (a Go plugin, or a host that opens
+// them).
+bool has_package_hashes(const elf::SymbolIndex& index) noexcept;
+// Adds the sources (the directories, the compiler) to what read_binary(path, image,
+// DwarfParts{false}) read, as read_binary(path, image, dwarf) would have read them.
+void read_sources(const std::string& path, const elf::Image& image, Binary& binary,
+                  const DwarfParts& dwarf) noexcept;
 
 // The Go type of a plugin's package-level function or variable (qualified:
 // "example.com/plug.Hello") as its DWARF gives it, spelled as reflect spells it in the process that
