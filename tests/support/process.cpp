@@ -55,6 +55,25 @@ int temporary_file(std::string& path) {
   path = std::string(base != nullptr ? base : "/tmp") + "/dldoctor-test-XXXXXX";
   return ::mkstemp(path.data());
 }
+// Waits for child until deadline, and kills it then: its wait status; timed_out says whether it
+// had to be killed.
+int wait_or_kill(pid_t child, std::chrono::steady_clock::time_point deadline, bool& timed_out) {
+  int status = 0;
+  while (true) {
+    const pid_t done = ::waitpid(child, &status, WNOHANG);
+    if (done == child) break;
+    if (done < 0 && errno != EINTR) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, &status, 0);
+      timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return status;
+}
+
 }  // namespace
 
 std::string ProcessResult::describe() const {
@@ -92,20 +111,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
     exec_child(options, arg_pointers, env_pointers);
   }
-  int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  while (true) {
-    const pid_t done = ::waitpid(child, &status, WNOHANG);
-    if (done == child) break;
-    if (done < 0 && errno != EINTR) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(child, SIGKILL);
-      ::waitpid(child, &status, 0);
-      result.timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  const int status = wait_or_kill(child, deadline, result.timed_out);
   if (!result.timed_out) {
     if (WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
@@ -197,19 +204,7 @@ ProcessResult RunningProcess::finish() {
   stdin_fd_ = -1;
   while (std::chrono::steady_clock::now() < deadline_ && read_some(20)) {
   }
-  int status = 0;
-  while (true) {
-    const pid_t done = ::waitpid(child_, &status, WNOHANG);
-    if (done == child_) break;
-    if (done < 0 && errno != EINTR) break;
-    if (std::chrono::steady_clock::now() > deadline_) {
-      ::kill(child_, SIGKILL);
-      ::waitpid(child_, &status, 0);
-      result.timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
+  const int status = wait_or_kill(child_, deadline_, result.timed_out);
   child_ = -1;
   if (!result.timed_out) {
     if (WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
