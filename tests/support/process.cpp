@@ -41,6 +41,14 @@ std::vector<std::string> child_environment(const ProcessOptions& options) {
 }
 
 // What the child does between fork and exec: its user, its directory, then the program.
+// What execve takes: each string's bytes, then a null pointer (the strings must outlive it).
+std::vector<char*> exec_pointers(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (std::string& text : strings) pointers.push_back(text.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
 [[noreturn]] void exec_child(const ProcessOptions& options, std::vector<char*>& arg_pointers,
                              std::vector<char*>& env_pointers) {
   if (options.gid && (::setgroups(0, nullptr) != 0 || ::setgid(*options.gid) != 0)) ::_exit(125);
@@ -95,13 +103,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     return result;
   }
   std::vector<std::string> environment = child_environment(options);
-  std::vector<char*> env_pointers;
-  for (std::string& entry : environment) env_pointers.push_back(entry.data());
-  env_pointers.push_back(nullptr);
+  std::vector<char*> env_pointers = exec_pointers(environment);
   std::vector<std::string> args = argv;
-  std::vector<char*> arg_pointers;
-  for (std::string& arg : args) arg_pointers.push_back(arg.data());
-  arg_pointers.push_back(nullptr);
+  std::vector<char*> arg_pointers = exec_pointers(args);
 
   const pid_t child = ::fork();
   if (child == 0) {
@@ -138,13 +142,9 @@ RunningProcess::RunningProcess(const std::vector<std::string>& argv, const Proce
     return;
   }
   std::vector<std::string> environment = child_environment(options);
-  std::vector<char*> env_pointers;
-  for (std::string& entry : environment) env_pointers.push_back(entry.data());
-  env_pointers.push_back(nullptr);
+  std::vector<char*> env_pointers = exec_pointers(environment);
   std::vector<std::string> args = argv;
-  std::vector<char*> arg_pointers;
-  for (std::string& arg : args) arg_pointers.push_back(arg.data());
-  arg_pointers.push_back(nullptr);
+  std::vector<char*> arg_pointers = exec_pointers(args);
   child_ = ::fork();
   if (child_ == 0) {
     ::dup2(in_pipe[0], STDIN_FILENO);

@@ -23,7 +23,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <set>
@@ -304,13 +303,12 @@ bool check_loaded_go(Context& context, const Checked& file, const std::string& l
 
 // ---- a running process (--pid) ----
 
-// Returns whether a finding was made.
-bool check_process(Context& context, const Checked& file, bool go_host,
+void check_process(Context& context, const Checked& file, bool go_host,
                    const std::optional<std::string>& plugin_path, bool& stop) {
   std::string error;
   const std::optional<ProcessMaps> maps = read_process_maps(*context.request.pid, error);
   // The command refuses a --pid it cannot read (exit 2); a library caller gets no finding.
-  if (!maps) return false;
+  if (!maps) return;
   const std::string who = "process " + std::to_string(*context.request.pid) +
                           (maps->command.empty() ? std::string() : " (" + maps->command + ")");
   std::vector<const Mapping*> same_inode;
@@ -364,7 +362,7 @@ bool check_process(Context& context, const Checked& file, bool go_host,
       finding.stops_load = false;  // dlopen of its name returns the damaged object
       stop = true;
       context.findings.push_back(std::move(finding));
-      return true;
+      return;
     }
     std::vector<std::string> evidence{
         mapped,
@@ -373,7 +371,7 @@ bool check_process(Context& context, const Checked& file, bool go_host,
     if (!modified.empty())
       evidence.push_back(modified + ": if it was loaded before that, its pages are a mix");
     context.findings.push_back(same_path_finding(file, "mapped by " + who, evidence));
-    return true;
+    return;
   }
   // The build that was at this path before, replaced by a new file: the mapping is of the old
   // inode, now deleted, under the path's real name.
@@ -392,7 +390,7 @@ bool check_process(Context& context, const Checked& file, bool go_host,
             "give each new build a new file name and a plugin path of its own "
             "(-gcflags=-p=NAME-BUILD -ldflags=-pluginpath=NAME-BUILD)";
         context.findings.push_back(std::move(finding));
-        return true;
+        return;
       }
       context.findings.push_back(same_path_finding(
           file, "its previous build, mapped by " + who,
@@ -400,7 +398,7 @@ bool check_process(Context& context, const Checked& file, bool go_host,
                std::to_string(mapping.inode) + ", deleted: replaced by a new file since)",
            "the loader returns that object for the name it was loaded by (_dl_map_object); "
            "this file is loaded only under a name the process has not used"}));
-      return true;
+      return;
     }
   }
   if (go_host && plugin_path) {
@@ -409,11 +407,12 @@ bool check_process(Context& context, const Checked& file, bool go_host,
       elf::ReadOutcome outcome = elf::read_image(other);
       const auto* image = std::get_if<elf::Image>(&outcome);
       if (image == nullptr) continue;
-      if (plugin_path_of(other, *image) == plugin_path)
-        return stop = check_loaded_go(context, file, other, plugin_path);
+      if (plugin_path_of(other, *image) == plugin_path) {
+        stop = check_loaded_go(context, file, other, plugin_path);
+        return;
+      }
     }
   }
-  return false;
 }
 
 }  // namespace
