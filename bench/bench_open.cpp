@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -602,13 +603,18 @@ void BM_ExplainLookup(benchmark::State& state, ExplainCase expected) {
 }  // namespace
 
 // Hot reload: a new build swapped in (issue: at most 1.10x, the reloader's diagnosis included).
-// The baseline is what a host that gets it right by hand does: dlopen of a path never loaded
-// before (two copies of the fixture, taken in turn, each closed before it is opened again), dlsym
-// of its entry point, dlclose of the previous one. The reloader does that and diagnoses the new
-// build first, and copies it to a fresh name (Reloader::reload).
+// The builds arrive at one path, as a build writes them: before each reload, with the clock
+// stopped, the other of two copies of the fixture is renamed over plugin.so (a new file, as the
+// linker or install writes it). The baseline is what a host that gets it right by hand does then:
+// dlopen of that path under a name never loaded before (the plain name would hand back the old
+// object while its handle is open), dlsym of the entry point, dlclose of the previous build. The
+// reloader (Reloader::reload) does the same loader calls and diagnoses the new build first: the
+// ratio is what the reloader adds. BM_Reload/private_copy: the same with
+// ReloadOptions::private_copy, a copy of each build (reported, no target).
 struct ReloadFiles {
   std::string directory;
   std::string copies[2];
+  std::string plugin;  // where the builds arrive (the reloader's path)
   ReloadFiles() {
     char pattern[] = "/tmp/dldoctor-bench-reload-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) return;
@@ -619,6 +625,14 @@ struct ReloadFiles {
       std::ofstream out(copies[i], std::ios::binary);
       out << in.rdbuf();
     }
+    plugin = directory + "/plugin.so";
+    arrive(0);
+  }
+  // Build `which` arrives at plugin: a new directory entry for its inode, renamed over.
+  bool arrive(int which) const {
+    const std::string next = directory + "/plugin.so.new";
+    return ::link(copies[which].c_str(), next.c_str()) == 0 &&
+           ::rename(next.c_str(), plugin.c_str()) == 0;
   }
   ~ReloadFiles() {
     std::error_code ignored;
@@ -626,15 +640,34 @@ struct ReloadFiles {
   }
 };
 
+// The arriving build's path spelled anew for the raw host, as a host that gets it right by hand
+// must name it (the loader hands back a loaded object of the same name): "dir/./plugin.so",
+// "dir/.//plugin.so", ..., the count in binary, "./" for a one and "/" for a zero.
+std::string spelled_anew(const std::string& directory, std::uint64_t count) {
+  std::string path = directory + "/";
+  for (int bit = 63 - std::countl_zero(count); bit >= 0; --bit)
+    path += ((count >> bit) & 1) != 0 ? "./" : "/";
+  return path + "plugin.so";
+}
+
 void BM_ReloadRaw(benchmark::State& state) {
   ReloadFiles files;
-  void* current = ::dlopen(files.copies[0].c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* current = ::dlopen(files.plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
   int next = 1;
+  std::uint64_t count = 0;
   for (auto _ : state) {
-    void* fresh = ::dlopen(files.copies[next].c_str(), RTLD_NOW | RTLD_LOCAL);
+    state.PauseTiming();
+    const bool arrived = files.arrive(next);
+    const std::string fresh_path = spelled_anew(files.directory, ++count);
+    state.ResumeTiming();
+    if (!arrived) {
+      state.SkipWithError("a build could not be renamed over the plugin's path");
+      break;
+    }
+    void* fresh = ::dlopen(fresh_path.c_str(), RTLD_NOW | RTLD_LOCAL);
     void* entry = fresh != nullptr ? ::dlsym(fresh, kSymbol) : nullptr;
-    if (entry == nullptr) {
-      state.SkipWithError("the fixture's copy did not load");
+    if (entry == nullptr || fresh == current) {
+      state.SkipWithError("the arriving build did not load as a new object");
       break;
     }
     benchmark::DoNotOptimize(entry);
@@ -645,22 +678,33 @@ void BM_ReloadRaw(benchmark::State& state) {
   if (current != nullptr) ::dlclose(current);
 }
 
-void BM_ReloadChecked(benchmark::State& state) {
+void BM_ReloadChecked(benchmark::State& state, bool private_copy) {
   ReloadFiles files;
   dldoctor::ReloadOptions options;
   options.symbols = {kSymbol};
-  dldoctor::Reloader reloader(files.copies[0], options);
+  options.private_copy = private_copy;
+  dldoctor::Reloader reloader(files.plugin, options);
   if (!reloader.reload().ok()) {
     state.SkipWithError("the reloader refused the fixture");
     return;
   }
+  int next = 1;
   for (auto _ : state) {
+    state.PauseTiming();
+    const bool arrived = files.arrive(next);
+    state.ResumeTiming();
+    if (!arrived) {
+      state.SkipWithError("a build could not be renamed over the plugin's path");
+      break;
+    }
     dldoctor::Result<dldoctor::Reloaded> reloaded = reloader.reload();
-    if (!reloaded.ok() || !reloaded->previous.findings.empty()) {
-      state.SkipWithError("a reload failed, or left the old build mapped");
+    if (!reloaded.ok() || !reloaded->previous.findings.empty() ||
+        reloaded->private_copy != private_copy) {
+      state.SkipWithError("a reload failed, left the old build mapped, or copied unasked");
       break;
     }
     benchmark::DoNotOptimize(reloader.current());
+    next = 1 - next;
   }
 }
 
@@ -711,7 +755,8 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_LookupMiss/raw", BM_LookupMissRaw);
   benchmark::RegisterBenchmark("BM_LookupMiss/checked", BM_LookupMissChecked);
   benchmark::RegisterBenchmark("BM_Reload/raw", BM_ReloadRaw);
-  benchmark::RegisterBenchmark("BM_Reload/checked", BM_ReloadChecked);
+  benchmark::RegisterBenchmark("BM_Reload/checked", BM_ReloadChecked, false);
+  benchmark::RegisterBenchmark("BM_Reload/private_copy", BM_ReloadChecked, true);
   benchmark::RegisterBenchmark("BM_ExplainLookup/raw", BM_ExplainLookupRaw);
   benchmark::RegisterBenchmark("BM_ExplainLookup/explain_lookup/hidden", BM_ExplainLookup,
                                ExplainCase{kHidden, "symbol.hidden", ".symtab: "});

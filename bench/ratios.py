@@ -53,6 +53,9 @@ TARGETS = {
     ("BM_Reload", "checked"):
     ("a new build swapped in (the new build diagnosed)", "`dlopen` (new path)+`dlsym`+`dlclose` (old)",
      "`Reloader::reload`", 1.10),
+    ("BM_Reload", "private_copy"):
+    ("a new build swapped in from a private copy (ReloadOptions::private_copy)",
+     "`dlopen` (new path)+`dlsym`+`dlclose` (old)", "`Reloader::reload`, copying", None),
     ("BM_ExplainLookup", "explain_lookup"):
     ("explain a missing symbol", "fresh `dlopen`+`dlclose`", "`Library::explain_lookup`", 0.5),
 }

@@ -103,10 +103,14 @@ int cannot_run(const std::string& command, const std::string& why) {
 // dldoctor reload: the library's Reloader, run in dldoctor-reload (a dynamically linked child:
 // this static program cannot dlopen as a host does); its output and exit status are the command's.
 int run_reload(const std::string& path, const std::vector<std::string>& symbols,
-               const std::string& mode, int times, int timeout_seconds) {
+               const std::string& mode, bool private_copy, int times, int timeout_seconds) {
   const std::string helper = dldoctor::cli::helper_path("dldoctor-reload");
-  std::vector<std::string> arguments{helper, path, std::to_string(times),
-                                     std::to_string(timeout_seconds * 1000), mode};
+  std::vector<std::string> arguments{helper,
+                                     path,
+                                     std::to_string(times),
+                                     std::to_string(timeout_seconds * 1000),
+                                     mode,
+                                     private_copy ? "copy" : "own"};
   arguments.insert(arguments.end(), symbols.begin(), symbols.end());
   std::vector<char*> argv;
   for (std::string& argument : arguments) argv.push_back(argument.data());
@@ -381,6 +385,7 @@ int main(int argc, char** argv) {
   std::string reload_mode = "now";
   int reload_times = 1;
   int reload_timeout = 60;
+  bool reload_copy = false;
   CLI::App* reload = app.add_subcommand(
       "reload",
       "Try dldoctor's safe reloader on a plugin being rebuilt: load it (in a child process), "
@@ -393,6 +398,9 @@ int main(int argc, char** argv) {
                    "how the builds are opened: now (RTLD_NOW) or lazy (RTLD_LAZY)")
       ->capture_default_str()
       ->check(CLI::IsMember({"now", "lazy"}));
+  reload->add_flag("--copy", reload_copy,
+                   "load each build from a private copy, which a later write into the build's "
+                   "file does not reach (a copy per reload)");
   reload->add_option("--times", reload_times, "how many new builds to take before stopping")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
@@ -439,7 +447,8 @@ int main(int argc, char** argv) {
   else if (scan->parsed())
     status = dldoctor::cli::run_scan(scan_options, terminal_style());
   else if (reload->parsed())
-    status = run_reload(reload_path, reload_symbols, reload_mode, reload_times, reload_timeout);
+    status = run_reload(reload_path, reload_symbols, reload_mode, reload_copy, reload_times,
+                        reload_timeout);
   else
     status = run_explain(message, explain_json);
   dldoctor::set_name_service(nullptr);

@@ -63,11 +63,23 @@ Report Library::close() noexcept {
   handle_ = nullptr;
   try {
     report.path = name;
-    bool still = false;
+    // Whether an object of that name is still at that base: no copy of the list on this path,
+    // the one every successful reload takes.
+    struct Search {
+      const std::string* name;
+      ElfW(Addr) base;
+      bool found = false;
+    } search{&name, base};
+    ::dl_iterate_phdr(
+        [](dl_phdr_info* info, std::size_t, void* data) {
+          auto* search = static_cast<Search*>(data);
+          search->found = info->dlpi_addr == search->base && info->dlpi_name != nullptr &&
+                          *search->name == info->dlpi_name;
+          return search->found ? 1 : 0;
+        },
+        &search);
+    if (!search.found || name.empty()) return report;
     std::vector<Loaded> objects = loaded_objects();
-    for (const Loaded& object : objects)
-      still = still || (object.base == base && object.name == name);
-    if (!still || name.empty()) return report;
     std::vector<std::string> why;
     std::string fix;
     if (nodelete) {

@@ -415,20 +415,41 @@ int call_answer(Library& library) {
   return answer.ok() ? (*answer.value())() : -1;
 }
 
-int reload_copies_mapped() {
+// The builds of directory/p.so this process maps now, counted by inode (/proc/self/maps): the
+// build's own file ("p.so", "p.so (deleted)" once renamed over) or a private copy beside it
+// (".p.so.reload-") or in memory ("/memfd:p.so.reload-"). An earlier test's builds are elsewhere
+// (the one whose unique symbol keeps its first build mapped for good).
+int builds_mapped(const fs::path& directory) {
   std::ifstream maps("/proc/self/maps");
   std::string line;
-  std::set<std::string> copies;
-  while (std::getline(maps, line))
-    if (line.find("p.so.reload-") != std::string::npos) copies.insert(line.substr(line.find('/')));
-  return static_cast<int>(copies.size());
+  std::set<std::string> inodes;
+  while (std::getline(maps, line)) {
+    std::istringstream fields(line);
+    std::string range, permissions, offset, device, inode, name;
+    fields >> range >> permissions >> offset >> device >> inode;
+    std::getline(fields >> std::ws, name);
+    if (const std::size_t deleted = name.find(" (deleted)"); deleted != std::string::npos)
+      name.resize(deleted);
+    const bool beside = name.starts_with(directory.string() + "/") &&
+                        (name.ends_with("/p.so") || name.find("p.so.reload-") != std::string::npos);
+    if (beside || name.starts_with("/memfd:p.so.reload-")) inodes.insert(device + ":" + inode);
+  }
+  return static_cast<int>(inodes.size());
 }
 
-TEST(Reloader, TenRebuildsEachRunTheNewestCodeAndLeaveNoOldObject) {
+// The reloader with its default (the build's own file under a new spelling of its path) and with
+// a private copy of each build.
+class ReloaderModes : public ::testing::TestWithParam<bool> {};
+
+INSTANTIATE_TEST_SUITE_P(Reloader, ReloaderModes, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "PrivateCopy" : "OwnFile"; });
+
+TEST_P(ReloaderModes, TenRebuildsEachRunTheNewestCodeAndLeaveNoOldObject) {
   ScratchDirectory scratch;
   const fs::path plugin = scratch.path / "p.so";
   ReloadOptions options;
   options.symbols = {"answer"};
+  options.private_copy = GetParam();
   Reloader reloader(plugin.string(), options);
   for (int build_number = 1; build_number <= 10; ++build_number) {
     // The build writes a new file and renames it over, as install does.
@@ -439,12 +460,19 @@ TEST(Reloader, TenRebuildsEachRunTheNewestCodeAndLeaveNoOldObject) {
     Result<Reloaded> reloaded = reloader.reload();
     ASSERT_TRUE(reloaded.ok()) << render_text(reloaded.report());
     EXPECT_EQ(reloaded->generation, static_cast<std::uint64_t>(build_number));
+    EXPECT_EQ(reloaded->private_copy, GetParam()) << reloaded->loaded_from;
+    if (!GetParam()) {
+      // The build's own file, by a name no object was loaded by.
+      EXPECT_NE(reloaded->loaded_from, plugin.string());
+      EXPECT_TRUE(fs::equivalent(reloaded->loaded_from, plugin)) << reloaded->loaded_from;
+    }
     EXPECT_TRUE(reloaded->previous.findings.empty()) << codes(reloaded->previous);
     ASSERT_NE(reloader.current(), nullptr);
     EXPECT_EQ(call_answer(*reloader.current()), build_number);
     EXPECT_FALSE(reloader.changed());
-    EXPECT_EQ(reload_copies_mapped(), 1) << "the old build left the process";
+    EXPECT_EQ(builds_mapped(scratch.path), 1) << "the old build left the process";
   }
+  if (!GetParam()) return;
   // A build written into the file in place after the reload does not reach the loaded copy.
   {
     const fs::path other = scratch.path / "other.so";
@@ -455,6 +483,56 @@ TEST(Reloader, TenRebuildsEachRunTheNewestCodeAndLeaveNoOldObject) {
   }
   EXPECT_EQ(call_answer(*reloader.current()), 10);
   EXPECT_TRUE(reloader.changed());
+}
+
+// The file loaded now, reloaded as it is: the loader would match its inode and hand back the
+// loaded object, so the reloader copies it; a rebuild after that is its own file again.
+TEST(Reloader, TheFileLoadedNowIsReloadedFromACopy) {
+  ScratchDirectory scratch;
+  const fs::path plugin = scratch.path / "p.so";
+  ASSERT_TRUE(build(plugin, answer_source(1)));
+  Reloader reloader(plugin.string());
+  ASSERT_TRUE(reloader.reload().ok());
+  Result<Reloaded> again = reloader.reload();
+  ASSERT_TRUE(again.ok()) << render_text(again.report());
+  EXPECT_TRUE(again->private_copy) << again->loaded_from;
+  EXPECT_EQ(again->generation, 2u);
+  EXPECT_TRUE(again->previous.findings.empty()) << codes(again->previous);
+  EXPECT_EQ(call_answer(*reloader.current()), 1);
+  EXPECT_EQ(builds_mapped(scratch.path), 1);
+  const fs::path fresh = scratch.path / "p.so.new";
+  ASSERT_TRUE(build(fresh, answer_source(3)));
+  fs::rename(fresh, plugin);
+  Result<Reloaded> rebuilt = reloader.reload();
+  ASSERT_TRUE(rebuilt.ok()) << render_text(rebuilt.report());
+  EXPECT_FALSE(rebuilt->private_copy) << rebuilt->loaded_from;
+  EXPECT_EQ(call_answer(*reloader.current()), 3);
+}
+
+// A new build this process has loaded already by another name (the host's own dlopen of it):
+// the loader matches its device and inode and hands back that object, not a new one. The
+// reloader sees it by the name the object was loaded by, lets that handle go, and loads a copy.
+TEST(Reloader, ABuildLoadedElsewhereInTheProcessIsCopied) {
+  ScratchDirectory scratch;
+  const fs::path plugin = scratch.path / "p.so";
+  ASSERT_TRUE(build(plugin, answer_source(1)));
+  Reloader reloader(plugin.string());
+  ASSERT_TRUE(reloader.reload().ok());
+  const fs::path fresh = scratch.path / "p.so.new";
+  ASSERT_TRUE(build(fresh, answer_source(2)));
+  void* elsewhere = ::dlopen(fresh.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(elsewhere, nullptr) << ::dlerror();
+  fs::rename(fresh, plugin);
+  Result<Reloaded> reloaded = reloader.reload();
+  ASSERT_TRUE(reloaded.ok()) << render_text(reloaded.report());
+  EXPECT_TRUE(reloaded->private_copy) << reloaded->loaded_from;
+  EXPECT_EQ(call_answer(*reloader.current()), 2);
+  link_map* mine = nullptr;
+  link_map* theirs = nullptr;
+  ASSERT_EQ(::dlinfo(reloader.current()->native_handle(), RTLD_DI_LINKMAP, &mine), 0);
+  ASSERT_EQ(::dlinfo(elsewhere, RTLD_DI_LINKMAP, &theirs), 0);
+  EXPECT_NE(mine, theirs) << "the reloader's build is an object of its own";
+  ::dlclose(elsewhere);
 }
 
 TEST(Reloader, AFailedReloadKeepsTheOldBuild) {
@@ -480,12 +558,12 @@ TEST(Reloader, AFailedReloadKeepsTheOldBuild) {
   refused = reloader.reload();
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(call_answer(*reloader.current()), 1);
-  EXPECT_EQ(reload_copies_mapped(), 1);
+  EXPECT_EQ(builds_mapped(scratch.path), 1);
 }
 
-// A build that needs a library beside it ($ORIGIN): copied beside the build, not into memory, so
-// that the loader finds its library.
-TEST(Reloader, ABuildWithALibraryBesideItIsCopiedBesideIt) {
+// A build that needs a library beside it ($ORIGIN): loaded from its own directory (its copy made
+// beside the build, not in memory), so that the loader finds its library.
+TEST_P(ReloaderModes, ABuildWithALibraryBesideItIsLoadedBesideIt) {
   ScratchDirectory scratch;
   const fs::path plugin = scratch.path / "p.so";
   const fs::path dep = scratch.path / "libreloaddep.so";
@@ -495,18 +573,20 @@ TEST(Reloader, ABuildWithALibraryBesideItIsCopiedBesideIt) {
                      "-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags"}));
   ReloadOptions options;
   options.symbols = {"answer"};
+  options.private_copy = GetParam();
   Reloader reloader(plugin.string(), options);
   Result<Reloaded> reloaded = reloader.reload();
   ASSERT_TRUE(reloaded.ok()) << render_text(reloaded.report());
+  EXPECT_EQ(reloaded->private_copy, GetParam());
   EXPECT_EQ(call_answer(*reloader.current()), 42);
-  EXPECT_EQ(fs::path(reloaded->loaded_from).parent_path(), scratch.path)
-      << reloaded->loaded_from << ": the copy must be where $ORIGIN finds libreloaddep.so";
+  EXPECT_TRUE(fs::equivalent(fs::path(reloaded->loaded_from).parent_path(), scratch.path))
+      << reloaded->loaded_from << ": it must be where $ORIGIN finds libreloaddep.so";
 }
 
 // A build that needs no library from disk but opens one later through its own RUNPATH
-// (dlopen("libhelper.so") from its code: the caller's $ORIGIN): not copied into memory, where
-// $ORIGIN would be /proc/self/fd.
-TEST(Reloader, ABuildThatOpensALibraryBesideItLaterKeepsItsOrigin) {
+// (dlopen("libhelper.so") from its code: the caller's $ORIGIN): its copy not made in memory,
+// where $ORIGIN would be /proc/self/fd.
+TEST_P(ReloaderModes, ABuildThatOpensALibraryBesideItLaterKeepsItsOrigin) {
   ScratchDirectory scratch;
   const fs::path plugin = scratch.path / "p.so";
   ASSERT_TRUE(
@@ -520,11 +600,14 @@ TEST(Reloader, ABuildThatOpensALibraryBesideItLaterKeepsItsOrigin) {
                     "  return f ? f() : -3;\n"
                     "}\n",
                     {"-Wl,-rpath,$ORIGIN", "-Wl,--enable-new-dtags"}));
-  Reloader reloader(plugin.string());
+  ReloadOptions options;
+  options.private_copy = GetParam();
+  Reloader reloader(plugin.string(), options);
   Result<Reloaded> reloaded = reloader.reload();
   ASSERT_TRUE(reloaded.ok()) << render_text(reloaded.report());
-  EXPECT_EQ(fs::path(reloaded->loaded_from).parent_path(), scratch.path)
-      << reloaded->loaded_from << ": the copy must be where its $ORIGIN finds libreloadhelper.so";
+  EXPECT_EQ(reloaded->private_copy, GetParam());
+  EXPECT_TRUE(fs::equivalent(fs::path(reloaded->loaded_from).parent_path(), scratch.path))
+      << reloaded->loaded_from << ": it must be where its $ORIGIN finds libreloadhelper.so";
 #ifndef DLDOCTOR_UNDER_ASAN
   // Under AddressSanitizer the plugin's dlopen is the runtime's interceptor's, whose RUNPATH,
   // not the plugin's, the loader then uses: the call itself shows it only without one.

@@ -68,7 +68,7 @@ _dldoctor() {
                --json --load --timeout --help'
       ;;
     tree) options='--host --json --help' ;;
-    reload) options='--symbol --mode --times --timeout --help' ;;
+    reload) options='--symbol --mode --copy --times --timeout --help' ;;
     scan) options='--json --help' ;;
     explain) options='--json --help' ;;
     codes) options='--json --help' ;;

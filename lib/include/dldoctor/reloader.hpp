@@ -2,11 +2,13 @@
 // calls dlclose and dlopen on the same path gets the old object back while any handle holds it
 // (the loader matches the name first), and one that lets a build be written into the loaded
 // file gets a mix of both. The reloader
-//   1. diagnoses the new build first (Library::open_checked: what would not load, or would end
-//      this process, is refused with its Report),
-//   2. copies it to a path never used before, in a private directory, so that the loader cannot
-//      hand back the old object and no later write to the build's path reaches the mapped copy,
-//   3. loads that copy and resolves every asked symbol, and
+//   1. diagnoses the new build first (what would not load, or would end this process inside
+//      dlopen, is refused with its Report),
+//   2. loads it under a name no loaded object has, so that the loader cannot hand back the old
+//      object: the build's own path spelled anew ("dir/./p.so"), or a private copy, which no
+//      later write into the build's file reaches (ReloadOptions::private_copy, and always when
+//      the file is the one loaded already: written into in place, or not changed),
+//   3. resolves every asked symbol, and
 //   4. only then closes the previous build, reporting whether it really left the process
 //      (Library::close).
 // A failed reload keeps the previous build loaded and current. Not for Go plugins, which are
@@ -30,6 +32,13 @@ struct ReloadOptions {
   Mode mode = Mode::Now;
   // Names a new build must export (dlsym finds each), else it is refused and the old one kept.
   std::vector<std::string> symbols;
+  // Each build loaded from a private copy, which no later write into the build's file reaches
+  // (a `cp` over it: the loaded code would change under the process, or SIGBUS), at the cost of
+  // a copy of the file per reload. false: the build's own file, under a new spelling of its path,
+  // as cheap as a dlopen of a new path (a build written by the linker, install or a rename is a
+  // new file; only one written into in place is a hazard), and a copy all the same when the
+  // file is one loaded already.
+  bool private_copy = false;
   // Where the private copies go. "": in memory (memfd_create) when the build has no RUNPATH or
   // RPATH and every library it needs is loaded already (nothing is looked for beside it), else
   // beside the build (hidden names), so that $ORIGIN names the same directory.
@@ -38,7 +47,10 @@ struct ReloadOptions {
 
 struct Reloaded {
   std::uint64_t generation = 0;  // 1 for the first load
-  std::string loaded_from;       // the private copy the loader mapped (/proc/self/fd/N: a memfd)
+  // The name the loader opened: the build's path spelled anew ("dir/./p.so"), or its private
+  // copy (/proc/self/fd/N: a memfd; or "dir/.p.so.reload-PID-N").
+  std::string loaded_from;
+  bool private_copy = false;  // loaded_from is a private copy
   // The previous build's Library::close(): no finding when it left the process; "" path and no
   // finding on the first load.
   Report previous;
@@ -72,12 +84,16 @@ class Reloader {
   const std::string& path() const noexcept { return path_; }
 
  private:
-  // A build's private copy: a file beside the build (path, fd -1), or an anonymous in-memory
-  // file (memfd: fd open, path /proc/self/fd/N) when the build needs nothing of its directory.
+  // What a build was loaded from: its own file (not owned), or its private copy: a file beside
+  // the build (path, fd -1), or an anonymous in-memory file (memfd: fd open, path
+  // /proc/self/fd/N) when the build needs nothing of its directory.
   struct Copy {
     std::string path;
     int fd = -1;
+    bool owned = false;
   };
+  // Copies the build at path into copy; the Report when it cannot.
+  std::optional<Report> make_copy(bool needs_no_directory, Copy& copy);
   // Removes a copy whose build was closed; the memfd of one still mapped is kept open, so that its
   // /proc/self/fd/N, the loaded object's name, is never handed to another build.
   void release(const Copy& copy, bool still_mapped) noexcept;
@@ -88,6 +104,8 @@ class Reloader {
   std::optional<Copy> current_copy_;
   std::optional<FileVersion> current_version_;
   std::uint64_t generation_ = 0;
+  std::uint64_t attempts_ = 0;         // spellings of the path handed to the loader so far
+  std::uint64_t copies_ = 0;           // private copies made so far
   std::vector<int> kept_descriptors_;  // memfds of closed builds still mapped
 };
 

@@ -5,18 +5,21 @@
 #include <fcntl.h>
 #include <link.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 
+#include "checks/process_maps.hpp"
 #include "dldoctor/elf.hpp"
 #include "dldoctor/search.hpp"
 #include "search/ld_so_cache.hpp"
@@ -407,26 +410,38 @@ class Process {
     return program;
   }
 
-  // The file identity (st_dev, st_ino) of a running object, asked of its file once per process:
-  // an object mapped at the same address under the same name is the same mapping, whose file
-  // the loader compared when it loaded it (_dl_map_object_from_fd keeps it in l_file_id).
-  static std::optional<std::pair<dev_t, ino_t>> running_file_id(std::string_view name,
-                                                                std::uintptr_t base) {
-    struct Known {
-      std::string name;
-      dev_t device;
-      ino_t inode;
-    };
-    static std::mutex mutex;
-    static std::map<std::uintptr_t, Known> known;  // by load address, checked against the name
-    const std::lock_guard<std::mutex> lock(mutex);
-    if (auto found = known.find(base); found != known.end() && found->second.name == name)
-      return std::make_pair(found->second.device, found->second.inode);
+  // The file identity (st_dev, st_ino) of a running object: that of the file its mapping at base
+  // came from, the device and inode /proc/self/maps gives for each mapping, which is what the
+  // loader compared when it loaded it (_dl_map_object_from_fd keeps it in l_file_id). Not the
+  // file at its name now: a build renamed over that name since is another file, which the loader
+  // maps anew (a reload does exactly that). The mappings are read once per resolution, when a
+  // candidate first needs them; without /proc (or for an object not mapped from offset 0 at its
+  // base, such as a program linked at a fixed address), the file at the name.
+  std::optional<std::pair<dev_t, ino_t>> running_file_id(std::string_view name,
+                                                         std::uintptr_t base) {
+    if (!mappings_read_) {
+      mappings_read_ = true;
+      if (std::FILE* maps = std::fopen("/proc/self/maps", "re")) {
+        char* line = nullptr;
+        std::size_t capacity = 0;
+        ssize_t length = 0;
+        while ((length = ::getline(&line, &capacity, maps)) > 0) {
+          Mapping mapping;
+          if (parse_maps_line(std::string(line, static_cast<std::size_t>(length)), mapping) &&
+              mapping.offset == 0 && mapping.inode != 0)
+            mappings_.push_back({mapping.start, makedev(mapping.device_major, mapping.device_minor),
+                                 static_cast<ino_t>(mapping.inode)});
+        }
+        std::free(line);
+        std::fclose(maps);
+      }
+    }
+    for (const MappedFile& mapped : mappings_)
+      if (mapped.start == base) return std::make_pair(mapped.device, mapped.inode);
     if (name.empty() || name[0] != '/') return std::nullopt;
     const std::string path(name);
     struct stat status {};
     if (::stat(path.c_str(), &status) != 0) return std::nullopt;
-    known[base] = Known{path, status.st_dev, status.st_ino};
     return std::make_pair(status.st_dev, status.st_ino);
   }
 
@@ -1035,6 +1050,14 @@ class Process {
   }
   bool stop_at_first_error_ = false;
   bool origin_is_real_path_ = false;
+  // The file mappings at offset 0 of this process (running_file_id), read on first need.
+  struct MappedFile {
+    std::uintptr_t start;
+    dev_t device;
+    ino_t inode;
+  };
+  std::vector<MappedFile> mappings_;
+  bool mappings_read_ = false;
   mutable std::vector<std::string> subdirectories_;  // see hwcap_subdirectories_in_order()
   std::vector<LoadedObject> objects_;
   std::map<std::string, std::vector<DirectoryStatus>> directory_status_;
