@@ -9,6 +9,8 @@
 //	                  "open failed: <plugin.Open's error>", and the host goes on
 //	-install FROM TO  a copy of FROM, renamed over TO (os.Rename): "renamed a copy of FROM to TO"
 //	-maps             after PATH's line, what the opened files cost: Go never unloads a plugin
+//	-pause            print "ready" and wait until standard input is closed: the moment a
+//	                  diagnosis of the running host (dldoctor check --pid) is made
 //
 // and PATH's result as try_load prints it: "loaded PATH; SYMBOL() = N", or "dlopen failed: <the
 // error>" (exit 1), "dlsym failed: ..." (exit 2).
@@ -121,7 +123,7 @@ func main() {
 	args := os.Args[1:]
 	var steps [][]string
 	for len(args) > 0 && len(args[0]) > 1 && args[0][0] == '-' {
-		n := map[string]int{"-open": 2, "-install": 3, "-maps": 1}[args[0]]
+		n := map[string]int{"-open": 2, "-install": 3, "-maps": 1, "-pause": 1}[args[0]]
 		if n == 0 || len(args) < n {
 			fmt.Fprintf(os.Stderr, "host: bad step %q\n", args[0])
 			os.Exit(64)
@@ -129,7 +131,7 @@ func main() {
 		steps, args = append(steps, args[:n]), args[n:]
 	}
 	if len(args) < 1 {
-		fmt.Fprintln(os.Stderr, "usage: host [-open FILE | -install FROM TO | -maps]... PATH [SYMBOL]")
+		fmt.Fprintln(os.Stderr, "usage: host [-open FILE | -install FROM TO | -maps | -pause]... PATH [SYMBOL]")
 		os.Exit(64)
 	}
 	name := "Answer"
@@ -142,6 +144,12 @@ func main() {
 		switch step[0] {
 		case "-maps":
 			showMaps = true
+		case "-pause":
+			fmt.Println("ready")
+			if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
+				fmt.Fprintf(os.Stderr, "host: %v\n", err)
+				os.Exit(3)
+			}
 		case "-open":
 			files = append(files, step[1])
 			if value, _, err := open(step[1], name); err != nil {

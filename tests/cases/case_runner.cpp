@@ -34,6 +34,7 @@
 //       it prints "ready" and waits for its standard input to close (the moment after the
 //       replacement, before the reload); dldoctor checks then, "{pid}" in a string being the
 //       host's process id; then the host is released and must end as "output"/"signal" say;
+//   "label": TEXT         a second broken variant of the same file names its tests apart;
 //   "accepted_warnings": [CODE...]  on a fixed variant: warnings of these codes may remain (a
 //       plugin that starts threads is warned about even when its host stops them before dlclose;
 //       no file says what the host does). Any other finding still fails.
@@ -292,6 +293,8 @@ json check_json(const fs::path& cwd, const std::string& path, ProcessResult& res
 
 void run_reload_host(const json& variant);
 
+void expect_reproduction(const json& variant, const ProcessResult& result);
+
 void reproduce(const json& variant) {
   if (variant.contains("output")) return run_reload_host(variant);
   const std::string path = variant["path"];
@@ -300,7 +303,13 @@ void reproduce(const json& variant) {
     ASSERT_TRUE(fs::exists(settings().dir / path))
         << path << " must exist: the point of this case is a message about a file that is there";
   }
-  const ProcessResult result = run_host(variant);
+  expect_reproduction(variant, run_host(variant));
+}
+
+// What reproduces asserts of the host's run of a broken variant: its output ("lines"), and where
+// and with which message it failed. Also what a host released after a diagnosis of it while it
+// waited must have done (with_host_paused).
+void expect_reproduction(const json& variant, const ProcessResult& result) {
   expect_output(variant, result.out);
   if (variant.value("loads", false)) {
     // A case whose broken variant loads: the wrong behaviour is in the file, shown by a tool, or
@@ -903,7 +912,8 @@ void run_reload_host(const json& declared) {
 
 // DIAGNOSE (diagnose_broken, diagnose_fixed) on the variant, while its host, started with the
 // pause's arguments, waits between the replacement and the reload.
-void with_host_paused(const json& declared, const std::function<void(const json&)>& diagnose) {
+void with_host_paused(const json& declared, const std::function<void(const json&)>& diagnose,
+                      bool broken) {
   if (!declared.contains("diagnose_while_running")) return diagnose(declared);
   const fs::path scratch = searchable_temporary_directory("dldoctor-reload-");
   const RemovedAtExit removed{scratch};
@@ -919,10 +929,23 @@ void with_host_paused(const json& declared, const std::function<void(const json&
   }
   std::cout << "diagnosing while the host (pid " << host.pid() << ") waits\n";
   diagnose(with_placeholders(variant, {{"{pid}", std::to_string(host.pid())}}));
-  const ProcessResult ended = host.finish();
+  ProcessResult ended = host.finish();
+  // The pause's own line is not the scenario's: "lines" are the host's output as reproduces
+  // sees it, unpaused.
+  if (ended.out.rfind("ready\n", 0) == 0)
+    ended.out.erase(0, 6);
+  else if (const std::size_t at = ended.out.find("\nready\n"); at != std::string::npos)
+    ended.out.erase(at + 1, 6);
   std::cout << ended.out;
   SCOPED_TRACE("the host, released after the diagnosis");
-  expect_host_output(ended, variant);
+  if (variant.contains("output")) {
+    expect_host_output(ended, variant);
+  } else if (broken) {
+    expect_reproduction(variant, ended);
+  } else {
+    EXPECT_EQ(ended.exit_status, std::optional<int>(0)) << ended.describe() << "\n" << ended.err;
+    expect_output(variant, ended.out);
+  }
 }
 
 void register_tests() {
@@ -941,11 +964,16 @@ void register_tests() {
                             });
   };
   for (const json& variant : manifest["broken"]) {
-    const std::string path = variant["path"];
+    // A second variant of the same file (the same host diagnosed another way) names its tests
+    // apart: "path (label)".
+    const std::string path =
+        variant["path"].get<std::string>() + (variant.contains("label")
+                                                  ? " (" + variant["label"].get<std::string>() + ")"
+                                                  : std::string());
     if (register_permission_variant(step, variant, add)) continue;
     if (step == "reproduces") add("reproduces:" + path, [variant] { reproduce(variant); });
     if (step == "diagnoses")
-      add("diagnoses:" + path, [variant] { with_host_paused(variant, diagnose_broken); });
+      add("diagnoses:" + path, [variant] { with_host_paused(variant, diagnose_broken, true); });
     if (step == "diagnoses" && manifest.value("trace", false))
       add("trace-matches-loader:" + path, [variant] { compare_with_loader_trace(variant); });
   }
@@ -958,7 +986,7 @@ void register_tests() {
   if (step == "diagnoses")
     add((fixed_path_is_broken ? "diagnoses-fixed:" : "diagnoses:") +
             fixed["path"].get<std::string>(),
-        [fixed] { with_host_paused(fixed, diagnose_fixed); });
+        [fixed] { with_host_paused(fixed, diagnose_fixed, false); });
   if (step == "fixed") {
     add("loads:" + fixed["path"].get<std::string>(), [fixed] { load_fixed(fixed); });
     // Every case says how dldoctor's fix is applied, or why it is not a command.
