@@ -1,7 +1,8 @@
 // dldoctor scan: every ELF object under the paths, checked as this machine's loader would load it.
 // A shared library (ET_DYN without PT_INTERP) is diagnosed as a dlopen of its path
 // (dldoctor::diagnose: every stage); a program (ET_EXEC, or ET_DYN with PT_INTERP) is resolved as
-// its start would be (search::resolve_tree, then check_versions, as ld.so --list does). Files are
+// its start would be (search::resolve_tree, then check_versions, as ld.so --list does), and so is a
+// library of another class or machine, by its own loader (search::loader_for). Files are
 // read, never run; symbolic links are not followed (their targets are scanned where they are).
 // Objects are checked on every core, each thread taking the next file.
 #include "scan.hpp"
@@ -20,6 +21,7 @@
 
 #include "dldoctor/dldoctor.hpp"
 #include "render/printable.hpp"
+#include "search/platform.hpp"
 
 namespace dldoctor::cli {
 namespace {
@@ -32,6 +34,7 @@ struct Scanned {
   bool loads = true;
   Report report;                   // a library's diagnosis
   std::optional<std::string> why;  // a program's first failure (Tree::error)
+  std::string other_kind;          // "i386": a library of another class or machine than this one
 };
 
 bool starts_as_elf(const std::string& path) {
@@ -80,8 +83,14 @@ std::optional<Scanned> scan_one(const std::string& path) {
   if (const auto* image = std::get_if<elf::Image>(&outcome)) {
     if (image->identity.type != ET_DYN && image->identity.type != ET_EXEC) return std::nullopt;
     scanned.program = image->identity.type == ET_EXEC || image->has_interpreter();
+    // A library of another kind (an i386 one beside x86-64 ones) is no plugin of this machine's
+    // programs: it is resolved as its own loader would resolve it (search::loader_for), as a
+    // program is, rather than refused for its class.
+    const search::LoaderAbi* loader =
+        search::loader_for(image->identity.elf_class, image->identity.machine);
+    if (!scanned.program && loader != nullptr && !loader->native) scanned.other_kind = loader->name;
   }
-  if (scanned.program) {
+  if (scanned.program || !scanned.other_kind.empty()) {
     search::TreeRequest request;
     request.path = path;
     request.versions = true;
@@ -104,6 +113,8 @@ const Finding* first_error(const Report& report) {
 
 std::string cause_of(const Scanned& scanned) {
   if (scanned.program) return "program: a library or version it needs is missing";
+  if (!scanned.other_kind.empty())
+    return scanned.other_kind + " library: a library or version it needs is missing";
   const Finding* error = first_error(scanned.report);
   return error != nullptr ? error->code : "no finding";
 }
@@ -162,7 +173,8 @@ int run_scan(const ScanOptions& options, TextStyle style) {
       nlohmann::json items = nlohmann::json::array();
       for (const Scanned* scanned : list) {
         nlohmann::json item{{"path", scanned->path}, {"program", scanned->program}};
-        if (scanned->program)
+        if (!scanned->other_kind.empty()) item["loader"] = scanned->other_kind;
+        if (scanned->program || !scanned->other_kind.empty())
           item["error"] = scanned->why.value_or("");
         else
           item["report"] = nlohmann::json::parse(render_json(scanned->report));
@@ -190,7 +202,7 @@ int run_scan(const ScanOptions& options, TextStyle style) {
                    "dldoctor check PATH --host PROGRAM)\n";
     for (const Scanned* scanned : list) {
       std::string why;
-      if (scanned->program) {
+      if (scanned->program || !scanned->other_kind.empty()) {
         why = scanned->why.value_or("");
       } else if (const Finding* error = first_error(scanned->report)) {
         why = error->summary;

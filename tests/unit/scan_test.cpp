@@ -97,6 +97,50 @@ TEST(Scan, NamesEachObjectThatWouldNotLoadWithItsCauseAndNothingElse) {
       << clean.out;
 }
 
+// Libraries of another kind (i386 ones, as /usr/lib32 holds them beside x86-64 ones) are resolved
+// as their own loader would, not refused for their class: one whose libc.so.6 the cache's i386
+// entries give loads; one that needs a library on no i386 path would not, and says so.
+TEST(Scan, AnI386LibraryIsCheckedAsItsOwnLoaderWouldLoadIt) {
+  if (::access("/lib/ld-linux.so.2", X_OK) != 0 || ::access("/lib32/libc.so.6", R_OK) != 0)
+    GTEST_SKIP() << "no i386 loader and libc here (libc6-i386)";
+  ScratchDirectory scratch;
+  const fs::path tree = scratch.path / "tree";
+  fs::create_directories(tree);
+  std::ofstream(scratch.path / "good.c") << "int good(void) { return 1; }\n";
+  std::ofstream(scratch.path / "needs.c")
+      << "int gone(void);\nint needs(void) { return gone(); }\n";
+  std::ofstream(scratch.path / "gone.c") << "int gone(void) { return 2; }\n";
+  if (std::string(DLDOCTOR_CLANG).empty()) GTEST_SKIP() << "no clang to build i686 objects";
+  const std::vector<std::string> clang{
+      DLDOCTOR_CLANG, "--target=i686-linux-gnu", "-fPIC", "-shared", "-nostdlib", "-fuse-ld=lld"};
+  auto build = [&](std::vector<std::string> arguments) {
+    std::vector<std::string> argv = clang;
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    return dldoctor::testing::run_process(argv, environment()).exit_status == 0;
+  };
+  if (!build({"-o", (tree / "libgood32.so").string(), (scratch.path / "good.c").string(),
+              "/lib32/libc.so.6"}) ||
+      !build({"-Wl,-soname,libgone32.so", "-o", (scratch.path / "libgone32.so").string(),
+              (scratch.path / "gone.c").string()}) ||
+      !build({"-o", (tree / "libneeds32.so").string(), (scratch.path / "needs.c").string(),
+              (scratch.path / "libgone32.so").string()}))
+    GTEST_SKIP() << "clang cannot build i686 objects here";
+
+  const auto out = dldoctor::testing::run_process({DLDOCTOR_EXE, "scan", "--json", tree.string()},
+                                                  environment());
+  EXPECT_EQ(out.exit_status, 1) << out.out << out.err;
+  const json report = json::parse(out.out);
+  EXPECT_EQ(report["objects"], 2) << report.dump(2);
+  EXPECT_EQ(report["would_not_load"], 1) << report.dump(2);
+  ASSERT_EQ(report["causes"].size(), 1u) << report.dump(2);
+  EXPECT_EQ(report["causes"][0]["cause"], "i386 library: a library or version it needs is missing");
+  const json& item = report["causes"][0]["objects"][0];
+  EXPECT_EQ(item["path"], (tree / "libneeds32.so").string());
+  EXPECT_EQ(item["loader"], "i386");
+  EXPECT_EQ(item["error"],
+            "libgone32.so: cannot open shared object file: No such file or directory");
+}
+
 TEST(Scan, APathThatIsNotThereIsSaidAndTheRestScanned) {
   const auto result = dldoctor::testing::run_process(
       {DLDOCTOR_EXE, "scan", "/nonexistent-dldoctor-scan", "/usr/lib/x86_64-linux-gnu/libc.so.6"},

@@ -159,6 +159,7 @@ class Process {
       if (plugin >= 0) walk_dependencies(plugin);
       return std::move(tree_);
     }
+    choose_loader(request.host ? *request.host : request.path);
     add_interpreter();
     if (request.host) {
       // AT_SECURE: the kernel marks a set-user-ID or set-group-ID program run by another user,
@@ -188,6 +189,29 @@ class Process {
     return std::move(tree_);
   }
 
+  // The loader of the object the modelled process starts from (the host, or the file itself):
+  // an i386 program is started by /lib/ld-linux.so.2, which searches its own directories and
+  // takes the cache's i386 entries. Its class and machine from e_ident and e_machine; an object
+  // of a kind dldoctor knows no loader for is left to this process's loader, which refuses it.
+  void choose_loader(const std::string& root) {
+    const int fd = ::open(on_disk(root).c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return;
+    unsigned char header[EI_NIDENT + 4] = {};
+    const bool read = ::pread(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header);
+    ::close(fd);
+    if (!read || header[EI_MAG0] != ELFMAG0 || header[EI_MAG1] != ELFMAG1 ||
+        header[EI_MAG2] != ELFMAG2 || header[EI_MAG3] != ELFMAG3)
+      return;
+    const unsigned elf_class = header[EI_CLASS];
+    // e_machine follows e_type, in the file's byte order.
+    const unsigned char* machine_bytes = header + EI_NIDENT + 2;
+    const std::uint16_t machine =
+        header[EI_DATA] == ELFDATA2MSB
+            ? static_cast<std::uint16_t>(machine_bytes[0] << 8 | machine_bytes[1])
+            : static_cast<std::uint16_t>(machine_bytes[1] << 8 | machine_bytes[0]);
+    if (const LoaderAbi* loader = loader_for(elf_class, machine)) abi_ = loader;
+  }
+
   Resolution search_only(std::string_view name) {
     Resolution resolution;
     resolution.name = std::string(name);
@@ -212,6 +236,7 @@ class Process {
   // first need: a tree that the cache resolves entirely never asks, and telling the legacy
   // avx512_1 name apart takes a CPUID, which traps in a virtual machine.
   const std::vector<std::string>& hwcap_subdirectories_in_order() const {
+    if (!abi_->native) return abi_->subdirectories;
     if (subdirectories_.empty()) {
       subdirectories_ = hwcap_subdirectory_list();
       if (subdirectories_.empty() || !subdirectories_.back().empty()) subdirectories_.push_back("");
@@ -274,12 +299,12 @@ class Process {
       return candidate;
     }
     elf::Image& image = std::get<elf::Image>(outcome);
-    if (image.identity.elf_class != elf::host_class()) {
+    if (image.identity.elf_class != abi_->elf_class) {
       candidate.outcome = Outcome::WrongClass;
       candidate.why = "wrong ELF class: " + elf::class_name(image.identity.elf_class);
       return candidate;
     }
-    if (image.identity.machine != elf::host_machine()) {
+    if (image.identity.machine != abi_->machine) {
       candidate.outcome = Outcome::WrongMachine;
       candidate.why = "built for " + elf::machine_name(image.identity.machine);
       return candidate;
@@ -325,10 +350,10 @@ class Process {
         used_origin = true;
         i += length;
       } else if (std::size_t lib = token("LIB"); lib != 0) {
-        out += dst_lib();
+        out += abi_->lib;
         i += lib;
       } else if (std::size_t platform = token("PLATFORM"); platform != 0) {
-        out += dst_platform();
+        out += abi_->platform;
         i += platform;
       } else {
         out += text[i++];
@@ -337,7 +362,7 @@ class Process {
     if (used_origin && environment_.secure && owner.is_main) {
       const std::string directory = strip_trailing_slashes(out) + "/";
       bool trusted = false;
-      for (const std::string& system : system_directory_list()) trusted |= directory == system;
+      for (const std::string& system : abi_->system_directories) trusted |= directory == system;
       if (!trusted) {
         if (notes != nullptr)
           notes->push_back("secure mode (setuid host): " + text + " of " + owner.name +
@@ -379,9 +404,9 @@ class Process {
   // The loader itself is loaded before anything (rtld's own link map): its path, its SONAME and
   // its file identity, read once per process (it is the system's, not the inspected code).
   void add_interpreter() {
-    static const std::optional<LoadedObject> interpreter = [this]() -> std::optional<LoadedObject> {
+    auto read_interpreter = [this]() -> std::optional<LoadedObject> {
       LoadedObject rtld;
-      rtld.name = interpreter_path();
+      rtld.name = abi_->interpreter;
       if (rtld.name.empty()) return std::nullopt;
       const Candidate candidate = open_verify(rtld.name);
       if (candidate.outcome != Outcome::Found) return std::nullopt;
@@ -394,7 +419,12 @@ class Process {
       rtld.inode = candidate.inode;
       rtld.has_file_id = true;
       return rtld;
-    }();
+    };
+    if (!abi_->native) {
+      if (std::optional<LoadedObject> foreign = read_interpreter()) objects_.push_back(*foreign);
+      return;
+    }
+    static const std::optional<LoadedObject> interpreter = read_interpreter();
     if (interpreter) objects_.push_back(*interpreter);
   }
 
@@ -578,7 +608,7 @@ class Process {
     return mutex;
   }
   bool remembered_list(const std::string& directory) const {
-    for (const std::string& system : system_directory_list())
+    for (const std::string& system : abi_->system_directories)
       if (directory == system) return true;
     if (!ld_library_path_set() || environment_.secure) return false;
     if (!ld_library_path_directories_)
@@ -969,14 +999,17 @@ class Process {
     const LoadedObject* flags_owner = loader != nullptr ? loader : main_object();
     const bool nodeflib = flags_owner != nullptr && (flags_owner->flags_1 & DF_1_NODEFLIB) != 0;
     if (!finished()) {
-      std::optional<std::string> cached = ld_so_cache().lookup(resolution.name);
+      std::optional<std::string> cached =
+          abi_->native
+              ? ld_so_cache().lookup(resolution.name)
+              : ld_so_cache().lookup(resolution.name, abi_->cache_flags, abi_->glibc_hwcaps);
       if (!cached)
         resolution.notes.push_back(environment_.ld_so_cache + ": no entry for " + resolution.name);
       if (cached) {
         bool skip = false;
         if (nodeflib) {
           const std::string directory = cached->substr(0, cached->rfind('/') + 1);
-          for (const std::string& system : system_directory_list()) skip |= directory == system;
+          for (const std::string& system : abi_->system_directories) skip |= directory == system;
           if (skip)
             resolution.notes.push_back("ld.so.cache entry " + *cached +
                                        " skipped: DF_1_NODEFLIB forbids system directories");
@@ -1003,14 +1036,13 @@ class Process {
       if (nodeflib)
         resolution.notes.push_back("default directories skipped: DF_1_NODEFLIB");
       else
-        search_directories(resolution, system_directory_list(), Rule::DefaultPath, "", found,
+        search_directories(resolution, abi_->system_directories, Rule::DefaultPath, "", found,
                            other_class, last_errno);
     }
     if (!finished()) {
       if (other_class)
-        resolution.error =
-            resolution.name + ": wrong ELF class: " +
-            elf::class_name(elf::host_class() == ELFCLASS64 ? ELFCLASS32 : ELFCLASS64);
+        resolution.error = resolution.name + ": wrong ELF class: " +
+                           elf::class_name(abi_->elf_class == ELFCLASS64 ? ELFCLASS32 : ELFCLASS64);
       else
         resolution.error =
             resolution.name + ": cannot open shared object file: " + std::strerror(last_errno);
@@ -1050,6 +1082,9 @@ class Process {
   }
   bool stop_at_first_error_ = false;
   bool origin_is_real_path_ = false;
+  // The loader the modelled process starts with: this process's, or that of the program's (or
+  // the library's) own class and machine (choose_loader).
+  const LoaderAbi* abi_ = &native_loader();
   // The file mappings at offset 0 of this process (running_file_id), read on first need.
   struct MappedFile {
     std::uintptr_t start;
