@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "checks/stage.hpp"
 #include "dldoctor/dldoctor.hpp"
 #include "render/printable.hpp"
 #include "search/platform.hpp"
@@ -123,6 +124,8 @@ std::string cause_of(const Scanned& scanned) {
 
 int run_scan(const ScanOptions& options, TextStyle style) {
   const std::vector<std::string> files = elf_files(options.paths);
+  // Each library the objects need (libc, libstdc++...) is read once for all their diagnoses.
+  const ScopedImageCache shared_reads;
   std::vector<std::optional<Scanned>> results(files.size());
   std::atomic<std::size_t> next{0};
   const unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(),
