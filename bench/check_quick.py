@@ -100,7 +100,8 @@ def main():
     run = subprocess.run([args.bench_loaders, "--plugins", args.plugins,
                           "--benchmark_min_time=0.001", "--benchmark_repetitions=1",
                           f"--benchmark_out={glibc_out}", "--benchmark_out_format=json"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         env=musl_bench.clean_environment())
     if run.returncode != 0:
         problems.append(f"bench_loaders exited {run.returncode}: {run.stderr[-400:]}")
     else:

@@ -37,6 +37,15 @@ def musl_version():
     return None
 
 
+def clean_environment():
+    """The environment of a benchmark process: no LD_LIBRARY_PATH (Meson's test runner sets one
+    naming the build tree's library directories, where the missing dependency of the failure
+    benchmark sits), LC_ALL=C for the loaders' messages."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "LD_PRELOAD")}
+    env["LC_ALL"] = "C"
+    return env
+
+
 def run(driver, plugins, out, repetitions=10, iterations=40, min_time=0.05):
     groups = [["--group", "load"], ["--group", "lookup"]]
     groups += [["--group", "crowd", "--crowd", str(n)] for n in CROWD_SIZES]
@@ -49,7 +58,7 @@ def run(driver, plugins, out, repetitions=10, iterations=40, min_time=0.05):
             argv = [driver, "--plugins", plugins, *group, "--iterations", str(iterations),
                     "--min-time", str(min_time), "--out", part]
             done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True)
+                                  text=True, env=clean_environment())
             if done.returncode != 0:
                 sys.exit(f"musl_bench: {' '.join(argv)} exited {done.returncode}: "
                          f"{done.stdout[-400:]}")
