@@ -125,9 +125,9 @@ def series(points):
     return "".join(f"{x} {y / 1e3:.3f}\n" for x, y in points if y is not None) or "0 0\n"
 
 
-PLOT_HEAD = """set terminal svg size 760,460 dynamic enhanced font 'sans,11'
+PLOT_HEAD = """set terminal svg size 900,460 dynamic enhanced font 'sans,11'
 set output '@OUT@'
-set key left top
+set key outside right top
 set grid
 """
 
@@ -147,17 +147,17 @@ def plots(glibc, musl, plot_dir, doc_dir):
         "floor": [(n, ns(glibc, f"Floor/{n}")) for n in SYMBOL_COUNTS],
     }
     data = {f"{k}.dat": series(v) for k, v in lines.items()}
-    script = PLOT_HEAD + """set title 'dlopen of a plugin of N functions (N symbols, about 2N relocations)'
+    script = PLOT_HEAD + """set title 'dlopen of a plugin of N functions (about 2N relocations)'
 set logscale xy
 set xlabel 'exported functions'
 set ylabel 'µs per load (CPU, median)'
-plot 'glibc_now.dat' w lp t 'glibc RTLD\\_NOW (GNU hash)', \\
-     'glibc_lazy.dat' w lp t 'glibc RTLD\\_LAZY', \\
-     'glibc_sysv.dat' w lp t 'glibc RTLD\\_NOW, SysV hash only', \\
-     'glibc_symbolic.dat' w lp t 'glibc RTLD\\_NOW, -Bsymbolic', \\
-     'musl_now.dat' w lp t 'musl RTLD\\_NOW (GNU hash)', \\
-     'musl_lazy.dat' w lp t 'musl RTLD\\_LAZY', \\
-     'musl_sysv.dat' w lp t 'musl RTLD\\_NOW, SysV hash only', \\
+plot 'glibc_now.dat' w lp lc 1 pt 7 t 'glibc NOW (GNU hash)', \\
+     'glibc_lazy.dat' w lp lc 2 pt 7 t 'glibc LAZY', \\
+     'glibc_sysv.dat' w lp lc 3 pt 7 t 'glibc NOW, SysV hash only', \\
+     'glibc_symbolic.dat' w lp lc 4 pt 7 t 'glibc NOW, -Bsymbolic', \\
+     'musl_now.dat' w lp lc 1 dt 4 pt 6 t 'musl NOW (GNU hash)', \\
+     'musl_lazy.dat' w lp lc 2 dt 4 pt 6 t 'musl LAZY', \\
+     'musl_sysv.dat' w lp lc 3 dt 4 pt 6 t 'musl NOW, SysV hash only', \\
      'floor.dat' w lp lw 2 dt 2 lc rgb 'black' t 'floor: open+fstat+mmap+munmap+close'
 """
     svg = os.path.join(plot_dir, "loaders-symbols.svg")
@@ -171,11 +171,11 @@ plot 'glibc_now.dat' w lp t 'glibc RTLD\\_NOW (GNU hash)', \\
         "floor": [(max(n, 1), ns(glibc, "Floor/100")) for n in CROWD_SIZES],
     }
     data = {f"{k}.dat": series(v) for k, v in crowd.items()}
-    script = PLOT_HEAD + """set title 'dlopen of one more plugin (100 functions, RTLD\\_NOW) after N objects loaded RTLD\\_GLOBAL'
+    script = PLOT_HEAD + """set title 'dlopen of one more plugin after N objects loaded RTLD\\_GLOBAL'
 set logscale xy
 set xlabel 'objects already loaded (0 drawn at 1)'
 set ylabel 'µs per load (CPU, median)'
-plot 'glibc_open.dat' w lp t 'glibc', 'musl_open.dat' w lp t 'musl', \\
+plot 'glibc_open.dat' w lp lc 1 pt 7 t 'glibc NOW', 'musl_open.dat' w lp lc 1 dt 4 pt 6 t 'musl NOW', \\
      'floor.dat' w l lw 2 dt 2 lc rgb 'black' t 'floor of the same file'
 """
     svg = os.path.join(plot_dir, "loaders-crowd.svg")
@@ -191,7 +191,7 @@ plot 'glibc_open.dat' w lp t 'glibc', 'musl_open.dat' w lp t 'musl', \\
 set logscale xy
 set xlabel 'libraries in the chain'
 set ylabel 'µs per load (CPU, median)'
-plot 'glibc.dat' w lp t 'glibc RTLD\\_NOW', \\
+plot 'glibc.dat' w lp lc 1 pt 7 t 'glibc NOW', \\
      'floor.dat' w lp lw 2 dt 2 lc rgb 'black' t 'floor of the K files'
 """
     svg = os.path.join(plot_dir, "loaders-chain.svg")
