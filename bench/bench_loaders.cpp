@@ -41,7 +41,9 @@ std::string missing_dep_path = DLDOCTOR_BENCH_MISSING_DEP;
 
 // What bench/loaders/meson.build builds; bench/loaders_report.py and bench/check_quick.py know
 // the same lists (keep them in step).
-const std::vector<int> kSymbolCounts = {10, 100, 1000, 10000};
+std::vector<int> symbol_counts = {10, 100, 1000, 10000};
+// With --large (scripts/bench's full run, which builds them): the plugins of 100,000 functions.
+constexpr int kLargeSymbolCount = 100000;
 const std::vector<std::string_view> kVariants = {"gnu", "sysv", "both", "symbolic"};
 const std::vector<int> kChainLengths = {1, 2, 4, 8, 16, 32};
 constexpr int kChainLibraries = 32;
@@ -409,7 +411,7 @@ void BM_Dlsym(benchmark::State& state, bool by_handle, bool hit, int count) {
 
 void register_benchmarks() {
   const std::pair<const char*, int> modes[] = {{"now", RTLD_NOW}, {"lazy", RTLD_LAZY}};
-  for (const int count : kSymbolCounts) {
+  for (const int count : symbol_counts) {
     for (const std::string_view variant : kVariants)
       for (const auto& [mode, flags] : modes)
         benchmark::RegisterBenchmark(("Load/glibc/" + std::string(mode) + "/" +
@@ -461,16 +463,18 @@ void register_benchmarks() {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   // What Initialize leaves is ours: --plugins DIR and --missing-dep PATH override the compiled-in
-  // build paths.
+  // build paths; --large adds the 100,000-function plugins.
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--plugins" && i + 1 < argc) {
       plugins_dir = argv[++i];
+    } else if (arg == "--large") {
+      symbol_counts.push_back(kLargeSymbolCount);
     } else if (arg == "--missing-dep" && i + 1 < argc) {
       missing_dep_path = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--benchmark_...] [--plugins DIR] [--missing-dep PATH]\n"
+                   "usage: %s [--benchmark_...] [--plugins DIR] [--missing-dep PATH] [--large]\n"
                    "unrecognized argument: %s\n",
                    argv[0], argv[i]);
       return 2;

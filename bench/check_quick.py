@@ -12,7 +12,8 @@ K objects; each failure fails with the loader's own message; the crowd loads; th
 the table's entry or nothing; the plugin is unloaded after each fresh load), and report a
 failed one as an error row. Here: every expected benchmark is present and has no error; every
 load has its per-load counters (page faults always; system calls where the kernel allows the
-tracepoint counter, else a note); the musl rows come from a process whose PT_INTERP is musl's
+tracepoint counter, else a note), and the counter gives the floor exactly the system calls it
+makes; the musl rows come from a process whose PT_INTERP is musl's
 loader and in whose /proc/self/maps musl's libc is mapped. Exits 1 on any failure, with each
 one listed. Writes its JSON to DIR (the build tree), never docs/.
 """
@@ -20,6 +21,7 @@ one listed. Writes its JSON to DIR (the build tree), never docs/.
 import argparse
 import json
 import os
+import struct
 import subprocess
 import sys
 
@@ -60,6 +62,32 @@ def counted(name):
     """Benchmarks that report per-load counters (the loads and the floors, not the lookups)."""
     return name.split("/")[0] in ("Load", "Floor", "Floor-musl", "LoadLoaded", "Fail", "Chain") \
         or name.startswith("Crowd/") and "/open/" in name
+
+
+def load_segments(path):
+    """PT_LOAD entries of a 64-bit little-endian ELF file's program header table."""
+    with open(path, "rb") as f:
+        header = f.read(64)
+        phoff, = struct.unpack_from("<Q", header, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", header, 0x36)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    return sum(1 for i in range(phnum) if struct.unpack_from("<I", table, i * phentsize)[0] == 1)
+
+
+def check_counter(rows, plugins, problems):
+    """The system-call counter counts what it should: the floor of the N-function plugin makes
+    open, pread, fstat, the reserving mmap, one mmap per PT_LOAD, munmap and close, nothing
+    more (glibc's wrappers make one system call each)."""
+    for row in rows:
+        name = row["name"]
+        if not name.startswith("Floor/") or name.count("/") != 1 or "syscalls" not in row:
+            continue
+        count = name.split("/")[1]
+        expected = 6 + load_segments(os.path.join(plugins, f"libsym_gnu_{count}.so"))
+        if round(row["syscalls"]) != expected:
+            problems.append(f"{name}: the counter saw {row['syscalls']} system calls per floor, "
+                            f"not {expected}")
 
 
 def check_rows(loader, rows, problems, notes):
@@ -106,7 +134,9 @@ def main():
         problems.append(f"bench_loaders exited {run.returncode}: {run.stderr[-400:]}")
     else:
         with open(glibc_out, encoding="utf-8") as f:
-            ran = check_rows("glibc", json.load(f)["benchmarks"], problems, notes)
+            rows = json.load(f)["benchmarks"]
+        ran = check_rows("glibc", rows, problems, notes)
+        check_counter(rows, args.plugins, problems)
         print(f"glibc: {ran} benchmarks ran")
 
     if not args.musl_driver:

@@ -4,7 +4,7 @@ in Google Benchmark's format. Run by scripts/bench and bench/check_quick.py; sta
 only.
 
 Usage: musl_bench.py --driver PATH --plugins DIR --out MUSL.json [--repetitions R]
-                     [--iterations K] [--min-time SECONDS]
+                     [--iterations K] [--min-time SECONDS] [--large]
 
 One driver process is one repetition of one group: "load" (fresh loads, the floor, the loaded
 path, the failures), "lookup" (dlsym) and "crowd N" for each crowd size (musl never unloads, so
@@ -46,7 +46,7 @@ def clean_environment():
     return env
 
 
-def run(driver, plugins, out, repetitions=10, iterations=40, min_time=0.05):
+def run(driver, plugins, out, repetitions=10, iterations=40, min_time=0.05, large=False):
     groups = [["--group", "load"], ["--group", "lookup"]]
     groups += [["--group", "crowd", "--crowd", str(n)] for n in CROWD_SIZES]
     jobs = [(rep, group) for rep in range(repetitions) for group in groups]
@@ -56,7 +56,7 @@ def run(driver, plugins, out, repetitions=10, iterations=40, min_time=0.05):
         for index, (rep, group) in enumerate(jobs):
             part = os.path.join(scratch, f"{index}.json")
             argv = [driver, "--plugins", plugins, *group, "--iterations", str(iterations),
-                    "--min-time", str(min_time), "--out", part]
+                    "--min-time", str(min_time), "--out", part] + (["--large"] if large else [])
             done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True, env=clean_environment())
             if done.returncode != 0:
@@ -92,9 +92,11 @@ def main():
                         help="fresh loads per repetition of a small plugin")
     parser.add_argument("--min-time", type=float, default=0.05,
                         help="seconds per repetition of a repeatable benchmark")
+    parser.add_argument("--large", action="store_true",
+                        help="also the 100,000-function plugins (built by the full run)")
     args = parser.parse_args()
     context, rows = run(args.driver, args.plugins, args.out, args.repetitions, args.iterations,
-                        args.min_time)
+                        args.min_time, args.large)
     print(f"musl: {len(rows)} rows from {context['processes']} processes, musl "
           f"{context['musl_version']}, wrote {args.out}")
 

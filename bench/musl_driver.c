@@ -14,7 +14,7 @@
  * iteration would need a whole chain of copies whose NEEDED names differ).
  *
  * Usage: musl_driver --plugins DIR --group load|lookup|crowd [--crowd N] [--iterations K]
- *                    [--min-time SECONDS] --out FILE.json
+ *                    [--min-time SECONDS] [--large] --out FILE.json
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -27,7 +27,9 @@
 
 #include "loader_probe.h"
 
-static const int symbol_counts[] = {10, 100, 1000, 10000};
+/* With --large (scripts/bench's full run, which builds them): the 100,000-function plugins. */
+static const int symbol_counts[] = {10, 100, 1000, 10000, 100000};
+static unsigned symbol_count_number = 4;
 static const char* const variants[] = {"gnu", "sysv", "both", "symbolic"};
 enum { kCountedLoads = 8, kCrowdTargetSymbols = 100, kMaxRows = 256 };
 
@@ -523,27 +525,37 @@ int main(int argc, char** argv) {
   const char* group = NULL;
   const char* out = NULL;
   int crowd = -1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--plugins") == 0)
-      plugins_dir = argv[i + 1];
-    else if (strcmp(argv[i], "--group") == 0)
-      group = argv[i + 1];
-    else if (strcmp(argv[i], "--crowd") == 0)
-      crowd = atoi(argv[i + 1]);
-    else if (strcmp(argv[i], "--iterations") == 0)
-      iterations_base = atoi(argv[i + 1]);
-    else if (strcmp(argv[i], "--min-time") == 0)
-      min_time = atof(argv[i + 1]);
-    else if (strcmp(argv[i], "--out") == 0)
-      out = argv[i + 1];
-    else
-      break;
+  int usage = 0;
+  for (int i = 1; i < argc && !usage; ++i) {
+    const char* value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(argv[i], "--large") == 0) {
+      symbol_count_number = sizeof symbol_counts / sizeof symbol_counts[0];
+      continue;
+    }
+    if (value == NULL) {
+      usage = 1;
+    } else if (strcmp(argv[i], "--plugins") == 0) {
+      plugins_dir = value;
+    } else if (strcmp(argv[i], "--group") == 0) {
+      group = value;
+    } else if (strcmp(argv[i], "--crowd") == 0) {
+      crowd = atoi(value);
+    } else if (strcmp(argv[i], "--iterations") == 0) {
+      iterations_base = atoi(value);
+    } else if (strcmp(argv[i], "--min-time") == 0) {
+      min_time = atof(value);
+    } else if (strcmp(argv[i], "--out") == 0) {
+      out = value;
+    } else {
+      usage = 1;
+    }
+    ++i;
   }
-  if (plugins_dir == NULL || group == NULL || out == NULL ||
+  if (usage || plugins_dir == NULL || group == NULL || out == NULL ||
       (strcmp(group, "crowd") == 0 && crowd < 0)) {
     fprintf(stderr,
             "usage: %s --plugins DIR --group load|lookup|crowd [--crowd N] [--iterations K] "
-            "[--min-time SECONDS] --out FILE.json\n",
+            "[--min-time SECONDS] [--large] --out FILE.json\n",
             argv[0]);
     return 2;
   }
@@ -552,10 +564,10 @@ int main(int argc, char** argv) {
     perror("musl_driver: mkdtemp");
     return 2;
   }
-  struct job jobs[128];
+  struct job jobs[160];
   int n = 0;
   if (strcmp(group, "load") == 0) {
-    for (unsigned s = 0; s < sizeof symbol_counts / sizeof symbol_counts[0]; ++s) {
+    for (unsigned s = 0; s < symbol_count_number; ++s) {
       for (int v = 0; v < 4; ++v)
         for (int m = 0; m < 2; ++m) jobs[n++] = (struct job){0, m, v, symbol_counts[s]};
       jobs[n++] = (struct job){1, 0, 0, symbol_counts[s]};
@@ -563,7 +575,7 @@ int main(int argc, char** argv) {
     jobs[n++] = (struct job){2, 0, 0, 0};
     for (int f = 0; f < 3; ++f) jobs[n++] = (struct job){3, f, 0, 0};
   } else if (strcmp(group, "lookup") == 0) {
-    for (unsigned s = 0; s < sizeof symbol_counts / sizeof symbol_counts[0]; ++s)
+    for (unsigned s = 0; s < symbol_count_number; ++s)
       for (int h = 1; h >= 0; --h)
         for (int k = 1; k >= 0; --k) jobs[n++] = (struct job){4, h, k, symbol_counts[s]};
   }
