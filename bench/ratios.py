@@ -333,6 +333,9 @@ reports its own library build as `{context.get("library_build_type", "unknown")}
 
 Reproduce: `scripts/bench` (environment: `BENCH_REPETITIONS`, default 10; `BENCH_MIN_TIME`;
 `BENCH_ROUNDS`, default 30, the process rounds; `BENCH_TREE_LIBRARY`; `BENCH_BUILD_DIR`).
+`scripts/bench --quick` runs every loader benchmark once, briefly, and checks each one's
+precondition, never a time (also the test `bench-quick`, suite `bench`, in `scripts/test`'s run);
+it writes to the build directory only.
 
 {table_text}
 
