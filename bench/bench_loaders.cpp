@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "api_benchmarks.hpp"
+#include "dldoctor/library.hpp"
 #include "loader_probe.h"
 
 #ifndef DLDOCTOR_BENCH_LOADERS_DIR
@@ -409,6 +410,19 @@ void BM_Dlsym(benchmark::State& state, bool by_handle, bool hit, int count) {
     state.SkipWithError("the plugin stayed loaded after the lookups");
 }
 
+// Dlsym/dldoctor-typed/handle/hit/N: Library::lookup<int(int)> of the same name on a Library
+// over the plugin: after its first call (which reads the file to check the type, done before
+// timing), a lookup in the Library's own table, beside the dlsym it replaces.
+void BM_TypedLookup(benchmark::State& state, int count) {
+  auto library = dldoctor::Library::open(symbols_plugin("gnu", count), dldoctor::Mode::Now);
+  if (!library.ok()) return state.SkipWithError("Library::open failed");
+  const std::string name = function_name(count, count / 2);
+  auto first = library->lookup<int(int)>(name.c_str());
+  if (!first.ok() || first.value()(0) != count / 2)
+    return state.SkipWithError(("Library::lookup<int(int)> of " + name + " failed").c_str());
+  for (auto _ : state) benchmark::DoNotOptimize(library->lookup<int(int)>(name.c_str()).ok());
+}
+
 void register_benchmarks() {
   const std::pair<const char*, int> modes[] = {{"now", RTLD_NOW}, {"lazy", RTLD_LAZY}};
   for (const int count : symbol_counts) {
@@ -427,6 +441,9 @@ void register_benchmarks() {
              (hit ? "hit" : "miss") + "/" + std::to_string(count))
                 .c_str(),
             BM_Dlsym, by_handle, hit, count);
+    benchmark::RegisterBenchmark(
+        ("Dlsym/dldoctor-typed/handle/hit/" + std::to_string(count)).c_str(), BM_TypedLookup,
+        count);
   }
   benchmark::RegisterBenchmark("LoadLoaded/glibc/10", BM_LoadLoaded, 10);
   const std::string absent = "/nonexistent/dldoctor-bench/libabsent.so";

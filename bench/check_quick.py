@@ -55,6 +55,7 @@ def expected_names(loader):
         names += [f"Chain/glibc/now/{k}" for k in CHAIN_LENGTHS]
         names += [f"Floor/chain/{k}" for k in CHAIN_LENGTHS]
         names += API
+        names += [f"Dlsym/dldoctor-typed/handle/hit/{count}" for count in SYMBOL_COUNTS]
     return names
 
 

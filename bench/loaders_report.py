@@ -355,11 +355,18 @@ benchmark, so that the later fresh loads stay fresh.
     for n in SYMBOL_COUNTS:
         rows.append([n] + [format_ns(ns(r, f"Dlsym/{loader}/{scope}/{what}/{n}"))
                            for scope in ("handle", "default") for what in ("hit", "miss")
-                           for loader, r in (("glibc", glibc), ("musl", musl))])
+                           for loader, r in (("glibc", glibc), ("musl", musl))] +
+                    [cell(glibc, f"Dlsym/dldoctor-typed/handle/hit/{n}",
+                          ns(glibc, f"Dlsym/glibc/handle/hit/{n}"))])
     out.append("### dlsym as the table grows\n")
+    out.append("By handle on the plugin of N functions (its middle one, or a name it lacks), and "
+               "through `RTLD_DEFAULT` with the plugin loaded `RTLD_GLOBAL`; the last column is "
+               "dldoctor's typed `Library::lookup<int(int)>` of the hit name after its first "
+               "call, with its ratio to glibc's `dlsym` by handle.\n")
     out.append(table(["functions", "glibc handle hit", "musl handle hit", "glibc handle miss",
                       "musl handle miss", "glibc default hit", "musl default hit",
-                      "glibc default miss", "musl default miss"], rows))
+                      "glibc default miss", "musl default miss",
+                      "dldoctor typed lookup (ratio)"], rows))
     out.append("")
 
     floor_tiny_text = format_ns(floor_tiny)
