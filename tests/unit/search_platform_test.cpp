@@ -1,10 +1,12 @@
 // The search model's facts about this machine's loader agree with what the loader says of itself
 // (`ld.so --help`) and with ldconfig's reading of /etc/ld.so.cache (`ldconfig -p`).
 #include <elf.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +20,7 @@
 #include "dldoctor/search.hpp"
 #include "search/ld_so_cache.hpp"
 #include "search/platform.hpp"
+#include "search/rooted_files.hpp"
 
 namespace dldoctor::search {
 namespace {
@@ -262,6 +265,37 @@ TEST(ForeignLoaders, AnI386ProgramIsResolvedAsItsOwnLoaderDoes) {
   EXPECT_EQ(*missing.error, "libx.so: cannot open shared object file: No such file or directory");
   EXPECT_NE(said.find(*missing.error), std::string::npos) << said;
   std::system(("rm -rf " + dir).c_str());
+}
+
+// Inside a root, an absolute symbolic link names the root's file, never this machine's: a link
+// to /etc/hostname (there on this machine) is dangling inside an empty root.
+TEST(RootedFiles, AbsoluteLinksAndDotDotStayInsideTheRoot) {
+  if (::access("/etc/hostname", R_OK) != 0) GTEST_SKIP() << "no /etc/hostname to point at";
+  char pattern[] = "/tmp/dldoctor-root-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::string root = pattern;
+  ASSERT_EQ(::mkdir((root + "/etc").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink("/etc/hostname", (root + "/etc/absolute").c_str()), 0);
+  ASSERT_EQ(::symlink("../../../../../../etc/hostname", (root + "/etc/dotdot").c_str()), 0);
+  std::ofstream(root + "/etc/own") << "the root's\n";
+  const RootedFiles files(root);
+  for (const char* link : {"/etc/absolute", "/etc/dotdot"}) {
+    const int plain = ::open((root + link).c_str(), O_RDONLY | O_CLOEXEC);
+    EXPECT_GE(plain, 0) << "outside a root the link names this machine's file";
+    if (plain >= 0) ::close(plain);
+    errno = 0;
+    EXPECT_EQ(files.open(link, O_RDONLY), -1) << link << " escaped the root";
+    EXPECT_EQ(errno, ENOENT) << link;
+    struct stat status {};
+    EXPECT_TRUE(files.lstat(link, status)) << link;
+    EXPECT_TRUE(S_ISLNK(status.st_mode)) << link;
+  }
+  const int own = files.open("/etc/own", O_RDONLY);
+  EXPECT_GE(own, 0);
+  if (own >= 0) ::close(own);
+  EXPECT_EQ(files.realpath("/etc/../etc/own"), std::optional<std::string>("/etc/own"));
+  EXPECT_EQ(files.readlink("/etc/absolute"), std::optional<std::string>("/etc/hostname"));
+  std::system(("rm -rf " + root).c_str());
 }
 
 }  // namespace

@@ -69,7 +69,7 @@ _dldoctor() {
       ;;
     tree) options='--host --json --help' ;;
     reload) options='--symbol --mode --copy --times --timeout --help' ;;
-    scan) options='--json --help' ;;
+    scan) options='--json --root --help' ;;
     explain) options='--json --help' ;;
     codes) options='--json --help' ;;
     *) return ;;

@@ -24,6 +24,7 @@
 #include "dldoctor/search.hpp"
 #include "search/ld_so_cache.hpp"
 #include "search/platform.hpp"
+#include "search/rooted_files.hpp"
 
 namespace dldoctor::search {
 
@@ -124,7 +125,8 @@ std::string strip_trailing_slashes(std::string directory) {
 
 class Process {
  public:
-  explicit Process(Environment environment) : environment_(std::move(environment)) {
+  explicit Process(Environment environment)
+      : environment_(std::move(environment)), files_(environment_.root) {
     // The scratch space of the thread holds the objects of the last this_process resolution: a
     // model of a fresh process must not see them (it took libm, mapped here, as loaded there).
     running_.clear();
@@ -165,7 +167,7 @@ class Process {
       // AT_SECURE: the kernel marks a set-user-ID or set-group-ID program run by another user,
       // and the loader then drops LD_LIBRARY_PATH and untrusted $ORIGIN expansions.
       struct stat host_status {};
-      if (::stat(on_disk(*request.host).c_str(), &host_status) == 0 &&
+      if (files_.stat(on_disk(*request.host), host_status) &&
           (((host_status.st_mode & S_ISUID) != 0 && host_status.st_uid != ::getuid()) ||
            ((host_status.st_mode & S_ISGID) != 0 && host_status.st_gid != ::getgid())))
         environment_.secure = true;
@@ -194,7 +196,7 @@ class Process {
   // takes the cache's i386 entries. Its class and machine from e_ident and e_machine; an object
   // of a kind dldoctor knows no loader for is left to this process's loader, which refuses it.
   void choose_loader(const std::string& root) {
-    const int fd = ::open(on_disk(root).c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    const int fd = files_.open(on_disk(root), O_RDONLY | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) return;
     unsigned char header[EI_NIDENT + 4] = {};
     const bool read = ::pread(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header);
@@ -209,7 +211,7 @@ class Process {
         header[EI_DATA] == ELFDATA2MSB
             ? static_cast<std::uint16_t>(machine_bytes[0] << 8 | machine_bytes[1])
             : static_cast<std::uint16_t>(machine_bytes[1] << 8 | machine_bytes[0]);
-    if (const LoaderAbi* loader = loader_for(elf_class, machine)) abi_ = loader;
+    if (const LoaderAbi* loader = loader_for(elf_class, machine, !files_.rooted())) abi_ = loader;
   }
 
   Resolution search_only(std::string_view name) {
@@ -246,12 +248,24 @@ class Process {
 
   // Like _dl_load_cache_lookup, the cache is read on first need and kept for the whole run.
   const LdSoCache& ld_so_cache() const {
-    if (!ld_so_cache_) ld_so_cache_ = cached_ld_so_cache(environment_.ld_so_cache);
+    if (!ld_so_cache_) {
+      if (files_.rooted()) {
+        // The root's own cache, read inside it (never ldconfig run), for this resolution.
+        const int fd = files_.open(environment_.ld_so_cache, O_RDONLY);
+        ld_so_cache_ = std::make_shared<const LdSoCache>(
+            fd >= 0 ? LdSoCache::load(fd, environment_.ld_so_cache)
+                    : LdSoCache::load(files_.root() + environment_.ld_so_cache));
+        if (fd >= 0) ::close(fd);
+      } else {
+        ld_so_cache_ = cached_ld_so_cache(environment_.ld_so_cache);
+      }
+    }
     return *ld_so_cache_;
   }
 
   std::string on_disk(const std::string& path) const {
     if (!path.empty() && path[0] == '/') return path;
+    if (files_.rooted()) return "/" + path;  // no process runs in the root: its "/" is the cwd
     return cwd() + "/" + path;
   }
 
@@ -271,8 +285,7 @@ class Process {
   // on (another class or machine: skipped) or the load fails here (not ELF, wrong type...).
   Candidate open_verify(const std::string& path) const {
     Candidate candidate;
-    const std::string file = on_disk(path);
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    const int fd = files_.open(on_disk(path), O_RDONLY | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) return failed_open(errno);
     struct stat status {};
     if (::fstat(fd, &status) == 0) {
@@ -420,8 +433,8 @@ class Process {
       rtld.has_file_id = true;
       return rtld;
     };
-    if (!abi_->native) {
-      if (std::optional<LoadedObject> foreign = read_interpreter()) objects_.push_back(*foreign);
+    if (!abi_->native || files_.rooted()) {
+      if (std::optional<LoadedObject> own = read_interpreter()) objects_.push_back(*own);
       return;
     }
     static const std::optional<LoadedObject> interpreter = read_interpreter();
@@ -655,10 +668,9 @@ class Process {
     // with the current directory, never normalised or resolved through symbolic links (so is the
     // root of `ld.so --list`). An exec'd program's is that of /proc/self/exe (_dl_get_origin):
     // its real path.
-    std::string absolute = path[0] == '/' ? path : cwd() + "/" + path;
+    std::string absolute = path[0] == '/' ? path : on_disk(path);
     if (is_main && origin_is_real_path_) {
-      char real[PATH_MAX];
-      if (::realpath(on_disk(path).c_str(), real) != nullptr) absolute = real;
+      if (std::optional<std::string> real = files_.realpath(on_disk(path))) absolute = *real;
     }
     const std::size_t slash = absolute.rfind('/');
     object.origin = slash == 0 ? "/" : absolute.substr(0, slash);
@@ -845,19 +857,15 @@ class Process {
   Candidate probe(const std::string& path, bool& symbolic_link) const {
     struct stat link {};
     symbolic_link = false;
-    if (::lstat(on_disk(path).c_str(), &link) != 0) return failed_open(errno);
+    if (!files_.lstat(on_disk(path), link)) return failed_open(errno);
     symbolic_link = S_ISLNK(link.st_mode);
     return open_verify(path);
   }
 
   // A name that is there as a link to nothing: say so, it explains the "not found".
   void note_dangling_link(const std::string& path, Candidate& candidate) const {
-    const std::string file = on_disk(path);
-    char target[4096];
-    const ssize_t length = ::readlink(file.c_str(), target, sizeof target - 1);
-    candidate.why =
-        "dangling symbolic link to " +
-        (length > 0 ? std::string(target, static_cast<std::size_t>(length)) : std::string("?"));
+    const std::optional<std::string> target = files_.readlink(on_disk(path));
+    candidate.why = "dangling symbolic link to " + target.value_or("?");
   }
 
   // open_path: each directory of a list, each hwcaps subdirectory inside it, skipping the ones
@@ -891,7 +899,7 @@ class Process {
             const std::string dir_path =
                 on_disk(strip_trailing_slashes(directory + subdirectories[i]));
             struct stat dir_status {};
-            status[i] = ::stat(dir_path.c_str(), &dir_status) != 0 || !S_ISDIR(dir_status.st_mode)
+            status[i] = !files_.stat(dir_path, dir_status) || !S_ISDIR(dir_status.st_mode)
                             ? DirectoryStatus::Nonexisting
                             : DirectoryStatus::Existing;
           }
@@ -1057,6 +1065,7 @@ class Process {
   }
 
   mutable Environment environment_;  // mutable: cwd() fills in the current directory lazily
+  RootedFiles files_;                // this machine's file system, or Environment::root
   mutable std::shared_ptr<const LdSoCache> ld_so_cache_;  // see ld_so_cache()
   bool this_process_ = false;                             // TreeRequest::this_process
   mutable std::optional<std::vector<std::string>> ld_library_path_directories_;

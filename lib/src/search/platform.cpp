@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <map>
 #include <mutex>
+#include <tuple>
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <sys/platform/x86.h>
@@ -245,7 +246,7 @@ const std::vector<KnownLoader>& known_loaders() {
   return known;
 }
 
-LoaderAbi foreign(const KnownLoader& known) {
+LoaderAbi foreign(const KnownLoader& known, bool ask_installed) {
   LoaderAbi abi;
   abi.elf_class = known.elf_class;
   abi.machine = known.machine;
@@ -255,7 +256,8 @@ LoaderAbi foreign(const KnownLoader& known) {
   abi.platform = known.platform;
   // Its own answer when it is installed and runs here (i386 and x32 do on x86-64; another
   // machine's does not, without an emulator).
-  const std::string help = trustworthy(abi.interpreter) ? help_output(abi.interpreter) : "";
+  const std::string help =
+      ask_installed && trustworthy(abi.interpreter) ? help_output(abi.interpreter) : "";
   if (!help.empty()) parse_loader_help(help, abi);
   if (!abi.system_directories.empty()) {
     abi.source = "its own `" + abi.interpreter + " --help`";
@@ -360,16 +362,17 @@ const LoaderAbi& native_loader() {
   return abi;
 }
 
-const LoaderAbi* loader_for(unsigned elf_class, std::uint16_t machine) {
+const LoaderAbi* loader_for(unsigned elf_class, std::uint16_t machine, bool ask_installed) {
   const LoaderAbi& native = native_loader();
   if (elf_class == native.elf_class && machine == native.machine) return &native;
   static std::mutex mutex;
-  static std::map<std::pair<unsigned, std::uint16_t>, LoaderAbi> asked;
+  static std::map<std::tuple<unsigned, std::uint16_t, bool>, LoaderAbi> made;
   const std::lock_guard<std::mutex> lock(mutex);
-  if (auto found = asked.find({elf_class, machine}); found != asked.end()) return &found->second;
+  const auto key = std::make_tuple(elf_class, machine, ask_installed);
+  if (auto found = made.find(key); found != made.end()) return &found->second;
   for (const KnownLoader& known : known_loaders())
     if (known.elf_class == elf_class && known.machine == machine)
-      return &asked.emplace(std::make_pair(elf_class, machine), foreign(known)).first->second;
+      return &made.emplace(key, foreign(known, ask_installed)).first->second;
   return nullptr;
 }
 

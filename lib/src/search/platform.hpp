@@ -53,8 +53,10 @@ struct LoaderAbi {
 // This process's loader.
 const LoaderAbi& native_loader();
 // The loader of objects of this class and machine: the native one for dldoctor's own kind,
-// nullptr for a kind dldoctor knows no loader for. Asked once per kind and kept.
-const LoaderAbi* loader_for(unsigned elf_class, std::uint16_t machine);
+// nullptr for a kind dldoctor knows no loader for. Asked once per kind and kept. ask_installed
+// false: another kind's directories are Debian's defaults, nothing is run (the files of a root
+// directory are not this machine's: its loader is not the one installed here).
+const LoaderAbi* loader_for(unsigned elf_class, std::uint16_t machine, bool ask_installed = true);
 // Parses `ld.so --help`'s "Shared library search path" and subdirectory lists into abi.
 void parse_loader_help(const std::string& help, LoaderAbi& abi);
 
