@@ -3,8 +3,11 @@
 interleaved in one run, and write the medians as JSON. Run by scripts/bench; standard library
 only (run it with /usr/bin/python3).
 
-Usage: process_times.py --dldoctor PATH --library PATH [--go-case DIR] [--rounds N]
-                        --out PROCESSES.json
+Usage: process_times.py --dldoctor PATH --library PATH [--large-library PATH] [--go-case DIR]
+                        [--rounds N] --out PROCESSES.json
+
+With --large-library, the same three tree commands on a second, larger tree (some 50 objects:
+libgtk-x11-2.0.so.0 where it is installed): the start-up weighs less there, the search more.
 
 DESIGN.md (Benchmarks) compares the dependency tree against ld.so --list and libtree as
 processes. Each round runs every command once, in an order rotated from round to round, so a slow
@@ -47,6 +50,11 @@ TREE_COMPARISONS = [
     ("ld.so --list", "dldoctor tree", "<=", 1.0, "tree"),
     ("libtree", "dldoctor tree", "<", 1.0, "tree"),
 ]
+LARGE = " (large tree)"
+LARGE_TREE_COMPARISONS = [
+    ("ld.so --list" + LARGE, "dldoctor tree" + LARGE, "<=", 1.0, "tree-large"),
+    ("libtree" + LARGE, "dldoctor tree" + LARGE, "<", 1.0, "tree-large"),
+]
 GO_COMPARISONS = [
     ("go host: plugin.Open fails", "dldoctor check --host", "<=", 1.0, "go"),
 ]
@@ -54,7 +62,7 @@ GO_COMPARISONS = [
 EXPECTED_STATUS = {"go host: plugin.Open fails": 1, "dldoctor check --host": 1}
 
 
-def commands(dldoctor, library, go_case):
+def commands(dldoctor, library, go_case, large_library=None):
     """Name -> argv, in the order of the first round."""
     argv_by_name = {
         "true": ["/bin/true"],
@@ -63,6 +71,10 @@ def commands(dldoctor, library, go_case):
         "libtree": ["libtree", library],
         "dldoctor tree": [dldoctor, "tree", library],
     }
+    if large_library:
+        argv_by_name["ld.so --list" + LARGE] = [LD_SO, "--list", large_library]
+        argv_by_name["libtree" + LARGE] = ["libtree", large_library]
+        argv_by_name["dldoctor tree" + LARGE] = [dldoctor, "tree", large_library]
     if go_case:
         host, plugin = os.path.join(go_case, "host"), os.path.join(go_case, "broken", "p.so")
         argv_by_name["go host: plugin.Open fails"] = [host, plugin, "Answer"]
@@ -121,13 +133,20 @@ def dldoctor_tree(output):
 def check(argv_by_name, dldoctor, library):
     """Runs each command once (also warming the page cache). Returns (expected exit status by
     name, list of problems that make the tree comparison invalid)."""
-    expected, problems = {}, []
+    expected = {}
     for name, argv in argv_by_name.items():
         run = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if run.returncode != EXPECTED_STATUS.get(name, 0):
             sys.exit(f"process_times: `{' '.join(argv)}` exited {run.returncode}, not "
                      f"{EXPECTED_STATUS.get(name, 0)}: {run.stderr.strip()[:400]}")
         expected[name] = run.returncode
+    problems, objects = check_tree(dldoctor, library)
+    return expected, problems, objects
+
+
+def check_tree(dldoctor, library):
+    """(problems that make the tree comparison invalid, objects ld.so --list names)."""
+    problems = []
     listed = ld_so_list(subprocess.run([LD_SO, "--list", library], stdout=subprocess.PIPE,
                                        text=True, check=True).stdout)
     tree = subprocess.run([dldoctor, "tree", "--json", library], stdout=subprocess.PIPE, text=True)
@@ -137,7 +156,7 @@ def check(argv_by_name, dldoctor, library):
             if listed.get(name) != modelled.get(name):
                 problems.append(f"{name}: ld.so --list {listed.get(name, 'absent')}, "
                                 f"dldoctor tree {modelled.get(name, 'absent')}")
-    return expected, problems, len(listed)
+    return problems, len(listed)
 
 
 def time_once(argv):
@@ -155,6 +174,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dldoctor", required=True, help="the dldoctor executable")
     parser.add_argument("--library", required=True, help="the file whose tree is resolved")
+    parser.add_argument("--large-library", help="a second file, with a large tree")
     parser.add_argument("--go-case", help="build directory of the go-module-version case")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--out", required=True, help="JSON file to write")
@@ -168,10 +188,14 @@ def main():
     dldoctor = os.path.abspath(args.dldoctor)
     library = os.path.abspath(args.library)
     go_case = os.path.abspath(args.go_case) if args.go_case else None
-    argv_by_name = commands(dldoctor, library, go_case)
-    comparisons = TREE_COMPARISONS + (GO_COMPARISONS if go_case else [])
+    large_library = os.path.abspath(args.large_library) if args.large_library else None
+    argv_by_name = commands(dldoctor, library, go_case, large_library)
+    comparisons = (TREE_COMPARISONS + (LARGE_TREE_COMPARISONS if large_library else []) +
+                   (GO_COMPARISONS if go_case else []))
 
     expected, problems, objects = check(argv_by_name, dldoctor, library)
+    large_problems, large_objects = (check_tree(dldoctor, large_library) if large_library
+                                     else ([], 0))
     go_problems = check_go(argv_by_name) if go_case else []
     names = list(argv_by_name)
     samples = {name: {"wall_ns": [], "cpu_ns": []} for name in names}
@@ -188,6 +212,8 @@ def main():
     result = {
         "library": library,
         "library_objects": objects,  # what ld.so --list names, the vDSO aside
+        "large_library": large_library,
+        "large_library_objects": large_objects,
         "rounds": args.rounds,
         "machine": platform.machine(),
         "commands": {
@@ -203,7 +229,8 @@ def main():
         "go_case": go_case,
         "comparisons": [
             {"baseline": baseline, "measured": measured, "op": op, "target": target,
-             "what": what, "invalid": problems if what == "tree" else go_problems}
+             "what": what,
+             "invalid": {"tree": problems, "tree-large": large_problems}.get(what, go_problems)}
             for baseline, measured, op, target, what in comparisons
         ],
         "invalid": problems,
