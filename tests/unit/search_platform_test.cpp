@@ -144,6 +144,8 @@ TEST(ResolveTree, ProgramDependenciesComeFromTheCacheAndLibcOnce) {
   request.environment.ld_library_path.reset();
   const Tree tree = resolve_tree(request);
   EXPECT_FALSE(tree.error) << *tree.error;
+  EXPECT_EQ(tree.other_loader.rfind("i386: /lib/ld-linux.so.2, directories from ", 0), 0u)
+      << tree.other_loader;
   int libc_found = 0;
   for (const Node& node : tree.nodes) {
     if (node.name != "libc.so.6") continue;
@@ -251,6 +253,8 @@ TEST(ForeignLoaders, AnI386ProgramIsResolvedAsItsOwnLoaderDoes) {
   request.path = exe;
   const Tree tree = resolve_tree(request);
   EXPECT_FALSE(tree.error) << *tree.error;
+  EXPECT_EQ(tree.other_loader.rfind("i386: /lib/ld-linux.so.2, directories from ", 0), 0u)
+      << tree.other_loader;
   std::map<std::string, std::string> modelled;
   for (const Node& node : tree.nodes)
     if (node.parent >= 0 && node.path && expected.count(node.name) != 0)

@@ -95,6 +95,9 @@ struct Tree {
   std::optional<std::string> error;    // the first failure, as the loader would report it
   int plugin = 0;                      // the node of the file asked about (the root without a host)
   std::size_t dlopen_trace_start = 0;  // trace entries before it are the host's own start-up
+  // The loader whose search this is, when it is not this process's own (an i386 program's):
+  // "i386: /lib/ld-linux.so.2, directories from its own `/lib/ld-linux.so.2 --help`". "" else.
+  std::string other_loader;
 };
 
 struct TreeRequest {

@@ -94,6 +94,9 @@ std::string render_text(const search::Tree& tree, TextStyle style) {
     for (std::size_t i = 0; i < node.children.size(); ++i)
       self(self, node.children[i], child_prefix, i + 1 == node.children.size(), false);
   };
+  if (!tree.other_loader.empty())
+    out += paint("2", "resolved as another kind's loader would: " + printable(tree.other_loader)) +
+           "\n";
   if (!tree.nodes.empty()) draw(draw, 0, "", true, true);
   if (tree.error) out += "\n" + paint("1;31", "error: ") + printable(*tree.error) + "\n";
   return out;
@@ -145,6 +148,7 @@ std::string render_json(const search::Tree& tree) {
   out["root"] = tree.nodes.empty() ? ordered_json(nullptr) : node_json(node_json, 0);
   out["error"] = tree.error ? ordered_json(render::valid_utf8(*tree.error)) : ordered_json(nullptr);
   out["dlopen_trace_start"] = tree.dlopen_trace_start;
+  if (!tree.other_loader.empty()) out["other_loader"] = render::valid_utf8(tree.other_loader);
   out["trace"] = std::move(trace);
   return out.dump(2, ' ', true,
                   ordered_json::error_handler_t::replace);  // ASCII, as render_json(Report)

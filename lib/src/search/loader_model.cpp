@@ -211,7 +211,12 @@ class Process {
         header[EI_DATA] == ELFDATA2MSB
             ? static_cast<std::uint16_t>(machine_bytes[0] << 8 | machine_bytes[1])
             : static_cast<std::uint16_t>(machine_bytes[1] << 8 | machine_bytes[0]);
-    if (const LoaderAbi* loader = loader_for(elf_class, machine, !files_.rooted())) abi_ = loader;
+    if (const LoaderAbi* loader = loader_for(elf_class, machine, !files_.rooted())) {
+      abi_ = loader;
+      if (!loader->native)
+        tree_.other_loader =
+            loader->name + ": " + loader->interpreter + ", directories from " + loader->source;
+    }
   }
 
   Resolution search_only(std::string_view name) {
