@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 
+#include "checks/access_rules.hpp"
 #include "checks/stage.hpp"
 #include "dldoctor/codes.hpp"
 #include "render/printable.hpp"
@@ -71,6 +72,7 @@ Report diagnose(const LoadRequest& request) noexcept {
   Report report;
   try {
     report.path = request.path;
+    const SearchPermissionMemo searchable_directories;
     Context context(request);
     for (Stage stage : kStages)
       if (stage(context) == StageVerdict::Stop) break;

@@ -96,6 +96,18 @@ std::string acl_string(const std::vector<AclEntry>& acl);
 // group (or the mount point). `needed_by` is "" for the plugin itself, or the object whose
 // DT_NEEDED entry led to `path`. nullopt when everything passes, and also when the path does not
 // lead to a file (a bad-path matter). Never throws.
+// While one lives (a diagnosis: diagnose makes one), check_access keeps which directories the
+// user may search: every library of a tree lies below the same few (/usr/lib/x86_64-linux-gnu),
+// and each is asked once per diagnosis, not once per library. Per thread; nested ones share the
+// outermost's.
+class SearchPermissionMemo {
+ public:
+  SearchPermissionMemo();
+  ~SearchPermissionMemo();
+  SearchPermissionMemo(const SearchPermissionMemo&) = delete;
+  SearchPermissionMemo& operator=(const SearchPermissionMemo&) = delete;
+};
+
 std::optional<Finding> check_access(const std::string& path, const UserIdentity& user,
                                     std::string_view needed_by) noexcept;
 

@@ -19,6 +19,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
+#include <string>
+#include <utility>
 #include <variant>
 
 #include "checks/access_rules.hpp"
@@ -340,6 +343,24 @@ UserIdentity user_for(const Context& context, std::string& error) {
 
 }  // namespace
 
+namespace {
+
+// The directories a user was found to be allowed to search, in this thread's outermost
+// SearchPermissionMemo: (uid, directory). Only the allowed ones: a refusal is worked out again,
+// with its evidence, each time.
+struct SearchMemo {
+  int depth = 0;
+  std::set<std::pair<uid_t, std::string>> searchable;
+};
+thread_local SearchMemo search_memo;
+
+}  // namespace
+
+SearchPermissionMemo::SearchPermissionMemo() { ++search_memo.depth; }
+SearchPermissionMemo::~SearchPermissionMemo() {
+  if (--search_memo.depth == 0) search_memo.searchable.clear();
+}
+
 std::optional<Finding> check_access(const std::string& path, const UserIdentity& user,
                                     std::string_view needed_by) noexcept {
   try {
@@ -347,12 +368,17 @@ std::optional<Finding> check_access(const std::string& path, const UserIdentity&
     if (walk.error != 0 && walk.error != EACCES) return std::nullopt;  // a bad-path matter
     const std::string path_shown = walk.error == 0 ? walk.target_shown : path;
     for (const SearchedDirectory& directory : walk.searched) {
+      const bool memo = search_memo.depth > 0;
+      if (memo && search_memo.searchable.count({user.uid, directory.physical}) != 0) continue;
       int error = 0;
       const std::optional<FileFacts> facts = read_file_facts(directory.physical, error);
       if (!facts) continue;
       const AccessDecision decision = decide_access(*facts, user, kSearch);
       const std::optional<bool> kernel = kernel_allows(user, directory.physical, X_OK);
-      if (kernel.value_or(decision.granted)) continue;
+      if (kernel.value_or(decision.granted)) {
+        if (memo) search_memo.searchable.insert({user.uid, directory.physical});
+        continue;
+      }
       return unsearchable(directory, *facts, decision, user, path_shown, needed_by,
                           decision.granted);
     }
