@@ -1,0 +1,106 @@
+/* dldoctor run's audit module (LD_AUDIT, rtld-audit(7)): the names the real loader tries, in
+ * its order, with the object whose search it is. glibc calls la_objsearch from _dl_map_object
+ * (elf/dl-load.c) once with LA_SER_ORIG for each name not already loaded, then from open_verify
+ * once for every candidate file it is about to open (LA_SER_RUNPATH for RPATH and RUNPATH
+ * directories alike, LA_SER_LIBPATH, LA_SER_CONFIG for the ld.so.cache entry, LA_SER_DEFAULT).
+ *
+ * Nothing is written while the program runs well: the searches of the current dlopen are kept in
+ * a buffer, and only the preload shim, when a dlopen has failed, asks for them, by calling
+ * dldoctor_run_audit_flush (found through the environment, record.h: the module runs in the
+ * loader's audit namespace, with its own copy of libc, where the shim cannot look it up). */
+#define _GNU_SOURCE
+#include <link.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "record_writer.h"
+
+/* The searches since the current dlopen began. la_objsearch runs with the loader's lock held
+ * (dl_load_lock), so one buffer serves every thread. Static: no allocation, and the pages are
+ * touched only as far as it fills. */
+static char search_buffer[64 * 1024];
+static struct dldoctor_run_record searches;
+static int searches_lost;
+/* Between LA_ACT_ADD and LA_ACT_CONSISTENT the loader is adding (or removing) the objects of one
+ * dlopen: a search then belongs to the same dlopen, a dependency of the object asked for. */
+static int in_activity;
+
+/* The searches so far, as one record; called by the shim right after a dlopen returned NULL,
+ * outside the loader's lock: a dlopen of another thread meanwhile may have begun its own
+ * searches (the command then sees a first name that is not the failed one, and drops them). */
+static void flush(void) {
+  dldoctor_run_number(&searches, searches_lost);
+  dldoctor_run_send(&searches, DLDOCTOR_RUN_SEARCH);
+  dldoctor_run_begin(&searches, search_buffer, sizeof search_buffer);
+  searches_lost = 0;
+}
+
+static size_t put_hex(char* text, uint64_t value) {
+  for (int shift = 60; shift >= 0; shift -= 4) *text++ = "0123456789abcdef"[(value >> shift) & 0xf];
+  return 16;
+}
+
+/* Writes "PID:ADDRESS:RANDOM;" over the zeros the command put in DLDOCTOR_RUN_AUDIT, padded
+ * with zeros to the length it had (record.h). */
+static void publish_flush(void) {
+  char* room = getenv(DLDOCTOR_RUN_ENV_AUDIT);
+  if (room == NULL) return;
+  const size_t length = strlen(room);
+  char text[DLDOCTOR_RUN_AUDIT_ROOM];
+  size_t n = 0;
+  char digits[24];
+  size_t d = 0;
+  for (unsigned long pid = (unsigned long)getpid(); d == 0 || pid != 0; pid /= 10)
+    digits[d++] = (char)('0' + pid % 10);
+  while (d > 0) text[n++] = digits[--d];
+  text[n++] = ':';
+  n += put_hex(text + n, (uint64_t)(uintptr_t)&flush);
+  text[n++] = ':';
+  n += put_hex(text + n, dldoctor_run_exec_token());
+  text[n++] = ';';
+  if (n > length) return; /* no room: the shim then finds no module, and records no search */
+  memcpy(room, text, n);
+  memset(room + n, '0', length - n);
+}
+
+DLDOCTOR_RUN_EXPORT unsigned int la_version(unsigned int version) {
+  (void)version;
+  dldoctor_run_open_channel();
+  dldoctor_run_begin(&searches, search_buffer, sizeof search_buffer);
+  publish_flush();
+  return LAV_CURRENT;
+}
+
+/* The cookie is the object's link map (glibc's default, set again here), so that a search can
+ * name the object it is for. */
+DLDOCTOR_RUN_EXPORT unsigned int la_objopen(struct link_map* map, Lmid_t lmid, uintptr_t* cookie) {
+  (void)lmid;
+  *cookie = (uintptr_t)map;
+  return 0; /* no symbol binding to audit: la_symbind would cost every call through the PLT */
+}
+
+DLDOCTOR_RUN_EXPORT void la_activity(uintptr_t* cookie, unsigned int flag) {
+  (void)cookie;
+  in_activity = flag != LA_ACT_CONSISTENT;
+}
+
+DLDOCTOR_RUN_EXPORT char* la_objsearch(const char* name, uintptr_t* cookie, unsigned int flag) {
+  /* A new name asked for outside an activity starts a new dlopen (or the program's start). */
+  if (flag == LA_SER_ORIG && !in_activity) {
+    dldoctor_run_begin(&searches, search_buffer, sizeof search_buffer);
+    searches_lost = 0;
+  }
+  const struct link_map* loader = (const struct link_map*)*cookie;
+  const char* requester = loader != NULL && loader->l_name != NULL ? loader->l_name : "";
+  const size_t needed = 3 * sizeof(uint32_t) + 4 + strlen(requester) + strlen(name);
+  /* Keep room for the "lost" field at the end. */
+  if (searches.used + needed + sizeof(uint32_t) + 4 > searches.capacity) {
+    searches_lost = 1;
+    return (char*)name;
+  }
+  dldoctor_run_number(&searches, flag);
+  dldoctor_run_text(&searches, requester);
+  dldoctor_run_text(&searches, name);
+  return (char*)name;
+}
