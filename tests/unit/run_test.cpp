@@ -1,0 +1,373 @@
+// dldoctor run: programs built here with the C compiler run under the recorder, and what it
+// reports is checked against what the programs did and against dldoctor's own model of the
+// loader's search (the trace the real loader made must be the model's, file for file).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "dldoctor/dldoctor.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct ScratchDirectory {
+  fs::path path;
+  ScratchDirectory() {
+    char pattern[] = "/tmp/dldoctor-run-test-XXXXXX";
+    if (::mkdtemp(pattern) != nullptr) path = pattern;
+    // Searchable by the unprivileged users some tests run as.
+    fs::permissions(path, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  }
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+dldoctor::testing::ProcessOptions environment(const fs::path& cwd = {}) {
+  dldoctor::testing::ProcessOptions options;
+  options.cwd = cwd.string();
+  options.set_environment = {{"LC_ALL", "C"}, {"NO_COLOR", "1"}};
+  options.unset_environment = {"LD_LIBRARY_PATH", "LD_PRELOAD", "LD_AUDIT"};
+  return options;
+}
+
+void cc(const std::vector<std::string>& arguments) {
+  std::vector<std::string> argv{DLDOCTOR_CC};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  const auto built = dldoctor::testing::run_process(argv, environment());
+  ASSERT_EQ(built.exit_status, 0) << built.err;
+}
+
+void write(const fs::path& file, const std::string& text) { std::ofstream(file) << text; }
+
+// A program with a RUNPATH of $ORIGIN/lib that dlopens the bare name libplugin.so (found only
+// through that RUNPATH), whose dependency libdep.so is nowhere the loader looks.
+struct RunpathProgram {
+  ScratchDirectory scratch;
+  fs::path program, plugin;
+  RunpathProgram() {
+    const fs::path& dir = scratch.path;
+    fs::create_directories(dir / "lib");
+    fs::create_directories(dir / "elsewhere");
+    write(dir / "dep.c", "int dep(void) { return 2; }\n");
+    write(dir / "plugin.c", "int dep(void);\nint plugin_run(void) { return dep(); }\n");
+    write(dir / "main.c",
+          "#include <dlfcn.h>\n#include <errno.h>\n#include <stdio.h>\n"
+          "int main(void) {\n"
+          "  errno = 0;\n"
+          "  void* h = dlopen(\"libplugin.so\", RTLD_NOW);\n"
+          "  int saved = errno;\n"
+          "  const char* e = dlerror();\n"
+          "  printf(\"dlopen: %s\\n\", h ? \"loaded\" : e ? e : \"(no error)\");\n"
+          "  printf(\"errno: %d\\n\", saved);\n"
+          "  printf(\"dlerror again: %s\\n\", dlerror() ? \"an error\" : \"NULL\");\n"
+          "  return 3;\n}\n");
+    cc({"-shared", "-fPIC", "-o", (dir / "elsewhere" / "libdep.so").string(),
+        (dir / "dep.c").string()});
+    plugin = dir / "lib" / "libplugin.so";
+    cc({"-shared", "-fPIC", "-o", plugin.string(), (dir / "plugin.c").string(),
+        "-L" + (dir / "elsewhere").string(), "-ldep"});
+    program = dir / "main";
+    cc({"-o", program.string(), (dir / "main.c").string(),
+        "-Wl,--enable-new-dtags,-rpath,$ORIGIN/lib"});
+  }
+};
+
+json run_json(const std::vector<std::string>& command, const fs::path& cwd,
+              dldoctor::testing::ProcessResult* result = nullptr,
+              std::vector<std::string> options = {}) {
+  const fs::path report = fs::temp_directory_path() /
+                          ("dldoctor-run-test-report-" + std::to_string(::getpid()) + ".json");
+  std::vector<std::string> argv{DLDOCTOR_EXE, "run", "--json", "--report", report.string()};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), command.begin(), command.end());
+  const auto ran = dldoctor::testing::run_process(argv, environment(cwd));
+  if (result != nullptr) *result = ran;
+  std::ifstream file(report);
+  std::stringstream text;
+  text << file.rdbuf();
+  fs::remove(report);
+  if (text.str().empty()) {
+    ADD_FAILURE() << "no report: " << ran.describe() << "\n" << ran.err;
+    return json::object();
+  }
+  return json::parse(text.str());
+}
+
+const json* find_code(const json& report, const std::string& code) {
+  for (const json& finding : report["findings"])
+    if (finding["code"] == code) return &finding;
+  return nullptr;
+}
+
+std::vector<std::string> tried_paths(const json& search) {
+  std::vector<std::string> paths;
+  for (const json& tried : search["tried"]) paths.push_back(tried["path"]);
+  return paths;
+}
+
+TEST(Run, AMissingDependencyOfAPluginFoundThroughTheProgramsRunpath) {
+  RunpathProgram fixture;
+  dldoctor::testing::ProcessResult ran;
+  const json out = run_json({fixture.program.string()}, fixture.scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, 3) << "the program's own exit status";
+  // The plugin was found, through the program's RUNPATH: the recorder kept the program as the
+  // caller of dlopen (a wrapper that is itself the caller would have found no libplugin.so).
+  EXPECT_NE(ran.out.find("dlopen: libdep.so: cannot open shared object file"), std::string::npos)
+      << ran.out;
+  ASSERT_EQ(out["failures"].size(), 1u) << out.dump(2);
+  const json& failure = out["failures"][0];
+  EXPECT_EQ(failure["call"], "dlopen");
+  EXPECT_EQ(failure["name"], "libplugin.so");
+  EXPECT_EQ(failure["mode"], "RTLD_NOW");
+  EXPECT_EQ(failure["requested_by"], fixture.program.string());
+  EXPECT_EQ(failure["error"],
+            "libdep.so: cannot open shared object file: No such file or directory");
+  const json* missing = find_code(failure["report"], "path.missing-dependency");
+  ASSERT_NE(missing, nullptr) << failure["report"].dump(2);
+  EXPECT_NE((*missing)["summary"].get<std::string>().find("libdep.so"), std::string::npos);
+  // The searches, as the real loader made them: the plugin in the program's RUNPATH directory,
+  // then its dependency, asked for by the plugin.
+  ASSERT_EQ(failure["searches"].size(), 2u) << failure["searches"].dump(2);
+  const json& plugin_search = failure["searches"][0];
+  EXPECT_EQ(plugin_search["requested_by"], fixture.program.string());
+  const std::vector<std::string> plugin_tried = tried_paths(plugin_search);
+  ASSERT_FALSE(plugin_tried.empty());
+  EXPECT_EQ(plugin_tried.back(), (fixture.scratch.path / "lib" / "libplugin.so").string());
+  EXPECT_EQ(plugin_search["tried"].back()["source"], "RPATH or RUNPATH");
+  const json& dep_search = failure["searches"][1];
+  EXPECT_EQ(dep_search["name"], "libdep.so");
+  EXPECT_EQ(dep_search["requested_by"], fixture.plugin.string());
+  EXPECT_GT(dep_search["tried"].size(), 3u);
+  EXPECT_TRUE(failure["model_agrees"]) << failure.dump(2);
+  EXPECT_TRUE(failure["searches_complete"]);
+}
+
+// The trace that the audit module recorded from the real loader, for the failing name, is the
+// model's list of candidates (search::resolve_tree, what dldoctor tree uses), in order. An
+// LD_LIBRARY_PATH with a missing directory and the ld.so.cache make the search long.
+TEST(Run, TheRealLoadersSearchIsTheModelsSearchFileForFile) {
+  RunpathProgram fixture;
+  const fs::path library_path_dir = fixture.scratch.path / "ldpath";
+  fs::create_directories(library_path_dir);
+  const std::string library_path =
+      library_path_dir.string() + ":" + (fixture.scratch.path / "gone").string();
+  dldoctor::testing::ProcessOptions options = environment(fixture.scratch.path);
+  options.set_environment["LD_LIBRARY_PATH"] = library_path;
+  options.unset_environment = {"LD_PRELOAD", "LD_AUDIT"};
+  const fs::path report = fixture.scratch.path / "report.json";
+  const auto ran = dldoctor::testing::run_process(
+      {DLDOCTOR_EXE, "run", "--json", "--report", report.string(), "--", fixture.program.string()},
+      options);
+  ASSERT_EQ(ran.exit_status, 3) << ran.err;
+  std::ifstream file(report);
+  const json out = json::parse(file);
+  ASSERT_EQ(out["failures"].size(), 1u);
+  const json& searches = out["failures"][0]["searches"];
+  ASSERT_EQ(searches.size(), 2u);
+
+  dldoctor::search::TreeRequest request;
+  request.path = "libplugin.so";
+  request.host = fixture.program.string();
+  request.environment.ld_library_path = library_path;
+  request.environment.cwd = fixture.scratch.path.string();
+  const dldoctor::search::Tree tree = dldoctor::search::resolve_tree(request);
+  std::size_t compared = 0;
+  for (const json& search : searches) {
+    const dldoctor::search::Resolution* model = nullptr;
+    for (std::size_t i = tree.dlopen_trace_start; i < tree.trace.size(); ++i)
+      if (tree.trace[i].name == search["name"]) model = &tree.trace[i];
+    ASSERT_NE(model, nullptr) << "the model never searched for " << search["name"];
+    std::vector<std::string> modelled;
+    for (const auto& step : model->steps) modelled.push_back(step.path);
+    EXPECT_EQ(tried_paths(search), modelled) << "for " << search["name"];
+    compared += modelled.size();
+  }
+  EXPECT_GT(compared, 20u) << "a search through LD_LIBRARY_PATH, the cache and the system";
+  EXPECT_TRUE(out["failures"][0]["model_agrees"]);
+  // The LD_LIBRARY_PATH directory is tried, as the loader's own (LA_SER_LIBPATH) rule.
+  bool library_path_tried = false;
+  for (const json& tried : searches[1]["tried"])
+    library_path_tried |= tried["source"] == "LD_LIBRARY_PATH" &&
+                          tried["path"] == (library_path_dir / "libdep.so").string();
+  EXPECT_TRUE(library_path_tried) << searches[1].dump(2);
+}
+
+TEST(Run, ADlsymMissIsDiagnosedWithTheNearName) {
+  ScratchDirectory scratch;
+  write(scratch.path / "plugin.c", "int plugin_run(void) { return 1; }\n");
+  write(scratch.path / "main.c",
+        "#include <dlfcn.h>\n#include <stdio.h>\n"
+        "int main(void) {\n"
+        "  void* h = dlopen(\"./plugin.so\", RTLD_NOW);\n"
+        "  if (!h) return 9;\n"
+        "  void* f = dlsym(h, \"plugin_rum\");\n"
+        "  printf(\"dlsym: %s\\n\", f ? \"found\" : dlerror());\n"
+        "  return f ? 0 : 1;\n}\n");
+  cc({"-shared", "-fPIC", "-o", (scratch.path / "plugin.so").string(),
+      (scratch.path / "plugin.c").string()});
+  cc({"-o", (scratch.path / "main").string(), (scratch.path / "main.c").string()});
+  dldoctor::testing::ProcessResult ran;
+  const json out = run_json({"./main"}, scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, 1);
+  EXPECT_NE(ran.out.find("dlsym: ./plugin.so: undefined symbol: plugin_rum"), std::string::npos)
+      << ran.out;
+  ASSERT_EQ(out["failures"].size(), 1u) << out.dump(2);
+  const json& failure = out["failures"][0];
+  EXPECT_EQ(failure["call"], "dlsym");
+  EXPECT_EQ(failure["symbol"], "plugin_rum");
+  EXPECT_EQ(failure["object"], "./plugin.so");
+  const json* not_found = find_code(failure["report"], "symbol.not-found");
+  ASSERT_NE(not_found, nullptr) << failure["report"].dump(2);
+  EXPECT_NE((*not_found).dump().find("plugin_run"), std::string::npos)
+      << "the near name: " << not_found->dump(2);
+}
+
+// Under dldoctor run the program prints, exits and sees errno and dlerror() as without it.
+TEST(Run, TheProgramsOutputExitStatusErrnoAndDlerrorAreUnchanged) {
+  RunpathProgram fixture;
+  const auto plain =
+      dldoctor::testing::run_process({fixture.program.string()}, environment(fixture.scratch.path));
+  dldoctor::testing::ProcessResult ran;
+  const json out = run_json({fixture.program.string()}, fixture.scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, plain.exit_status);
+  EXPECT_EQ(ran.out, plain.out);
+  EXPECT_EQ(ran.err, plain.err) << "the report went to --report, the program's stderr is its own";
+  EXPECT_NE(plain.out.find("dlerror again: NULL"), std::string::npos) << plain.out;
+  EXPECT_EQ(out["exit_status"], 3);
+
+  // The text report, on standard error after the program's own.
+  const auto text = dldoctor::testing::run_process(
+      {DLDOCTOR_EXE, "run", "--", fixture.program.string()}, environment(fixture.scratch.path));
+  EXPECT_EQ(text.exit_status, 3);
+  EXPECT_EQ(text.out, plain.out);
+  EXPECT_NE(text.err.find("dlopen(\"libplugin.so\", RTLD_NOW) failed"), std::string::npos)
+      << text.err;
+  EXPECT_NE(text.err.find("path.missing-dependency"), std::string::npos) << text.err;
+  EXPECT_NE(text.err.find("dldoctor's model of this search agrees"), std::string::npos) << text.err;
+}
+
+TEST(Run, AStaticProgramIsRefusedWithTheReason) {
+  ScratchDirectory scratch;
+  write(scratch.path / "main.c", "int main(void) { return 0; }\n");
+  const fs::path program = scratch.path / "static";
+  cc({"-static", "-o", program.string(), (scratch.path / "main.c").string()});
+  const auto ran =
+      dldoctor::testing::run_process({DLDOCTOR_EXE, "run", "--", program.string()}, environment());
+  EXPECT_EQ(ran.exit_status, 2);
+  EXPECT_NE(ran.err.find("is statically linked (no PT_INTERP)"), std::string::npos) << ran.err;
+  EXPECT_NE(ran.err.find("nothing to audit or interpose"), std::string::npos) << ran.err;
+}
+
+// The kernel marks a set-user-ID program that changes the user's id for secure execution
+// (AT_SECURE), and the loader then ignores LD_AUDIT and LD_PRELOAD: dldoctor says so instead
+// of reporting a clean run.
+TEST(Run, ASetUserIdProgramIsRefusedWithTheReason) {
+  ScratchDirectory scratch;
+  write(scratch.path / "main.c", "int main(void) { return 0; }\n");
+  fs::path program = scratch.path / "setuid";
+  cc({"-o", program.string(), (scratch.path / "main.c").string()});
+  if (::getuid() == 0) {
+    // Root's own set-user-ID root program is not secure: owned by nobody, it is.
+    ASSERT_EQ(::chown(program.c_str(), 65534, 65534), 0);
+  } else if (fs::exists("/usr/bin/passwd")) {
+    program = "/usr/bin/passwd";
+  } else {
+    GTEST_SKIP() << "not root, and no set-user-ID program to try";
+  }
+  if (::getuid() == 0) {
+    ASSERT_EQ(::chmod(program.c_str(), 04755), 0);
+  }
+  struct stat status {};
+  ASSERT_EQ(::stat(program.c_str(), &status), 0);
+  ASSERT_NE(status.st_mode & S_ISUID, 0u);
+  const auto ran =
+      dldoctor::testing::run_process({DLDOCTOR_EXE, "run", "--", program.string()}, environment());
+  EXPECT_EQ(ran.exit_status, 2);
+  EXPECT_NE(ran.err.find("is set-user-ID"), std::string::npos) << ran.err;
+  EXPECT_NE(ran.err.find("secure-execution mode and ignores LD_AUDIT and LD_PRELOAD"),
+            std::string::npos)
+      << ran.err;
+}
+
+TEST(Run, PythonCtypesLoadingAPluginWithAMissingDependency) {
+  ScratchDirectory scratch;
+  fs::create_directories(scratch.path / "elsewhere");
+  write(scratch.path / "dep.c", "int dep(void) { return 2; }\n");
+  write(scratch.path / "p.c", "int dep(void);\nint p(void) { return dep(); }\n");
+  cc({"-shared", "-fPIC", "-o", (scratch.path / "elsewhere" / "libdep.so").string(),
+      (scratch.path / "dep.c").string()});
+  cc({"-shared", "-fPIC", "-o", (scratch.path / "p.so").string(), (scratch.path / "p.c").string(),
+      "-L" + (scratch.path / "elsewhere").string(), "-ldep"});
+  // Debian's python3 (a python3 earlier on the PATH may be a shell script that execs another).
+  const std::vector<std::string> command{"/usr/bin/python3", "-c",
+                                         "import ctypes; ctypes.CDLL('./p.so')"};
+  const auto plain = dldoctor::testing::run_process(command, environment(scratch.path));
+  dldoctor::testing::ProcessResult ran;
+  const json out = run_json(command, scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, plain.exit_status);
+  EXPECT_EQ(ran.err, plain.err) << "Python's own traceback, unchanged";
+  ASSERT_GE(out["failures"].size(), 1u) << out.dump(2);
+  const json* ours = nullptr;
+  for (const json& failure : out["failures"])
+    if (failure["call"] == "dlopen" && failure["name"] == "./p.so") ours = &failure;
+  ASSERT_NE(ours, nullptr) << out.dump(2);
+  EXPECT_NE((*ours)["requested_by"].get<std::string>().find("_ctypes"), std::string::npos)
+      << "ctypes' extension module calls dlopen: " << (*ours)["requested_by"];
+  EXPECT_NE(find_code((*ours)["report"], "path.missing-dependency"), nullptr)
+      << (*ours)["report"].dump(2);
+  ASSERT_EQ((*ours)["searches"].size(), 2u);
+  EXPECT_EQ((*ours)["searches"][1]["name"], "libdep.so");
+  EXPECT_TRUE((*ours)["model_agrees"]) << ours->dump(2);
+}
+
+// Children are followed (the variables stay); with --no-follow the recorder takes them out of
+// the environment as the program starts, and the program's children run without it.
+TEST(Run, ChildrenAreFollowedUnlessNoFollow) {
+  RunpathProgram fixture;
+  const std::vector<std::string> command{"/bin/sh", "-c",
+                                         "echo \"preload=${LD_PRELOAD:-none}\"; ./main"};
+  dldoctor::testing::ProcessResult ran;
+  const json followed = run_json(command, fixture.scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, 3);
+  EXPECT_NE(ran.out.find("preload=/"), std::string::npos) << ran.out;
+  EXPECT_EQ(followed["processes"].size(), 2u) << followed.dump(2);
+  ASSERT_EQ(followed["failures"].size(), 1u) << followed.dump(2);
+  EXPECT_EQ(followed["failures"][0]["program"], fixture.program.string());
+
+  const json alone = run_json(command, fixture.scratch.path, &ran, {"--no-follow"});
+  EXPECT_EQ(ran.exit_status, 3);
+  EXPECT_NE(ran.out.find("preload=none"), std::string::npos) << ran.out;
+  EXPECT_EQ(alone["processes"].size(), 1u) << alone.dump(2);
+  EXPECT_TRUE(alone["failures"].empty()) << alone.dump(2);
+}
+
+TEST(Run, ACleanRunSaysSoAndACommandNotFoundCannotRun) {
+  const auto clean =
+      dldoctor::testing::run_process({DLDOCTOR_EXE, "run", "--", "true"}, environment());
+  EXPECT_EQ(clean.exit_status, 0);
+  EXPECT_NE(clean.err.find("no dlopen failed and no dlsym missed (1 process recorded)"),
+            std::string::npos)
+      << clean.err;
+  const auto status = dldoctor::testing::run_process(
+      {DLDOCTOR_EXE, "run", "--", "sh", "-c", "exit 7"}, environment());
+  EXPECT_EQ(status.exit_status, 7);
+  const auto missing = dldoctor::testing::run_process(
+      {DLDOCTOR_EXE, "run", "--", "dldoctor-no-such-command"}, environment());
+  EXPECT_EQ(missing.exit_status, 2);
+  EXPECT_NE(missing.err.find("dldoctor-no-such-command: command not found"), std::string::npos)
+      << missing.err;
+}
+
+}  // namespace
