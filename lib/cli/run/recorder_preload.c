@@ -110,7 +110,7 @@ static const void* ret_in_object(const ElfW(Addr) load_bias, const ElfW(Phdr) * 
 }
 
 /* The gadget for a return address: a `ret` of the object that holds it. */
-static const void* gadget_for(const void* caller) {
+__attribute__((unused)) static const void* gadget_for(const void* caller) {
 #if DLDOCTOR_RUN_KEEPS_CALLER
   const void* start = NULL;
   const struct link_map* map = NULL;
