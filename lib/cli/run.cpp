@@ -186,6 +186,7 @@ struct SearchedName {
   std::string name;
   std::string requested_by;
   std::vector<std::pair<unsigned, std::string>> tried;  // LA_SER_* flag, path
+  std::optional<std::string> opened;                    // the file mapped for it (la_objopen)
 };
 
 struct Failure {
@@ -218,7 +219,9 @@ std::vector<SearchedName> searched_names(const Field& fields, bool& lost) {
     const std::string& requester = fields.at(3 * i + 1);
     const std::string& name = fields.at(3 * i + 2);
     if (flag == LA_SER_ORIG) {
-      names.push_back({name, requester, {}});
+      names.push_back({name, requester, {}, std::nullopt});
+    } else if (flag == 0) {  // la_objopen: the object the last search found
+      if (!names.empty() && !names.back().opened) names.back().opened = name;
     } else if (!names.empty()) {
       names.back().tried.emplace_back(flag, name);
     }
@@ -336,6 +339,9 @@ std::string rule_of_flag(unsigned flag) {
 struct Diagnosed {
   Failure failure;
   std::string program;  // the process's executable
+  // A library called dlopen and its search found this file: diagnosed from there (the model
+  // takes the RUNPATH and RPATH of a dlopen from the program alone).
+  std::optional<std::string> found_by_caller;
   Report report;
   // The model against the real loader: empty when they agree or there was nothing to compare.
   std::vector<std::string> disagreements;
@@ -347,8 +353,12 @@ struct Diagnosed {
 // name, in order: the same files, in the same order.
 void compare_with_model(Diagnosed& diagnosed, const search::Tree& tree) {
   std::vector<bool> used(tree.trace.size(), false);
+  bool first = true;
   for (const SearchedName& searched : diagnosed.failure.searches) {
-    if (searched.name.find('/') != std::string::npos) continue;
+    // The library's own search for the name it asked for is not modelled; what it found is.
+    const bool callers_search = first && diagnosed.found_by_caller;
+    first = false;
+    if (callers_search || searched.name.find('/') != std::string::npos) continue;
     const search::Resolution* model = nullptr;
     for (std::size_t i = tree.dlopen_trace_start; i < tree.trace.size(); ++i) {
       if (used[i] || tree.trace[i].name != searched.name) continue;
@@ -397,14 +407,21 @@ Diagnosed diagnose_failure(const Failure& failure) {
     diagnosed.report = diagnose(request);
     return diagnosed;
   }
-  LoadRequest request{failure.name, (failure.mode & RTLD_NOW) != 0 ? Mode::Now : Mode::Lazy};
   // The program is the host: its RPATH and RUNPATH, and what it has loaded. When the caller is
-  // a library, the loader searched that library's RUNPATH (dl_open_worker_begin: call_map),
-  // which the model takes from the host alone: the comparison below says where that differs.
+  // a library, the loader searched with that library's RPATH and RUNPATH (glibc
+  // dl_open_worker_begin: call_map), which the model takes from the program alone: what that
+  // search found (la_objopen) is diagnosed instead, from its path.
+  std::string path = failure.name;
+  if (!failure.caller.empty() && !failure.searches.empty() && failure.searches.front().opened &&
+      failure.name.find('/') == std::string::npos) {
+    diagnosed.found_by_caller = failure.searches.front().opened;
+    path = *diagnosed.found_by_caller;
+  }
+  LoadRequest request{path, (failure.mode & RTLD_NOW) != 0 ? Mode::Now : Mode::Lazy};
   if (!diagnosed.program.empty()) request.host = diagnosed.program;
   diagnosed.report = diagnose(request);
   search::TreeRequest tree_request;
-  tree_request.path = failure.name;
+  tree_request.path = path;
   if (!diagnosed.program.empty()) tree_request.host = diagnosed.program;
   tree_request.environment = search::Environment::from_process();
   compare_with_model(diagnosed, search::resolve_tree(tree_request));
@@ -473,10 +490,12 @@ std::string requester_text(const std::string& object, const std::string& program
   return render::printable(object);
 }
 
-std::string render_failure_text(const Diagnosed& diagnosed, TextStyle style) {
+// The process is named by its pid when it is not the one dldoctor started (a child of it).
+std::string render_failure_text(const Diagnosed& diagnosed, TextStyle style, pid_t started) {
   const Failure& failure = diagnosed.failure;
-  std::string out = "dldoctor run: " + render::printable(diagnosed.program) + " (pid " +
-                    std::to_string(failure.pid) + "): ";
+  std::string out = "dldoctor run: " + render::printable(diagnosed.program) +
+                    (failure.pid == started ? "" : " (pid " + std::to_string(failure.pid) + ")") +
+                    ": ";
   if (failure.dlsym) {
     out += std::string(failure.version.empty() ? "dlsym" : "dlvsym") + "(" +
            requester_text(failure.object, diagnosed.program) + ", " + c_string(failure.name) +
@@ -488,6 +507,9 @@ std::string render_failure_text(const Diagnosed& diagnosed, TextStyle style) {
   }
   out += "  called from " + requester_text(failure.caller, diagnosed.program) + "\n";
   out += "  dlerror: " + render::printable(failure.error) + "\n";
+  if (diagnosed.found_by_caller)
+    out += "  (its search, with the RPATH and RUNPATH of the library that called, found " +
+           render::printable(*diagnosed.found_by_caller) + ": diagnosed from there)\n";
   if (!failure.dlsym) {
     if (failure.searches.empty()) {
       out += failure.searches_dropped
@@ -554,6 +576,7 @@ nlohmann::json render_failure_json(const Diagnosed& diagnosed) {
   }
   out["searches"] = std::move(searches);
   out["searches_complete"] = !failure.searches_lost && !failure.searches_dropped;
+  if (diagnosed.found_by_caller) out["diagnosed_path"] = valid_utf8(*diagnosed.found_by_caller);
   out["model_agrees"] = diagnosed.disagreements.empty();
   if (!diagnosed.disagreements.empty()) out["model_disagreements"] = diagnosed.disagreements;
   return out;
@@ -648,7 +671,11 @@ int run_program(const RunOptions& options, TextStyle style) {
     ::close(exec_error[0]);
     // The program's descriptor for the records: inherited (children follow), and out of the
     // way of the program's own numbers.
-    const int fd = ::fcntl(records, F_DUPFD, 900);
+    int fd = ::fcntl(records, F_DUPFD, 900);
+    if (fd < 0) {  // a descriptor limit below 900: the number it has, inherited
+      fd = records;
+      ::fcntl(fd, F_SETFD, 0);
+    }
     if (options.no_follow) {
       const char* preload_was = std::getenv("LD_PRELOAD");
       const char* audit_was = std::getenv("LD_AUDIT");
@@ -683,7 +710,7 @@ int run_program(const RunOptions& options, TextStyle style) {
     for (Failure& failure : recording.add(parse_records(data, parsed))) {
       diagnosed.push_back(diagnose_failure(failure));
       if (options.live && !options.json)
-        out << render_failure_text(diagnosed.back(), style) << std::flush;
+        out << render_failure_text(diagnosed.back(), style, child) << std::flush;
     }
   };
   int status = 0;
@@ -726,7 +753,7 @@ int run_program(const RunOptions& options, TextStyle style) {
     return exit_status;
   }
   if (!options.live)
-    for (const Diagnosed& one : diagnosed) out << render_failure_text(one, style);
+    for (const Diagnosed& one : diagnosed) out << render_failure_text(one, style, child);
   if (recording.processes().empty()) {
     out << "dldoctor run: the recorder did not start in " << quoted(*program)
         << ": nothing was recorded (a program that clears LD_PRELOAD and LD_AUDIT before it "

@@ -204,6 +204,46 @@ TEST(Run, TheRealLoadersSearchIsTheModelsSearchFileForFile) {
   EXPECT_TRUE(library_path_tried) << searches[1].dump(2);
 }
 
+// A library calls dlopen: its RUNPATH is the one searched (the recorder keeps it the caller),
+// and what that search found is diagnosed: here its dependency, missing.
+TEST(Run, ADlopenFromALibraryIsSearchedWithThatLibrarysRunpath) {
+  ScratchDirectory scratch;
+  const fs::path& dir = scratch.path;
+  fs::create_directories(dir / "sub");
+  fs::create_directories(dir / "elsewhere");
+  write(dir / "loader.c",
+        "#include <dlfcn.h>\n#include <stdio.h>\n"
+        "int load(const char* name) {\n"
+        "  void* h = dlopen(name, RTLD_LAZY);\n"
+        "  if (!h) printf(\"load: %s\\n\", dlerror());\n  return h != 0;\n}\n");
+  write(dir / "dep.c", "int dep(void) { return 2; }\n");
+  write(dir / "plugin.c", "int dep(void);\nint plugin(void) { return dep(); }\n");
+  write(dir / "main.c",
+        "int load(const char*);\nint main(void) { return load(\"libsub.so\") ? 0 : 4; }\n");
+  cc({"-shared", "-fPIC", "-o", (dir / "elsewhere" / "libdldoctordep.so").string(),
+      (dir / "dep.c").string()});
+  cc({"-shared", "-fPIC", "-o", (dir / "sub" / "libsub.so").string(), (dir / "plugin.c").string(),
+      "-L" + (dir / "elsewhere").string(), "-ldldoctordep"});
+  cc({"-shared", "-fPIC", "-o", (dir / "libloader.so").string(), (dir / "loader.c").string(),
+      "-Wl,--enable-new-dtags,-rpath,$ORIGIN/sub"});
+  cc({"-o", (dir / "main").string(), (dir / "main.c").string(), "-L" + dir.string(), "-lloader",
+      "-Wl,--enable-new-dtags,-rpath,$ORIGIN"});
+  dldoctor::testing::ProcessResult ran;
+  const json out = run_json({"./main"}, dir, &ran);
+  EXPECT_EQ(ran.exit_status, 4);
+  EXPECT_NE(ran.out.find("load: libdldoctordep.so: cannot open shared object file"),
+            std::string::npos)
+      << "found through libloader.so's RUNPATH, then its dependency is missing: " << ran.out;
+  ASSERT_EQ(out["failures"].size(), 1u) << out.dump(2);
+  const json& failure = out["failures"][0];
+  EXPECT_EQ(failure["requested_by"], (dir / "libloader.so").string());
+  EXPECT_EQ(failure["searches"][0]["requested_by"], (dir / "libloader.so").string());
+  EXPECT_EQ(failure["diagnosed_path"], (dir / "sub" / "libsub.so").string());
+  EXPECT_NE(find_code(failure["report"], "path.missing-dependency"), nullptr)
+      << failure["report"].dump(2);
+  EXPECT_TRUE(failure["model_agrees"]) << failure.dump(2);
+}
+
 TEST(Run, ADlsymMissIsDiagnosedWithTheNearName) {
   ScratchDirectory scratch;
   write(scratch.path / "plugin.c", "int plugin_run(void) { return 1; }\n");

@@ -145,8 +145,12 @@ static void dldoctor_run_open_channel(void) {
   }
   const int fd = open(file, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
   if (fd >= 0) {
+    /* Below the floor only when the descriptor limit is lower than it. */
     dldoctor_run_fd = fcntl(fd, F_DUPFD_CLOEXEC, DLDOCTOR_RUN_FD_FLOOR);
-    close(fd);
+    if (dldoctor_run_fd < 0)
+      dldoctor_run_fd = fd;
+    else
+      close(fd);
   }
   errno = saved_errno;
 }

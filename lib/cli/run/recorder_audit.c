@@ -74,9 +74,14 @@ DLDOCTOR_RUN_EXPORT unsigned int la_version(unsigned int version) {
 
 /* The cookie is the object's link map (glibc's default, set again here), so that a search can
  * name the object it is for. */
+static void keep(unsigned int flag, const char* requester, const char* name);
+
+/* An object mapped by the current dlopen: kept as the file its search found (flag 0), so that
+ * the command knows where a name searched with a library's RUNPATH led. */
 DLDOCTOR_RUN_EXPORT unsigned int la_objopen(struct link_map* map, Lmid_t lmid, uintptr_t* cookie) {
   (void)lmid;
   *cookie = (uintptr_t)map;
+  if (in_activity && map->l_name != NULL && map->l_name[0] != '\0') keep(0, "", map->l_name);
   return 0; /* no symbol binding to audit: la_symbind would cost every call through the PLT */
 }
 
@@ -92,15 +97,19 @@ DLDOCTOR_RUN_EXPORT char* la_objsearch(const char* name, uintptr_t* cookie, unsi
     searches_lost = 0;
   }
   const struct link_map* loader = (const struct link_map*)*cookie;
-  const char* requester = loader != NULL && loader->l_name != NULL ? loader->l_name : "";
+  keep(flag, loader != NULL && loader->l_name != NULL ? loader->l_name : "", name);
+  return (char*)name;
+}
+
+/* One entry of the buffer: the flag (0 for an object opened), the requesting object, the name. */
+static void keep(unsigned int flag, const char* requester, const char* name) {
   const size_t needed = 3 * sizeof(uint32_t) + 4 + strlen(requester) + strlen(name);
   /* Keep room for the "lost" field at the end. */
   if (searches.used + needed + sizeof(uint32_t) + 4 > searches.capacity) {
     searches_lost = 1;
-    return (char*)name;
+    return;
   }
   dldoctor_run_number(&searches, flag);
   dldoctor_run_text(&searches, requester);
   dldoctor_run_text(&searches, name);
-  return (char*)name;
 }
