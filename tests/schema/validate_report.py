@@ -90,13 +90,18 @@ def main() -> int:
 def check_run_reports(dldoctor: str, report_schema: dict, docs: str, work: str) -> int:
     """dldoctor run --json's reports against run.schema.json (report.schema.json for each
     diagnosis, by its $id). Returns the number of failures."""
-    from referencing import Registry, Resource
     with open(os.path.join(docs, "run.schema.json"), encoding="utf-8") as f:
         run_schema = json.load(f)
     jsonschema.Draft202012Validator.check_schema(run_schema)
-    registry = Registry().with_resource(report_schema["$id"],
-                                        Resource.from_contents(report_schema))
-    validator = jsonschema.Draft202012Validator(run_schema, registry=registry)
+    # The reference to report.schema.json resolved here, with any jsonschema (Debian 12's has no
+    # registry): the report schema in its place, its $defs beside the run schema's.
+    report = {k: v for k, v in report_schema.items() if k not in ("$schema", "$id", "$defs")}
+    defs = run_schema["$defs"]
+    assert not set(defs) & set(report_schema.get("$defs", {})), "a $defs name in both schemas"
+    defs.update(report_schema.get("$defs", {}))
+    assert defs["failure"]["properties"]["report"] == {"$ref": "report.schema.json"}
+    defs["failure"]["properties"]["report"] = report
+    validator = jsonschema.Draft202012Validator(run_schema)
     with open(os.path.join(work, "dep.c"), "w", encoding="utf-8") as f:
         f.write("int dep(void) { return 2; }\n")
     with open(os.path.join(work, "needs.c"), "w", encoding="utf-8") as f:
@@ -124,7 +129,8 @@ def check_run_reports(dldoctor: str, report_schema: dict, docs: str, work: str) 
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LD_AUDIT")}
     for command, expected_status, expected_failures in runs:
         out = os.path.join(work, "run.json")
-        result = subprocess.run([dldoctor, "run", "--json", "--report", out, "--", *command],
+        result = subprocess.run([os.path.abspath(dldoctor), "run", "--json", "--report", out,
+                                 "--", *command],
                                 cwd=work, capture_output=True, text=True, timeout=60,
                                 env={**env, "NO_COLOR": "1", "LC_ALL": "C"}, check=False)
         try:
