@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -391,6 +393,33 @@ TEST(Run, ChildrenAreFollowedUnlessNoFollow) {
   EXPECT_NE(ran.out.find("preload=none"), std::string::npos) << ran.out;
   EXPECT_EQ(alone["processes"].size(), 1u) << alone.dump(2);
   EXPECT_TRUE(alone["failures"].empty()) << alone.dump(2);
+}
+
+// --live: each failure reported while the program runs, once: here while the shell that ran
+// the failing program still waits for input dldoctor's test holds back.
+TEST(Run, LiveReportsAFailureWhileTheProgramStillRuns) {
+  RunpathProgram fixture;
+  const fs::path report = fixture.scratch.path / "live.txt";
+  const fs::path go_on = fixture.scratch.path / "go-on";
+  dldoctor::testing::RunningProcess running(
+      {DLDOCTOR_EXE, "run", "--live", "--report", report.string(), "--", "/bin/sh", "-c",
+       "./main; echo ran; while [ ! -e go-on ]; do sleep 0.05; done; exit 6"},
+      environment(fixture.scratch.path));
+  ASSERT_TRUE(running.wait_for_line("ran"));
+  std::string text;
+  for (int i = 0; i < 100 && text.find("path.missing-dependency") == std::string::npos; ++i) {
+    ::usleep(50 * 1000);
+    std::ifstream file(report);
+    text.assign(std::istreambuf_iterator<char>(file), {});
+  }
+  EXPECT_NE(text.find("dlopen(\"libplugin.so\", RTLD_NOW) failed"), std::string::npos)
+      << "reported before the program ended: " << text;
+  std::ofstream(go_on) << "";
+  const auto ran = running.finish();
+  EXPECT_EQ(ran.exit_status, 6);
+  std::ifstream file(report);
+  const std::string whole((std::istreambuf_iterator<char>(file)), {});
+  EXPECT_EQ(whole.find("failed"), whole.rfind("failed")) << "reported once: " << whole;
 }
 
 TEST(Run, ACleanRunSaysSoAndACommandNotFoundCannotRun) {
