@@ -133,19 +133,29 @@ struct Record {
   Field fields;
 };
 
+// The largest record the recorder writes: the audit module's buffer and a header. A larger
+// size is not a record (the descriptor is the program's too: it can write anything there).
+constexpr std::size_t kLargestRecord = 64 * 1024 + 4096;
+
 // Whole records from data, from offset on; offset is left at the first byte not consumed (a
-// record still being written). Garbage is skipped up to the next magic number.
-std::vector<Record> parse_records(const std::string& data, std::size_t& offset) {
+// record still being written, unless this is the last read: then it never will be). Garbage
+// is skipped up to the next magic number.
+std::vector<Record> parse_records(const std::string& data, std::size_t& offset, bool last) {
   std::vector<Record> records;
   const std::size_t header_size = sizeof(dldoctor_run_header);
   while (offset + header_size <= data.size()) {
     dldoctor_run_header header{};
     std::memcpy(&header, data.data() + offset, header_size);
-    if (header.magic != DLDOCTOR_RUN_MAGIC || header.size < header_size) {
+    if (header.magic != DLDOCTOR_RUN_MAGIC || header.size < header_size ||
+        header.size > kLargestRecord) {
       ++offset;
       continue;
     }
-    if (offset + header.size > data.size()) break;  // not all there yet
+    if (offset + header.size > data.size()) {
+      if (!last) break;  // not all there yet
+      ++offset;          // cut short for good
+      continue;
+    }
     Record record;
     record.kind = header.kind;
     record.pid = header.pid;
@@ -705,9 +715,9 @@ int run_program(const RunOptions& options, TextStyle style) {
   std::vector<Diagnosed> diagnosed;
   std::size_t file_offset = 0, parsed = 0;
   std::string data;
-  const auto take = [&] {
+  const auto take = [&](bool last) {
     data += read_from(records, file_offset);
-    for (Failure& failure : recording.add(parse_records(data, parsed))) {
+    for (Failure& failure : recording.add(parse_records(data, parsed, last))) {
       diagnosed.push_back(diagnose_failure(failure));
       if (options.live && !options.json)
         out << render_failure_text(diagnosed.back(), style, child) << std::flush;
@@ -719,7 +729,7 @@ int run_program(const RunOptions& options, TextStyle style) {
     if (done == child) break;
     if (done < 0 && errno != EINTR) break;
     if (options.live) {
-      take();
+      take(false);
       ::poll(nullptr, 0, 100);
     }
   }
@@ -729,7 +739,7 @@ int run_program(const RunOptions& options, TextStyle style) {
     ::close(records);
     return cannot_run(quoted(*program) + ": " + std::strerror(error));
   }
-  take();
+  take(true);
   ::close(records);
   const int exit_status = WIFEXITED(status)     ? WEXITSTATUS(status)
                           : WIFSIGNALED(status) ? 128 + WTERMSIG(status)

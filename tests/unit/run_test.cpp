@@ -422,6 +422,23 @@ TEST(Run, LiveReportsAFailureWhileTheProgramStillRuns) {
   EXPECT_EQ(whole.find("failed"), whole.rfind("failed")) << "reported once: " << whole;
 }
 
+// The records' descriptor is the program's too: what it writes there is data, never trusted.
+// Garbage, a header that claims more than the file holds and one with a field count past its
+// end are skipped; the real failure after them is still reported.
+TEST(Run, GarbageInTheRecordsIsSkippedNeverTrusted) {
+  RunpathProgram fixture;
+  const std::string garbage =
+      "printf 'DLDR\\377\\377\\377\\177\\002\\000\\000\\000' >>\"$DLDOCTOR_RUN_FILE\"; "
+      "printf 'DLDR\\030\\000\\000\\000\\002\\000\\000\\000\\377\\377\\377\\377"
+      "\\001\\000\\000\\000\\001\\000\\000\\000\\377\\377' >>\"$DLDOCTOR_RUN_FILE\"; "
+      "head -c 3000 /dev/urandom >>\"$DLDOCTOR_RUN_FILE\"; ./main";
+  dldoctor::testing::ProcessResult ran;
+  const json out = run_json({"/bin/sh", "-c", garbage}, fixture.scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, 3) << ran.err;
+  ASSERT_GE(out["failures"].size(), 1u) << out.dump(2);
+  EXPECT_EQ(out["failures"].back()["name"], "libplugin.so");
+}
+
 TEST(Run, ACleanRunSaysSoAndACommandNotFoundCannotRun) {
   const auto clean =
       dldoctor::testing::run_process({DLDOCTOR_EXE, "run", "--", "true"}, environment());
