@@ -439,6 +439,39 @@ TEST(Run, GarbageInTheRecordsIsSkippedNeverTrusted) {
   EXPECT_EQ(out["failures"].back()["name"], "libplugin.so");
 }
 
+// A cgo Go host (the go-not-plugin case's: plugin.Open, then Lookup): plugin.Open's dlopen of a
+// C library whose dependency is missing is recorded as the host's, RTLD_NOW|RTLD_GLOBAL as Go
+// opens plugins; a Go plugin that loads is a clean run (Go's optional ..inittask probe is no
+// miss).
+TEST(Run, AGoHostsPluginOpen) {
+#ifndef DLDOCTOR_GO_CASES
+  GTEST_SKIP() << "the Go cases are not built (-Dcases=false)";
+#else
+  const fs::path cases = fs::path(DLDOCTOR_GO_CASES) / "wrong-build-mode" / "go-not-plugin";
+  const fs::path host = cases / "host";
+  if (!fs::exists(host)) GTEST_SKIP() << "no Go host built (" << host << "): no go on this machine";
+  RunpathProgram fixture;
+  dldoctor::testing::ProcessResult ran;
+  const json out = run_json({host.string(), fixture.plugin.string()}, fixture.scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, 1);
+  EXPECT_NE(ran.out.find("libdep.so: cannot open shared object file"), std::string::npos)
+      << ran.out;
+  ASSERT_EQ(out["failures"].size(), 1u) << out.dump(2);
+  const json& failure = out["failures"][0];
+  EXPECT_EQ(failure["call"], "dlopen");
+  EXPECT_EQ(failure["mode"], "RTLD_NOW|RTLD_GLOBAL");
+  EXPECT_EQ(failure["requested_by"], host.string()) << "cgo's C code is the host's own";
+  EXPECT_NE(find_code(failure["report"], "path.missing-dependency"), nullptr)
+      << failure["report"].dump(2);
+  EXPECT_TRUE(failure["model_agrees"]);
+
+  const json clean =
+      run_json({host.string(), (cases / "fixed" / "p.so").string()}, fixture.scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, 0) << ran.out;
+  EXPECT_TRUE(clean["failures"].empty()) << clean.dump(2);
+#endif
+}
+
 TEST(Run, ACleanRunSaysSoAndACommandNotFoundCannotRun) {
   const auto clean =
       dldoctor::testing::run_process({DLDOCTOR_EXE, "run", "--", "true"}, environment());
