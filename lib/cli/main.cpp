@@ -305,11 +305,13 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit status: 0 the file would load (and every --symbol resolves); 1 findings of severity\n"
       "error (or tree: a library the loader would not find); 2 dldoctor could not run (a usage\n"
-      "error, a --host or --user that does not exist, a message explain does not know).\n"
+      "error, a --host or --user that does not exist, a message explain does not know). run\n"
+      "exits with the program's own status (2 when it cannot run it).\n"
       "Defaults: check --mode now; check --load waits --timeout 10 seconds for its child.\n"
       "Colour (--color auto, the default) only when standard output is a terminal and NO_COLOR\n"
       "is unset or empty; --color always or never decides alone.\n"
-      "Nothing inspected is run, but for check --load and reload (in a child process).");
+      "Nothing inspected is run, but for check --load and reload (in a child process), and\n"
+      "run, which runs the program it is given with its recorder in it.");
   // `--version` with other arguments (`dldoctor --version --help`) is answered by CLI11.
   std::string version_text(dldoctor::cli::kVersionText);
   version_text.pop_back();  // CLI11 adds the newline
