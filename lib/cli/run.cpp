@@ -107,7 +107,12 @@ std::string refusal(const std::string& program, int depth = 0) {
   elf::ReadOutcome outcome = elf::read_image(program, elf::ReadParts::LoaderView);
   const auto* image = std::get_if<elf::Image>(&outcome);
   if (image == nullptr) return "";  // not ELF: exec says what it makes of it
-  if (!image->has_interpreter())
+  // The loader itself run as a program (ld.so PROGRAM) has no PT_INTERP either, and is the one
+  // that reads LD_AUDIT and LD_PRELOAD.
+  const bool is_loader =
+      image->dynamic.soname && (image->dynamic.soname->rfind("ld-linux", 0) == 0 ||
+                                image->dynamic.soname->rfind("ld.so", 0) == 0);
+  if (!image->has_interpreter() && !is_loader)
     return quoted(program) +
            " is statically linked (no PT_INTERP): no dynamic loader runs in it, so there is "
            "nothing to audit or interpose" +
