@@ -66,6 +66,15 @@ std::optional<std::string> find_program(const std::string& name) {
   return std::nullopt;
 }
 
+// The dynamic loader (ld-linux*.so*, ld.so*), by its SONAME.
+bool is_the_loader(const std::string& path) {
+  elf::ReadOutcome outcome = elf::read_image(path, elf::ReadParts::LoaderView);
+  const auto* image = std::get_if<elf::Image>(&outcome);
+  return image != nullptr && image->dynamic.soname &&
+         (image->dynamic.soname->rfind("ld-linux", 0) == 0 ||
+          image->dynamic.soname->rfind("ld.so", 0) == 0);
+}
+
 // Why the loader will not run the recorder in this program, or "". A script is judged by its
 // interpreter (what the kernel runs, binfmt_script), once.
 std::string refusal(const std::string& program, int depth = 0) {
@@ -109,10 +118,7 @@ std::string refusal(const std::string& program, int depth = 0) {
   if (image == nullptr) return "";  // not ELF: exec says what it makes of it
   // The loader itself run as a program (ld.so PROGRAM) has no PT_INTERP either, and is the one
   // that reads LD_AUDIT and LD_PRELOAD.
-  const bool is_loader =
-      image->dynamic.soname && (image->dynamic.soname->rfind("ld-linux", 0) == 0 ||
-                                image->dynamic.soname->rfind("ld.so", 0) == 0);
-  if (!image->has_interpreter() && !is_loader)
+  if (!image->has_interpreter() && !is_the_loader(program))
     return quoted(program) +
            " is statically linked (no PT_INTERP): no dynamic loader runs in it, so there is "
            "nothing to audit or interpose" +
@@ -255,6 +261,11 @@ class Recording {
           Process& process = processes_[record.pid];
           process.exe = record.fields.at(0);
           process.cwd = record.fields.at(1);
+          // ld.so PROGRAM: the program is argv[0], relative to where it ran.
+          if (const std::string& argv0 = record.fields.at(6);
+              is_the_loader(process.exe) && argv0.find('/') != std::string::npos)
+            process.exe =
+                argv0[0] == '/' || process.cwd.empty() ? argv0 : process.cwd + "/" + argv0;
           if (record.fields.at(2) == "1") process.ld_library_path = record.fields.at(3);
           break;
         }

@@ -472,6 +472,20 @@ TEST(Run, AGoHostsPluginOpen) {
 #endif
 }
 
+// The loader run as a program (ld.so PROGRAM) has no PT_INTERP but is no static program: it
+// reads LD_AUDIT and LD_PRELOAD, and the program it runs is named (argv[0]), not ld.so.
+TEST(Run, TheLoaderRunAsAProgramIsNotRefused) {
+  RunpathProgram fixture;
+  const std::string loader = "/lib64/ld-linux-x86-64.so.2";
+  if (!fs::exists(loader)) GTEST_SKIP() << "no " << loader;
+  dldoctor::testing::ProcessResult ran;
+  const json out = run_json({loader, "./main"}, fixture.scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, 3) << ran.err;
+  ASSERT_EQ(out["failures"].size(), 1u) << out.dump(2);
+  EXPECT_EQ(out["failures"][0]["program"], (fixture.scratch.path / "." / "main").string());
+  EXPECT_NE(find_code(out["failures"][0]["report"], "path.missing-dependency"), nullptr);
+}
+
 TEST(Run, ACleanRunSaysSoAndACommandNotFoundCannotRun) {
   const auto clean =
       dldoctor::testing::run_process({DLDOCTOR_EXE, "run", "--", "true"}, environment());

@@ -35,7 +35,7 @@
 
 enum dldoctor_run_kind {
   /* A process started with the recorder: exe, cwd, LD_LIBRARY_PATH set ("0"/"1"), its value,
-   * uid, euid. */
+   * uid, euid, argv[0]. */
   DLDOCTOR_RUN_START = 1,
   /* A dlopen or dlmopen returned NULL: name, name was NULL ("0"/"1"), mode (decimal), namespace
    * ("" for dlopen, the Lmid_t for dlmopen), the calling object's path ("" for the main

@@ -366,7 +366,9 @@ static void restore_environment(void) {
   if (dldoctor_run_fd >= 0) fcntl(dldoctor_run_fd, F_SETFD, FD_CLOEXEC);
 }
 
-__attribute__((constructor)) static void start(void) {
+/* glibc calls constructors with the program's argc, argv and envp (elf/dl-init.c, call_init). */
+__attribute__((constructor)) static void start(int argc, char** argv, char** envp) {
+  (void)envp;
   const int saved_errno = errno;
   find_real();
   find_main_gadget();
@@ -386,6 +388,9 @@ __attribute__((constructor)) static void start(void) {
   dldoctor_run_text(&record, library_path);
   dldoctor_run_number(&record, (long long)getuid());
   dldoctor_run_number(&record, (long long)geteuid());
+  /* argv[0], for the loader run as a program (ld.so PROGRAM: /proc/self/exe is then the
+   * loader, and rtld has shifted argv so that argv[0] is the program). */
+  dldoctor_run_text(&record, argc > 0 && argv != NULL && argv[0] != NULL ? argv[0] : "");
   dldoctor_run_send(&record, DLDOCTOR_RUN_START);
   const char* no_follow = getenv(DLDOCTOR_RUN_ENV_NO_FOLLOW);
   if (no_follow != NULL && strcmp(no_follow, "1") == 0) restore_environment();
