@@ -276,6 +276,26 @@ TEST(Run, ADlsymMissIsDiagnosedWithTheNearName) {
       << "the near name: " << not_found->dump(2);
 }
 
+// dlmopen into a new namespace: recorded with its namespace, diagnosed as a dlopen is.
+TEST(Run, ADlmopenFailureIsRecordedWithItsNamespace) {
+  ScratchDirectory scratch;
+  write(scratch.path / "main.c",
+        "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <stdio.h>\n"
+        "int main(void) {\n"
+        "  void* h = dlmopen(LM_ID_NEWLM, \"./absent.so\", RTLD_LAZY);\n"
+        "  printf(\"%s\\n\", h ? \"loaded\" : dlerror());\n  return h ? 0 : 1;\n}\n");
+  cc({"-o", (scratch.path / "main").string(), (scratch.path / "main.c").string()});
+  dldoctor::testing::ProcessResult ran;
+  const json out = run_json({"./main"}, scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, 1);
+  EXPECT_EQ(ran.out, "./absent.so: cannot open shared object file: No such file or directory\n");
+  ASSERT_EQ(out["failures"].size(), 1u) << out.dump(2);
+  EXPECT_EQ(out["failures"][0]["call"], "dlmopen");
+  EXPECT_EQ(out["failures"][0]["namespace"], -1) << "LM_ID_NEWLM";
+  EXPECT_EQ(out["failures"][0]["mode"], "RTLD_LAZY");
+  EXPECT_NE(find_code(out["failures"][0]["report"], "path.not-found"), nullptr);
+}
+
 // Under dldoctor run the program prints, exits and sees errno and dlerror() as without it.
 TEST(Run, TheProgramsOutputExitStatusErrnoAndDlerrorAreUnchanged) {
   RunpathProgram fixture;
