@@ -276,6 +276,43 @@ TEST(Run, ADlsymMissIsDiagnosedWithTheNearName) {
       << "the near name: " << not_found->dump(2);
 }
 
+// Threads failing dlopens at once: each thread's dlerror() is its own failure's (the shim keeps
+// the error per thread), every failure is recorded whole, and a search that another thread's
+// dlopen came between is dropped rather than given to the wrong failure.
+TEST(Run, ThreadsFailingAtOnceEachGetTheirOwnErrorAndRecord) {
+  ScratchDirectory scratch;
+  write(scratch.path / "main.c",
+        "#include <dlfcn.h>\n#include <pthread.h>\n#include <stdio.h>\n#include <string.h>\n"
+        "static int wrong;\n"
+        "static void* run(void* arg) {\n"
+        "  char name[64];\n"
+        "  for (int i = 0; i < 25; ++i) {\n"
+        "    snprintf(name, sizeof name, \"libabsent-%ld-%d.so\", (long)arg, i);\n"
+        "    if (dlopen(name, RTLD_NOW) != NULL) { wrong = 1; continue; }\n"
+        "    const char* e = dlerror();\n"
+        "    if (e == NULL || strncmp(e, name, strlen(name)) != 0) wrong = 1;\n"
+        "    if (dlerror() != NULL) wrong = 1;\n"
+        "  }\n  return NULL;\n}\n"
+        "int main(void) {\n  pthread_t t[4];\n"
+        "  for (long i = 0; i < 4; ++i) pthread_create(&t[i], NULL, run, (void*)i);\n"
+        "  for (int i = 0; i < 4; ++i) pthread_join(t[i], NULL);\n"
+        "  puts(wrong ? \"wrong\" : \"right\");\n  return wrong;\n}\n");
+  cc({"-pthread", "-o", (scratch.path / "main").string(), (scratch.path / "main.c").string()});
+  dldoctor::testing::ProcessResult ran;
+  const json out = run_json({"./main"}, scratch.path, &ran);
+  EXPECT_EQ(ran.exit_status, 0) << ran.out << ran.err;
+  EXPECT_EQ(ran.out, "right\n");
+  ASSERT_EQ(out["failures"].size(), 100u);
+  for (const json& failure : out["failures"]) {
+    const std::string name = failure["name"];
+    EXPECT_EQ(failure["error"],
+              name + ": cannot open shared object file: No such file or directory");
+    if (!failure["searches"].empty()) {
+      EXPECT_EQ(failure["searches"][0]["name"], name);
+    }
+  }
+}
+
 // dlmopen into a new namespace: recorded with its namespace, diagnosed as a dlopen is.
 TEST(Run, ADlmopenFailureIsRecordedWithItsNamespace) {
   ScratchDirectory scratch;
