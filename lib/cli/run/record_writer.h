@@ -99,17 +99,20 @@ static void dldoctor_run_number(struct dldoctor_run_record* record, long long va
 static void dldoctor_run_send(struct dldoctor_run_record* record, uint32_t kind) {
   if (dldoctor_run_fd < 0) return;
   const int saved_errno = errno;
+  /* One length for the header and the write: a header that claimed more than was written would
+   * swallow the records after it. */
+  const size_t used = record->used;
   struct dldoctor_run_header header;
   header.magic = DLDOCTOR_RUN_MAGIC;
-  header.size = (uint32_t)record->used;
+  header.size = (uint32_t)used;
   header.kind = kind;
   header.fields = record->fields;
   header.pid = (int32_t)getpid();
   header.tid = (int32_t)syscall(SYS_gettid);
   dldoctor_run_copy(record->data, &header, sizeof header);
   size_t done = 0;
-  while (done < record->used) {
-    const ssize_t n = write(dldoctor_run_fd, record->data + done, record->used - done);
+  while (done < used) {
+    const ssize_t n = write(dldoctor_run_fd, record->data + done, used - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     done += (size_t)n;

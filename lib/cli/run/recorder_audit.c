@@ -10,6 +10,7 @@
  * loader's audit namespace, with its own copy of libc, where the shim cannot look it up). */
 #define _GNU_SOURCE
 #include <link.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,9 +18,27 @@
 #include "record_writer.h"
 
 /* The searches since the current dlopen began. la_objsearch runs with the loader's lock held
- * (dl_load_lock), so one buffer serves every thread. Static: no allocation, and the pages are
- * touched only as far as it fills. */
+ * (dl_load_lock), so one buffer serves every thread; the shim's flush comes after its dlopen
+ * returned, outside that lock, so a spin lock of its own keeps a flush and another thread's
+ * search apart (held for a copy or one write, never across a call into the loader). Static: no
+ * allocation, and the pages are touched only as far as it fills. */
 static char search_buffer[64 * 1024];
+static char buffer_busy;
+
+/* Bounded: a child forked while another thread held it inherits it held, with nobody to clear
+ * it; after a few thousand yields the buffer is used anyway (at worst one garbled record, which
+ * the command drops). Returns whether the lock is held. */
+static int lock_buffer(void) {
+  for (int tries = 0; tries < 5000; ++tries) {
+    if (!__atomic_test_and_set(&buffer_busy, __ATOMIC_ACQUIRE)) return 1;
+    sched_yield();
+  }
+  return 0;
+}
+
+static void unlock_buffer(int held) {
+  if (held) __atomic_clear(&buffer_busy, __ATOMIC_RELEASE);
+}
 static struct dldoctor_run_record searches;
 static int searches_lost;
 /* Between LA_ACT_ADD and LA_ACT_CONSISTENT the loader is adding (or removing) the objects of one
@@ -30,10 +49,12 @@ static int in_activity;
  * outside the loader's lock: a dlopen of another thread meanwhile may have begun its own
  * searches (the command then sees a first name that is not the failed one, and drops them). */
 static void flush(void) {
+  const int held = lock_buffer();
   dldoctor_run_number(&searches, searches_lost);
   dldoctor_run_send(&searches, DLDOCTOR_RUN_SEARCH);
   dldoctor_run_begin(&searches, search_buffer, sizeof search_buffer);
   searches_lost = 0;
+  unlock_buffer(held);
 }
 
 static size_t put_hex(char* text, uint64_t value) {
@@ -81,7 +102,11 @@ static void keep(unsigned int flag, const char* requester, const char* name);
 DLDOCTOR_RUN_EXPORT unsigned int la_objopen(struct link_map* map, Lmid_t lmid, uintptr_t* cookie) {
   (void)lmid;
   *cookie = (uintptr_t)map;
-  if (in_activity && map->l_name != NULL && map->l_name[0] != '\0') keep(0, "", map->l_name);
+  if (in_activity && map->l_name != NULL && map->l_name[0] != '\0') {
+    const int held = lock_buffer();
+    keep(0, "", map->l_name);
+    unlock_buffer(held);
+  }
   return 0; /* no symbol binding to audit: la_symbind would cost every call through the PLT */
 }
 
@@ -91,13 +116,15 @@ DLDOCTOR_RUN_EXPORT void la_activity(uintptr_t* cookie, unsigned int flag) {
 }
 
 DLDOCTOR_RUN_EXPORT char* la_objsearch(const char* name, uintptr_t* cookie, unsigned int flag) {
+  const struct link_map* loader = (const struct link_map*)*cookie;
+  const int held = lock_buffer();
   /* A new name asked for outside an activity starts a new dlopen (or the program's start). */
   if (flag == LA_SER_ORIG && !in_activity) {
     dldoctor_run_begin(&searches, search_buffer, sizeof search_buffer);
     searches_lost = 0;
   }
-  const struct link_map* loader = (const struct link_map*)*cookie;
   keep(flag, loader != NULL && loader->l_name != NULL ? loader->l_name : "", name);
+  unlock_buffer(held);
   return (char*)name;
 }
 
