@@ -3,6 +3,11 @@
 the table and write docs/benchmarks.md. Run by scripts/bench; standard library only.
 
 Usage: ratios.py RESULTS.json BENCHMARKS.md [--processes PROCESSES.json]
+                 [--loaders LOADERS.json [--musl MUSL.json]] [--duration SECONDS]
+
+With --loaders (bench_loaders' JSON) and --musl (bench/musl_bench.py's), the page gets the
+loaders' section too (bench/loaders_report.py: tables and the SVG plots, written beside the page
+in docs/benchmarks/).
 
 In bench_open, a name with a "raw" component ("BM_Open/raw/now") is a baseline; the same name
 with "checked", "resolve_tree", "diagnose" or "explain_lookup" in its place is measured against
@@ -21,6 +26,9 @@ import os
 import platform
 import statistics
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import loaders_report  # noqa: E402  (the same directory)
 
 BASELINE_SIDE = "raw"
 
@@ -261,7 +269,7 @@ start-up, the part of every dldoctor command that is not its work).
 """
 
 
-def document(table_text, missed, context, benchmarks, processes):
+def document(table_text, missed, context, benchmarks, processes, loaders=""):
     cpus = len(os.sched_getaffinity(0))  # what `nproc` prints
     machine = platform.machine()  # what `uname -m` prints
     mhz = f" at {context['mhz_per_cpu']} MHz" if "mhz_per_cpu" in context else ""
@@ -328,6 +336,9 @@ reports its own library build as `{context.get("library_build_type", "unknown")}
 
 Reproduce: `scripts/bench` (environment: `BENCH_REPETITIONS`, default 10; `BENCH_MIN_TIME`;
 `BENCH_ROUNDS`, default 30, the process rounds; `BENCH_TREE_LIBRARY`; `BENCH_BUILD_DIR`).
+`scripts/bench --quick` runs every loader benchmark once, briefly, and checks each one's
+precondition, never a time (also the test `bench-quick`, suite `bench`, in `scripts/test`'s run);
+it writes to the build directory only.
 
 {table_text}
 
@@ -335,7 +346,8 @@ Reproduce: `scripts/bench` (environment: `BENCH_REPETITIONS`, default 10; `BENCH
 
 ## The processes
 
-{process_section(processes)}"""
+{process_section(processes)}
+{loaders}"""
 
 
 def main():
@@ -343,6 +355,9 @@ def main():
     parser.add_argument("results", help="bench_open --benchmark_out JSON")
     parser.add_argument("output", help="Markdown page to write (docs/benchmarks.md)")
     parser.add_argument("--processes", help="process_times.py --out JSON")
+    parser.add_argument("--loaders", help="bench_loaders --benchmark_out JSON")
+    parser.add_argument("--musl", help="musl_bench.py --out JSON")
+    parser.add_argument("--duration", type=int, help="seconds the whole run took")
     args = parser.parse_args()
 
     with open(args.results, encoding="utf-8") as f:
@@ -370,8 +385,24 @@ def main():
     else:
         print("All targets met.")
 
+    loaders = ""
+    if args.loaders:
+        with open(args.loaders, encoding="utf-8") as f:
+            loader_results = json.load(f)
+        musl = None
+        if args.musl:
+            with open(args.musl, encoding="utf-8") as f:
+                musl = json.load(f)
+        doc_dir = os.path.dirname(os.path.abspath(args.output))
+        duration = (f"{args.duration // 60} min {args.duration % 60} s"
+                    if args.duration is not None else "an unrecorded time")
+        loaders = loaders_report.section(loader_results.get("benchmarks", []), musl,
+                                         os.path.join(doc_dir, "benchmarks"), doc_dir,
+                                         repetitions(loader_results.get("benchmarks", [])),
+                                         duration)
     with open(args.output, "w", encoding="utf-8") as f:
-        f.write(document(table_text, missed, results.get("context", {}), benchmarks, processes))
+        f.write(document(table_text, missed, results.get("context", {}), benchmarks, processes,
+                         loaders))
     print(f"wrote {args.output}")
 
 

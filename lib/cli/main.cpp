@@ -426,9 +426,15 @@ int main(int argc, char** argv) {
       "scan",
       "Check every ELF object under the paths as this machine's loader would load it, and say "
       "which would not, grouped by cause");
-  scan->add_option("PATH", scan_options.paths, "files or directories to scan (recursively)")
-      ->required();
+  scan->add_option("PATH", scan_options.paths,
+                   "files or directories to scan (recursively); with --root, inside the root "
+                   "(default: all of it)");
   scan->add_flag("--json", scan_options.json, "print one JSON object");
+  scan->add_option("--root", scan_options.root,
+                   "a root file system (an image, a sysroot): each object resolved as its own "
+                   "loader would, from the root's ld.so.cache and directories, never this "
+                   "machine's")
+      ->check(CLI::ExistingDirectory);
 
   dldoctor::cli::RunOptions run_options;
   CLI::App* run = app.add_subcommand(
@@ -489,6 +495,8 @@ int main(int argc, char** argv) {
     status = run_tree(tree_options);
   else if (codes->parsed())
     status = run_codes(codes_json);
+  else if (scan->parsed() && scan_options.paths.empty() && scan_options.root.empty())
+    status = cannot_run("scan", "nothing to scan: give a PATH, or --root DIR");
   else if (scan->parsed())
     status = dldoctor::cli::run_scan(scan_options, terminal_style());
   else if (run->parsed()) {

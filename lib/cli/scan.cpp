@@ -1,7 +1,8 @@
 // dldoctor scan: every ELF object under the paths, checked as this machine's loader would load it.
 // A shared library (ET_DYN without PT_INTERP) is diagnosed as a dlopen of its path
 // (dldoctor::diagnose: every stage); a program (ET_EXEC, or ET_DYN with PT_INTERP) is resolved as
-// its start would be (search::resolve_tree, then check_versions, as ld.so --list does). Files are
+// its start would be (search::resolve_tree, then check_versions, as ld.so --list does), and so is a
+// library of another class or machine, by its own loader (search::loader_for). Files are
 // read, never run; symbolic links are not followed (their targets are scanned where they are).
 // Objects are checked on every core, each thread taking the next file.
 #include "scan.hpp"
@@ -18,8 +19,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "checks/stage.hpp"
 #include "dldoctor/dldoctor.hpp"
 #include "render/printable.hpp"
+#include "search/platform.hpp"
 
 namespace dldoctor::cli {
 namespace {
@@ -27,11 +30,13 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Scanned {
-  std::string path;
+  std::string path;  // as the user sees it: inside a --root, the root's own name for it
   bool program = false;
   bool loads = true;
   Report report;                   // a library's diagnosis
   std::optional<std::string> why;  // a program's first failure (Tree::error)
+  std::string other_kind;          // "i386": a library of another class or machine than this one
+  bool resolved_only = false;      // a library of a --root: resolved, not diagnosed
 };
 
 bool starts_as_elf(const std::string& path) {
@@ -72,16 +77,38 @@ std::vector<std::string> elf_files(const std::vector<std::string>& roots) {
   return files;
 }
 
-// nullopt: an ELF file the loader does not load (a relocatable object, a core file).
-std::optional<Scanned> scan_one(const std::string& path) {
+// nullopt: an ELF file the loader does not load (a relocatable object, a core file). root: the
+// --root directory ("" for none), path being a file under it.
+std::optional<Scanned> scan_one(const std::string& path, const std::string& root) {
   Scanned scanned;
-  scanned.path = path;
+  scanned.path = root.empty() ? path : path.substr(root.size());
   elf::ReadOutcome outcome = elf::read_image(path, elf::ReadParts::LoaderView);
   if (const auto* image = std::get_if<elf::Image>(&outcome)) {
     if (image->identity.type != ET_DYN && image->identity.type != ET_EXEC) return std::nullopt;
     scanned.program = image->identity.type == ET_EXEC || image->has_interpreter();
+    // A library of another kind (an i386 one beside x86-64 ones) is no plugin of this machine's
+    // programs: it is resolved as its own loader would resolve it (search::loader_for), as a
+    // program is, rather than refused for its class.
+    const search::LoaderAbi* loader =
+        search::loader_for(image->identity.elf_class, image->identity.machine, root.empty());
+    if (!scanned.program && loader != nullptr && !loader->native) scanned.other_kind = loader->name;
   }
-  if (scanned.program) {
+  // In a root, every object is resolved by the root's loader: its dependencies and the versions
+  // they need, from the root's files only (no environment of this machine's applies).
+  if (!root.empty()) {
+    search::TreeRequest request;
+    request.path = scanned.path;
+    request.environment = search::Environment{};
+    request.environment.root = root;
+    request.versions = true;
+    search::Tree tree = search::resolve_tree(request);
+    search::check_versions(tree);
+    scanned.why = tree.error;
+    scanned.loads = !tree.error;
+    scanned.resolved_only = true;
+    return scanned;
+  }
+  if (scanned.program || !scanned.other_kind.empty()) {
     search::TreeRequest request;
     request.path = path;
     request.versions = true;
@@ -104,6 +131,9 @@ const Finding* first_error(const Report& report) {
 
 std::string cause_of(const Scanned& scanned) {
   if (scanned.program) return "program: a library or version it needs is missing";
+  if (!scanned.other_kind.empty())
+    return scanned.other_kind + " library: a library or version it needs is missing";
+  if (scanned.resolved_only) return "library: a library or version it needs is missing";
   const Finding* error = first_error(scanned.report);
   return error != nullptr ? error->code : "no finding";
 }
@@ -111,7 +141,19 @@ std::string cause_of(const Scanned& scanned) {
 }  // namespace
 
 int run_scan(const ScanOptions& options, TextStyle style) {
-  const std::vector<std::string> files = elf_files(options.paths);
+  // In a root, the paths are its own ("/usr/lib"), all of it by default.
+  std::string root = options.root;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  if (root == "/") root.clear();
+  std::vector<std::string> paths = options.paths;
+  if (!options.root.empty()) {
+    if (paths.empty()) paths.push_back("/");
+    for (std::string& path : paths)
+      path = root + (path.empty() || path[0] != '/' ? "/" : "") + path;
+  }
+  const std::vector<std::string> files = elf_files(paths);
+  // Each library the objects need (libc, libstdc++...) is read once for all their diagnoses.
+  const ScopedImageCache shared_reads;
   std::vector<std::optional<Scanned>> results(files.size());
   std::atomic<std::size_t> next{0};
   const unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(),
@@ -120,7 +162,7 @@ int run_scan(const ScanOptions& options, TextStyle style) {
   std::atomic<std::size_t> done{0};
   auto work = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
-      results[i] = scan_one(files[i]);
+      results[i] = scan_one(files[i], root);
       const std::size_t count = ++done;
       if (progress && count % 64 == 0)
         std::cerr << "\rdldoctor scan: " << count << "/" << files.size();
@@ -162,7 +204,8 @@ int run_scan(const ScanOptions& options, TextStyle style) {
       nlohmann::json items = nlohmann::json::array();
       for (const Scanned* scanned : list) {
         nlohmann::json item{{"path", scanned->path}, {"program", scanned->program}};
-        if (scanned->program)
+        if (!scanned->other_kind.empty()) item["loader"] = scanned->other_kind;
+        if (scanned->program || !scanned->other_kind.empty() || scanned->resolved_only)
           item["error"] = scanned->why.value_or("");
         else
           item["report"] = nlohmann::json::parse(render_json(scanned->report));
@@ -190,7 +233,7 @@ int run_scan(const ScanOptions& options, TextStyle style) {
                    "dldoctor check PATH --host PROGRAM)\n";
     for (const Scanned* scanned : list) {
       std::string why;
-      if (scanned->program) {
+      if (scanned->program || !scanned->other_kind.empty() || scanned->resolved_only) {
         why = scanned->why.value_or("");
       } else if (const Finding* error = first_error(scanned->report)) {
         why = error->summary;
@@ -204,8 +247,10 @@ int run_scan(const ScanOptions& options, TextStyle style) {
     for (const auto& [code, count] : warnings) std::cout << " " << code << " " << count << ";";
     std::cout << "\n";
   }
-  std::cout << (broken == 0 ? ""
-                            : "\nfor one object: dldoctor check PATH (a plugin: with --host)\n");
+  if (broken != 0)
+    std::cout << (root.empty() ? "\nfor one object: dldoctor check PATH (a plugin: with --host)\n"
+                               : "\nobjects as the root names them, resolved from its own "
+                                 "ld.so.cache and directories\n");
   return broken == 0 ? 0 : 1;
 }
 

@@ -10,8 +10,11 @@
 namespace dldoctor::cli {
 
 struct ScanOptions {
-  std::vector<std::string> paths;
+  std::vector<std::string> paths;  // with root: paths inside it ("/usr/lib"), "/" when none
   bool json = false;
+  // A root file system (an extracted image, a sysroot): every object is resolved as the root's
+  // own loader would, from the root's ld.so.cache and directories, "/" being the root.
+  std::string root;
 };
 
 // Prints the report; the exit status: 0 every object loads, 1 some would not.

@@ -94,7 +94,7 @@ _dldoctor() {
       ;;
     tree) options='--host --json --help' ;;
     reload) options='--symbol --mode --copy --times --timeout --help' ;;
-    scan) options='--json --help' ;;
+    scan) options='--json --root --help' ;;
     run) options='--json --report --live --no-follow --help' ;;
     explain) options='--json --help' ;;
     codes) options='--json --help' ;;

@@ -61,6 +61,10 @@ struct Environment {
   std::string ld_so_cache = "/etc/ld.so.cache";
   bool secure = false;  // AT_SECURE (setuid/setgid host): LD_LIBRARY_PATH and $ORIGIN dropped
   std::string cwd;      // "" means the current directory
+  // A root directory the modelled process's "/" is (an extracted image, a sysroot): every file,
+  // the ld.so.cache and the loader included, is the root's, and every symbolic link is resolved
+  // inside it. "": this machine's own file system.
+  std::string root;
   static Environment from_process();  // this process's LD_LIBRARY_PATH and current directory
 };
 

@@ -1,8 +1,14 @@
 // The load scope that the version and symbol stages share: every object of the modelled tree,
 // read from its file once, in the order glibc's _dl_map_object_deps builds l_searchlist
 // (breadth-first), with the names each answers to.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cstdint>
+#include <list>
 #include <map>
+#include <memory>
+#include <mutex>
 
 #include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
@@ -45,8 +51,7 @@ const std::vector<ScopeObject>& load_scope(Context& context) {
         names.push_back(node.name);
       continue;
     }
-    elf::ReadOutcome outcome = elf::read_image(*node.path);
-    auto* image = std::get_if<elf::Image>(&outcome);
+    std::shared_ptr<const elf::Image> image = scope_image(*node.path);
     if (image == nullptr) continue;
     bool below_plugin = false;
     for (int at = index; at >= 0; at = tree.nodes[static_cast<std::size_t>(at)].parent)
@@ -55,17 +60,93 @@ const std::vector<ScopeObject>& load_scope(Context& context) {
     // was loaded, and is the host's as much as the program is.
     const bool loaded_before =
         context.request.this_process && node.rule == search::Rule::AlreadyLoaded;
-    ScopeObject object{
-        *node.path,
-        std::move(*image),
+    ScopeObject object(
+        *node.path, std::move(image),
         ((context.request.host || context.request.this_process) && !below_plugin) || loaded_before,
-        {node.name, *node.path},
-        index};
+        {node.name, *node.path}, index);
     if (object.image.dynamic.soname) object.names.push_back(*object.image.dynamic.soname);
     at_path.emplace(*node.path, scope.size());
     scope.push_back(std::move(object));
   }
   return scope;
+}
+
+namespace {
+
+// The files scope_image has read while a ScopedImageCache lives, by path and identity, the most
+// recently used last.
+struct ImageCache {
+  struct Entry {
+    std::string path;
+    dev_t device;
+    ino_t inode;
+    off_t size;
+    std::int64_t modified_ns;
+    std::shared_ptr<const elf::Image> image;
+  };
+  static constexpr std::size_t kEntries = 96;
+  std::mutex mutex;
+  int users = 0;
+  std::list<Entry> entries;
+};
+
+ImageCache& image_cache() {
+  static ImageCache cache;
+  return cache;
+}
+
+std::shared_ptr<const elf::Image> read_shared(const std::string& path) {
+  elf::ReadOutcome outcome = elf::read_image(path);
+  auto* image = std::get_if<elf::Image>(&outcome);
+  if (image == nullptr) return nullptr;
+  return std::make_shared<const elf::Image>(std::move(*image));
+}
+
+}  // namespace
+
+ScopedImageCache::ScopedImageCache() {
+  ImageCache& cache = image_cache();
+  const std::lock_guard<std::mutex> lock(cache.mutex);
+  ++cache.users;
+}
+
+ScopedImageCache::~ScopedImageCache() {
+  ImageCache& cache = image_cache();
+  const std::lock_guard<std::mutex> lock(cache.mutex);
+  if (--cache.users == 0) cache.entries.clear();
+}
+
+std::shared_ptr<const elf::Image> scope_image(const std::string& path) {
+  ImageCache& cache = image_cache();
+  {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    if (cache.users == 0) return read_shared(path);
+  }
+  // The file's identity now: a file replaced or rewritten since is read again.
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) return read_shared(path);
+  const std::int64_t modified =
+      static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1000000000 + status.st_mtim.tv_nsec;
+  auto same = [&](const ImageCache::Entry& entry) {
+    return entry.path == path && entry.device == status.st_dev && entry.inode == status.st_ino &&
+           entry.size == status.st_size && entry.modified_ns == modified;
+  };
+  {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    for (auto it = cache.entries.begin(); it != cache.entries.end(); ++it)
+      if (same(*it)) {
+        cache.entries.splice(cache.entries.end(), cache.entries, it);
+        return cache.entries.back().image;
+      }
+  }
+  // Read outside the lock (two threads may read one file at once; the second keeps its own).
+  std::shared_ptr<const elf::Image> image = read_shared(path);
+  if (image == nullptr) return image;
+  const std::lock_guard<std::mutex> lock(cache.mutex);
+  if (cache.users == 0) return image;
+  cache.entries.push_back({path, status.st_dev, status.st_ino, status.st_size, modified, image});
+  if (cache.entries.size() > ImageCache::kEntries) cache.entries.pop_front();
+  return image;
 }
 
 const ExportIndex& export_index(Context& context) {

@@ -23,8 +23,18 @@ class SymbolIndex;
 
 // An object of the load scope, read once (symbols, versions) for the stages that need it.
 struct ScopeObject {
+  ScopeObject(std::string object_path, std::shared_ptr<const elf::Image> read, bool host_side,
+              std::vector<std::string> answers_to, int first_node)
+      : path(std::move(object_path)),
+        shared_image(std::move(read)),
+        image(*shared_image),
+        from_host(host_side),
+        names(std::move(answers_to)),
+        node(first_node) {}
   std::string path;
-  elf::Image image;
+  // Read once per file and shared (scope_image: the diagnoses of a scan share libc's), constant.
+  std::shared_ptr<const elf::Image> shared_image;
+  const elf::Image& image;
   bool from_host = false;  // in the host's global scope (loaded before the plugin)
   // What it answers to, as _dl_name_match_p compares: the names it was asked for (DT_NEEDED
   // entries, the dlopen path), its DT_SONAME, the path it was opened by.
@@ -104,6 +114,20 @@ const search::Tree& tree_of(Context& context);
 // Every object the loaded tree holds, in the loader's breadth-first order (l_searchlist), the
 // host's first, each once; read on first need and kept (checks/load_scope.cpp).
 const std::vector<ScopeObject>& load_scope(Context& context);
+// An object of a load scope, read whole (elf::read_image): the same file (path, device, inode,
+// size and modification time) is read once while a ScopedImageCache lives (a scan), and shared.
+// nullptr when it cannot be read.
+std::shared_ptr<const elf::Image> scope_image(const std::string& path);
+// While one lives, scope_image keeps what it read (the most recently used files, a bounded
+// number), for every thread: a scan's thousands of diagnoses share the libraries they all need.
+class ScopedImageCache {
+ public:
+  ScopedImageCache();
+  ~ScopedImageCache();
+  ScopedImageCache(const ScopedImageCache&) = delete;
+  ScopedImageCache& operator=(const ScopedImageCache&) = delete;
+};
+
 // The scope's exported definitions (symbol_rules.hpp's exportable), by name.
 const ExportIndex& export_index(Context& context);
 

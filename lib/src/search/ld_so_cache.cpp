@@ -242,6 +242,12 @@ int cache_libcmp(std::string_view left, std::string_view right) {
 }  // namespace
 
 std::optional<std::string> LdSoCache::lookup(std::string_view name) const {
+  static const std::vector<int> flags{default_cache_flags()};
+  return lookup(name, flags, glibc_hwcaps_names());
+}
+
+std::optional<std::string> LdSoCache::lookup(std::string_view name, const std::vector<int>& flags,
+                                             const std::vector<std::string>& hwcaps) const {
   auto key_at = [&](std::int64_t index) -> std::optional<std::string_view> {
     const std::optional<Slot> found = slot(static_cast<std::uint32_t>(index));
     return found ? key(*found) : std::nullopt;
@@ -272,12 +278,13 @@ std::optional<std::string> LdSoCache::lookup(std::string_view name) const {
   // Among the entries of this name with the process's flags, the best glibc-hwcaps
   // subdirectory this CPU supports wins; a plain entry ranks after all of them; the first in
   // file order wins a tie. Legacy hwcap entries are not selected.
-  const std::vector<std::string>& supported = glibc_hwcaps_names();
+  const std::vector<std::string>& supported = hwcaps;
   std::optional<std::string_view> best;
   std::size_t best_rank = 0;
   for (std::int64_t index = first; key_at(index) == name; ++index) {
     const Slot found = *slot(static_cast<std::uint32_t>(index));
-    if (found.legacy_hwcap || bytes_->read<std::int32_t>(found.at) != default_cache_flags())
+    if (found.legacy_hwcap ||
+        std::find(flags.begin(), flags.end(), bytes_->read<std::int32_t>(found.at)) == flags.end())
       continue;
     std::size_t rank = supported.size();  // plain entries
     if (found.hwcaps_index) {

@@ -31,6 +31,9 @@ class LdSoCache {
   // The entry the loader would choose for name (search_cache): flags of this process's kind,
   // the best supported glibc-hwcaps subdirectory first, then a plain entry.
   std::optional<std::string> lookup(std::string_view name) const;
+  // The same for another loader: entries with one of flags, hwcaps its glibc-hwcaps names.
+  std::optional<std::string> lookup(std::string_view name, const std::vector<int>& flags,
+                                    const std::vector<std::string>& hwcaps) const;
 
   // Every entry glibc would consider, in file order (legacy hwcap entries left out).
   std::vector<Entry> entries() const;

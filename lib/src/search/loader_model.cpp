@@ -24,6 +24,7 @@
 #include "dldoctor/search.hpp"
 #include "search/ld_so_cache.hpp"
 #include "search/platform.hpp"
+#include "search/rooted_files.hpp"
 
 namespace dldoctor::search {
 
@@ -124,7 +125,8 @@ std::string strip_trailing_slashes(std::string directory) {
 
 class Process {
  public:
-  explicit Process(Environment environment) : environment_(std::move(environment)) {
+  explicit Process(Environment environment)
+      : environment_(std::move(environment)), files_(environment_.root) {
     // The scratch space of the thread holds the objects of the last this_process resolution: a
     // model of a fresh process must not see them (it took libm, mapped here, as loaded there).
     running_.clear();
@@ -159,12 +161,13 @@ class Process {
       if (plugin >= 0) walk_dependencies(plugin);
       return std::move(tree_);
     }
+    choose_loader(request.host ? *request.host : request.path);
     add_interpreter();
     if (request.host) {
       // AT_SECURE: the kernel marks a set-user-ID or set-group-ID program run by another user,
       // and the loader then drops LD_LIBRARY_PATH and untrusted $ORIGIN expansions.
       struct stat host_status {};
-      if (::stat(on_disk(*request.host).c_str(), &host_status) == 0 &&
+      if (files_.stat(on_disk(*request.host), host_status) &&
           (((host_status.st_mode & S_ISUID) != 0 && host_status.st_uid != ::getuid()) ||
            ((host_status.st_mode & S_ISGID) != 0 && host_status.st_gid != ::getgid())))
         environment_.secure = true;
@@ -186,6 +189,29 @@ class Process {
       if (root >= 0) walk_dependencies(root);
     }
     return std::move(tree_);
+  }
+
+  // The loader of the object the modelled process starts from (the host, or the file itself):
+  // an i386 program is started by /lib/ld-linux.so.2, which searches its own directories and
+  // takes the cache's i386 entries. Its class and machine from e_ident and e_machine; an object
+  // of a kind dldoctor knows no loader for is left to this process's loader, which refuses it.
+  void choose_loader(const std::string& root) {
+    const int fd = files_.open(on_disk(root), O_RDONLY | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return;
+    unsigned char header[EI_NIDENT + 4] = {};
+    const bool read = ::pread(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header);
+    ::close(fd);
+    if (!read || header[EI_MAG0] != ELFMAG0 || header[EI_MAG1] != ELFMAG1 ||
+        header[EI_MAG2] != ELFMAG2 || header[EI_MAG3] != ELFMAG3)
+      return;
+    const unsigned elf_class = header[EI_CLASS];
+    // e_machine follows e_type, in the file's byte order.
+    const unsigned char* machine_bytes = header + EI_NIDENT + 2;
+    const std::uint16_t machine =
+        header[EI_DATA] == ELFDATA2MSB
+            ? static_cast<std::uint16_t>(machine_bytes[0] << 8 | machine_bytes[1])
+            : static_cast<std::uint16_t>(machine_bytes[1] << 8 | machine_bytes[0]);
+    if (const LoaderAbi* loader = loader_for(elf_class, machine, !files_.rooted())) abi_ = loader;
   }
 
   Resolution search_only(std::string_view name) {
@@ -212,6 +238,7 @@ class Process {
   // first need: a tree that the cache resolves entirely never asks, and telling the legacy
   // avx512_1 name apart takes a CPUID, which traps in a virtual machine.
   const std::vector<std::string>& hwcap_subdirectories_in_order() const {
+    if (!abi_->native) return abi_->subdirectories;
     if (subdirectories_.empty()) {
       subdirectories_ = hwcap_subdirectory_list();
       if (subdirectories_.empty() || !subdirectories_.back().empty()) subdirectories_.push_back("");
@@ -221,12 +248,24 @@ class Process {
 
   // Like _dl_load_cache_lookup, the cache is read on first need and kept for the whole run.
   const LdSoCache& ld_so_cache() const {
-    if (!ld_so_cache_) ld_so_cache_ = cached_ld_so_cache(environment_.ld_so_cache);
+    if (!ld_so_cache_) {
+      if (files_.rooted()) {
+        // The root's own cache, read inside it (never ldconfig run), for this resolution.
+        const int fd = files_.open(environment_.ld_so_cache, O_RDONLY);
+        ld_so_cache_ = std::make_shared<const LdSoCache>(
+            fd >= 0 ? LdSoCache::load(fd, environment_.ld_so_cache)
+                    : LdSoCache::load(files_.root() + environment_.ld_so_cache));
+        if (fd >= 0) ::close(fd);
+      } else {
+        ld_so_cache_ = cached_ld_so_cache(environment_.ld_so_cache);
+      }
+    }
     return *ld_so_cache_;
   }
 
   std::string on_disk(const std::string& path) const {
     if (!path.empty() && path[0] == '/') return path;
+    if (files_.rooted()) return "/" + path;  // no process runs in the root: its "/" is the cwd
     return cwd() + "/" + path;
   }
 
@@ -246,8 +285,7 @@ class Process {
   // on (another class or machine: skipped) or the load fails here (not ELF, wrong type...).
   Candidate open_verify(const std::string& path) const {
     Candidate candidate;
-    const std::string file = on_disk(path);
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    const int fd = files_.open(on_disk(path), O_RDONLY | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) return failed_open(errno);
     struct stat status {};
     if (::fstat(fd, &status) == 0) {
@@ -274,12 +312,12 @@ class Process {
       return candidate;
     }
     elf::Image& image = std::get<elf::Image>(outcome);
-    if (image.identity.elf_class != elf::host_class()) {
+    if (image.identity.elf_class != abi_->elf_class) {
       candidate.outcome = Outcome::WrongClass;
       candidate.why = "wrong ELF class: " + elf::class_name(image.identity.elf_class);
       return candidate;
     }
-    if (image.identity.machine != elf::host_machine()) {
+    if (image.identity.machine != abi_->machine) {
       candidate.outcome = Outcome::WrongMachine;
       candidate.why = "built for " + elf::machine_name(image.identity.machine);
       return candidate;
@@ -325,10 +363,10 @@ class Process {
         used_origin = true;
         i += length;
       } else if (std::size_t lib = token("LIB"); lib != 0) {
-        out += dst_lib();
+        out += abi_->lib;
         i += lib;
       } else if (std::size_t platform = token("PLATFORM"); platform != 0) {
-        out += dst_platform();
+        out += abi_->platform;
         i += platform;
       } else {
         out += text[i++];
@@ -337,7 +375,7 @@ class Process {
     if (used_origin && environment_.secure && owner.is_main) {
       const std::string directory = strip_trailing_slashes(out) + "/";
       bool trusted = false;
-      for (const std::string& system : system_directory_list()) trusted |= directory == system;
+      for (const std::string& system : abi_->system_directories) trusted |= directory == system;
       if (!trusted) {
         if (notes != nullptr)
           notes->push_back("secure mode (setuid host): " + text + " of " + owner.name +
@@ -379,9 +417,9 @@ class Process {
   // The loader itself is loaded before anything (rtld's own link map): its path, its SONAME and
   // its file identity, read once per process (it is the system's, not the inspected code).
   void add_interpreter() {
-    static const std::optional<LoadedObject> interpreter = [this]() -> std::optional<LoadedObject> {
+    auto read_interpreter = [this]() -> std::optional<LoadedObject> {
       LoadedObject rtld;
-      rtld.name = interpreter_path();
+      rtld.name = abi_->interpreter;
       if (rtld.name.empty()) return std::nullopt;
       const Candidate candidate = open_verify(rtld.name);
       if (candidate.outcome != Outcome::Found) return std::nullopt;
@@ -394,7 +432,12 @@ class Process {
       rtld.inode = candidate.inode;
       rtld.has_file_id = true;
       return rtld;
-    }();
+    };
+    if (!abi_->native || files_.rooted()) {
+      if (std::optional<LoadedObject> own = read_interpreter()) objects_.push_back(*own);
+      return;
+    }
+    static const std::optional<LoadedObject> interpreter = read_interpreter();
     if (interpreter) objects_.push_back(*interpreter);
   }
 
@@ -578,7 +621,7 @@ class Process {
     return mutex;
   }
   bool remembered_list(const std::string& directory) const {
-    for (const std::string& system : system_directory_list())
+    for (const std::string& system : abi_->system_directories)
       if (directory == system) return true;
     if (!ld_library_path_set() || environment_.secure) return false;
     if (!ld_library_path_directories_)
@@ -625,10 +668,9 @@ class Process {
     // with the current directory, never normalised or resolved through symbolic links (so is the
     // root of `ld.so --list`). An exec'd program's is that of /proc/self/exe (_dl_get_origin):
     // its real path.
-    std::string absolute = path[0] == '/' ? path : cwd() + "/" + path;
+    std::string absolute = path[0] == '/' ? path : on_disk(path);
     if (is_main && origin_is_real_path_) {
-      char real[PATH_MAX];
-      if (::realpath(on_disk(path).c_str(), real) != nullptr) absolute = real;
+      if (std::optional<std::string> real = files_.realpath(on_disk(path))) absolute = *real;
     }
     const std::size_t slash = absolute.rfind('/');
     object.origin = slash == 0 ? "/" : absolute.substr(0, slash);
@@ -815,19 +857,15 @@ class Process {
   Candidate probe(const std::string& path, bool& symbolic_link) const {
     struct stat link {};
     symbolic_link = false;
-    if (::lstat(on_disk(path).c_str(), &link) != 0) return failed_open(errno);
+    if (!files_.lstat(on_disk(path), link)) return failed_open(errno);
     symbolic_link = S_ISLNK(link.st_mode);
     return open_verify(path);
   }
 
   // A name that is there as a link to nothing: say so, it explains the "not found".
   void note_dangling_link(const std::string& path, Candidate& candidate) const {
-    const std::string file = on_disk(path);
-    char target[4096];
-    const ssize_t length = ::readlink(file.c_str(), target, sizeof target - 1);
-    candidate.why =
-        "dangling symbolic link to " +
-        (length > 0 ? std::string(target, static_cast<std::size_t>(length)) : std::string("?"));
+    const std::optional<std::string> target = files_.readlink(on_disk(path));
+    candidate.why = "dangling symbolic link to " + target.value_or("?");
   }
 
   // open_path: each directory of a list, each hwcaps subdirectory inside it, skipping the ones
@@ -861,7 +899,7 @@ class Process {
             const std::string dir_path =
                 on_disk(strip_trailing_slashes(directory + subdirectories[i]));
             struct stat dir_status {};
-            status[i] = ::stat(dir_path.c_str(), &dir_status) != 0 || !S_ISDIR(dir_status.st_mode)
+            status[i] = !files_.stat(dir_path, dir_status) || !S_ISDIR(dir_status.st_mode)
                             ? DirectoryStatus::Nonexisting
                             : DirectoryStatus::Existing;
           }
@@ -969,14 +1007,17 @@ class Process {
     const LoadedObject* flags_owner = loader != nullptr ? loader : main_object();
     const bool nodeflib = flags_owner != nullptr && (flags_owner->flags_1 & DF_1_NODEFLIB) != 0;
     if (!finished()) {
-      std::optional<std::string> cached = ld_so_cache().lookup(resolution.name);
+      std::optional<std::string> cached =
+          abi_->native
+              ? ld_so_cache().lookup(resolution.name)
+              : ld_so_cache().lookup(resolution.name, abi_->cache_flags, abi_->glibc_hwcaps);
       if (!cached)
         resolution.notes.push_back(environment_.ld_so_cache + ": no entry for " + resolution.name);
       if (cached) {
         bool skip = false;
         if (nodeflib) {
           const std::string directory = cached->substr(0, cached->rfind('/') + 1);
-          for (const std::string& system : system_directory_list()) skip |= directory == system;
+          for (const std::string& system : abi_->system_directories) skip |= directory == system;
           if (skip)
             resolution.notes.push_back("ld.so.cache entry " + *cached +
                                        " skipped: DF_1_NODEFLIB forbids system directories");
@@ -1003,14 +1044,13 @@ class Process {
       if (nodeflib)
         resolution.notes.push_back("default directories skipped: DF_1_NODEFLIB");
       else
-        search_directories(resolution, system_directory_list(), Rule::DefaultPath, "", found,
+        search_directories(resolution, abi_->system_directories, Rule::DefaultPath, "", found,
                            other_class, last_errno);
     }
     if (!finished()) {
       if (other_class)
-        resolution.error =
-            resolution.name + ": wrong ELF class: " +
-            elf::class_name(elf::host_class() == ELFCLASS64 ? ELFCLASS32 : ELFCLASS64);
+        resolution.error = resolution.name + ": wrong ELF class: " +
+                           elf::class_name(abi_->elf_class == ELFCLASS64 ? ELFCLASS32 : ELFCLASS64);
       else
         resolution.error =
             resolution.name + ": cannot open shared object file: " + std::strerror(last_errno);
@@ -1025,6 +1065,7 @@ class Process {
   }
 
   mutable Environment environment_;  // mutable: cwd() fills in the current directory lazily
+  RootedFiles files_;                // this machine's file system, or Environment::root
   mutable std::shared_ptr<const LdSoCache> ld_so_cache_;  // see ld_so_cache()
   bool this_process_ = false;                             // TreeRequest::this_process
   mutable std::optional<std::vector<std::string>> ld_library_path_directories_;
@@ -1050,6 +1091,9 @@ class Process {
   }
   bool stop_at_first_error_ = false;
   bool origin_is_real_path_ = false;
+  // The loader the modelled process starts with: this process's, or that of the program's (or
+  // the library's) own class and machine (choose_loader).
+  const LoaderAbi* abi_ = &native_loader();
   // The file mappings at offset 0 of this process (running_file_id), read on first need.
   struct MappedFile {
     std::uintptr_t start;
