@@ -23,6 +23,7 @@
 #include "helper_path.hpp"
 #include "load_in_child.hpp"
 #include "names_client.hpp"
+#include "run.hpp"
 #include "scan.hpp"
 #include "signature/parse.hpp"
 #include "user.hpp"
@@ -43,6 +44,16 @@ dldoctor::TextStyle terminal_style() {
   if (colour_choice == "never") return dldoctor::TextStyle{false};
   const char* no_colour = std::getenv("NO_COLOR");
   const bool colour = ::isatty(STDOUT_FILENO) == 1 && (no_colour == nullptr || *no_colour == '\0');
+  return dldoctor::TextStyle{colour};
+}
+
+// dldoctor run's report goes to standard error (or --report FILE): coloured by the same rule,
+// applied to standard error.
+dldoctor::TextStyle stderr_style() {
+  if (colour_choice == "always") return dldoctor::TextStyle{true};
+  if (colour_choice == "never") return dldoctor::TextStyle{false};
+  const char* no_colour = std::getenv("NO_COLOR");
+  const bool colour = ::isatty(STDERR_FILENO) == 1 && (no_colour == nullptr || *no_colour == '\0');
   return dldoctor::TextStyle{colour};
 }
 
@@ -294,11 +305,13 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit status: 0 the file would load (and every --symbol resolves); 1 findings of severity\n"
       "error (or tree: a library the loader would not find); 2 dldoctor could not run (a usage\n"
-      "error, a --host or --user that does not exist, a message explain does not know).\n"
+      "error, a --host or --user that does not exist, a message explain does not know). run\n"
+      "exits with the program's own status (2 when it cannot run it).\n"
       "Defaults: check --mode now; check --load waits --timeout 10 seconds for its child.\n"
       "Colour (--color auto, the default) only when standard output is a terminal and NO_COLOR\n"
       "is unset or empty; --color always or never decides alone.\n"
-      "Nothing inspected is run, but for check --load and reload (in a child process).");
+      "Nothing inspected is run, but for check --load and reload (in a child process), and\n"
+      "run, which runs the program it is given with its recorder in it.");
   // `--version` with other arguments (`dldoctor --version --help`) is answered by CLI11.
   std::string version_text(dldoctor::cli::kVersionText);
   version_text.pop_back();  // CLI11 adds the newline
@@ -423,12 +436,44 @@ int main(int argc, char** argv) {
                    "machine's")
       ->check(CLI::ExistingDirectory);
 
+  dldoctor::cli::RunOptions run_options;
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Run a program unmodified and diagnose every dlopen that failed and every dlsym that "
+      "missed in it, in its own context (LD_AUDIT and LD_PRELOAD recorders)");
+  run->add_flag("--json", run_options.json, "write the report as one JSON object");
+  run->add_option("--report", run_options.report_file,
+                  "write the report to FILE instead of standard error");
+  run->add_flag("--live", run_options.live, "report each failure as it happens");
+  run->add_flag("--no-follow", run_options.no_follow,
+                "leave the program's children alone (the recorder removes its variables)");
+  // COMMAND ARGS...: everything from the program's name on (after --) is its own, options
+  // included, in order (CLI11's remaining arguments).
+  run->prefix_command();
+  run->footer("COMMAND ARGS...: the program to run and its arguments, after --");
+
   bool codes_json = false;
   CLI::App* codes = app.add_subcommand(
       "codes", "List every finding code: its family, severity and meaning (docs/cli.md)");
   codes->add_flag("--json", codes_json,
                   "print a JSON list of {code, family, severity, meaning, loader_message}");
 
+  // dldoctor run [OPTIONS] -- COMMAND ARGS...: the words after run's "--" are the program's, all
+  // of them, in order; CLI11 sees only what comes before (without "--", its prefix_command
+  // takes the words from the program's name on).
+  std::vector<std::string> run_command;
+  bool run_dash = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "run") continue;
+    for (int j = i + 1; j < argc; ++j) {
+      if (std::string_view(argv[j]) != "--") continue;
+      run_command.assign(argv + j + 1, argv + argc);
+      run_dash = true;
+      argc = j;
+      break;
+    }
+    break;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -454,7 +499,16 @@ int main(int argc, char** argv) {
     status = cannot_run("scan", "nothing to scan: give a PATH, or --root DIR");
   else if (scan->parsed())
     status = dldoctor::cli::run_scan(scan_options, terminal_style());
-  else if (reload->parsed())
+  else if (run->parsed()) {
+    run_options.command = run->remaining();
+    if (run_dash && !run_options.command.empty())
+      return cannot_run("run", "words before --: " + dldoctor::shell_quote(run_options.command[0]) +
+                                   " (give the program after --)");
+    if (run_dash) run_options.command = run_command;
+    status = run_options.command.empty()
+                 ? cannot_run("run", "no program given: dldoctor run [OPTIONS] -- COMMAND ARGS...")
+                 : dldoctor::cli::run_program(run_options, stderr_style());
+  } else if (reload->parsed())
     status = run_reload(reload_path, reload_symbols, reload_mode, reload_copy, reload_times,
                         reload_timeout);
   else

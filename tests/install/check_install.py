@@ -116,7 +116,7 @@ def main() -> int:
         # The man pages (mandir/man1; built when scdoc is there: -Dman=auto), the shell
         # completions, where bash-completion and zsh look.
         pages = ("dldoctor.1", "dldoctor-check.1", "dldoctor-tree.1", "dldoctor-reload.1",
-                 "dldoctor-explain.1", "dldoctor-codes.1")
+                 "dldoctor-scan.1", "dldoctor-run.1", "dldoctor-explain.1", "dldoctor-codes.1")
         if shutil.which("scdoc"):
             for page in pages:
                 assert find(page).parent.name == "man1", find(page)
@@ -201,6 +201,17 @@ def main() -> int:
         assert as_daemon.returncode == 1 and "by daemon (uid 1)" in as_daemon.stdout, as_daemon
         print(f"the installed command asks {names.relative_to(stage)}: daemon (uid 1) cannot "
               "search a directory of mode 0700")
+
+        # dldoctor run loads the installed recorder (PREFIX/libexec/dldoctor/dldoctor-run-*.so)
+        # into the program: python3's failed ctypes load of a missing file is recorded.
+        recorders = [find("dldoctor-run-preload.so"), find("dldoctor-run-audit.so")]
+        ran = subprocess.run([str(command), "run", "--", "python3", "-c",
+                              "import ctypes\ntry: ctypes.CDLL('./dldoctor-no-such.so')\n"
+                              "except OSError: pass"],
+                             env=run_env, capture_output=True, text=True, check=False)
+        assert ran.returncode == 0 and "path.not-found" in ran.stderr, ran
+        print(f"the installed command records through {recorders[0].parent.relative_to(stage)}: "
+              "python3's ctypes.CDLL of a missing file -> path.not-found")
     return 0
 
 

@@ -52,6 +52,8 @@ def main() -> int:
             "dldoctor": ["./usr/bin/dldoctor", "./usr/libexec/dldoctor/dldoctor-load",
                          "./usr/libexec/dldoctor/dldoctor-names",
                          "./usr/libexec/dldoctor/dldoctor-reload",
+                         "./usr/libexec/dldoctor/dldoctor-run-audit.so",
+                         "./usr/libexec/dldoctor/dldoctor-run-preload.so",
                          "./usr/share/man/man1/dldoctor-check.1.gz",
                          "./usr/share/bash-completion/completions/dldoctor",
                          "./usr/share/zsh/vendor-completions/_dldoctor"],

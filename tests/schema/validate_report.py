@@ -5,7 +5,9 @@ shared library (no finding), a program (a PIE), the libc.so linker script, a mis
 directory, an empty file and a text file, plus real loads (--load), one of them of a plugin built
 here whose constructor prints: its words must reach standard error and leave the JSON whole.
 Each output must be one JSON object that the schema accepts; a schema violation or a non-JSON
-output fails the test.
+output fails the test. `dldoctor run --json` of python3 failing a ctypes load (a missing file,
+and a plugin whose dependency is missing) and of a program that misses a dlsym is validated
+against docs/run.schema.json beside it, which refers to the report schema for each diagnosis.
 Usage: validate_report.py DLDOCTOR SCHEMA
 """
 import json
@@ -80,8 +82,76 @@ def main() -> int:
             else:
                 codes = [f["code"] for f in report["findings"]] or ["no findings"]
                 print(f"ok   {' '.join(args)}: exit {result.returncode}, {', '.join(codes)}")
-    print(f"{len(runs)} outputs checked, {failures} failed")
+        failures += check_run_reports(dldoctor, schema, os.path.dirname(schema_path), work)
+    print(f"{len(runs)} check outputs checked, {failures} failed")
     return 1 if failures else 0
+
+
+def check_run_reports(dldoctor: str, report_schema: dict, docs: str, work: str) -> int:
+    """dldoctor run --json's reports against run.schema.json (report.schema.json for each
+    diagnosis, by its $id). Returns the number of failures."""
+    with open(os.path.join(docs, "run.schema.json"), encoding="utf-8") as f:
+        run_schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(run_schema)
+    # The reference to report.schema.json resolved here, with any jsonschema (Debian 12's has no
+    # registry): the report schema in its place, its $defs beside the run schema's.
+    report = {k: v for k, v in report_schema.items() if k not in ("$schema", "$id", "$defs")}
+    defs = run_schema["$defs"]
+    assert not set(defs) & set(report_schema.get("$defs", {})), "a $defs name in both schemas"
+    defs.update(report_schema.get("$defs", {}))
+    assert defs["failure"]["properties"]["report"] == {"$ref": "report.schema.json"}
+    defs["failure"]["properties"]["report"] = report
+    validator = jsonschema.Draft202012Validator(run_schema)
+    with open(os.path.join(work, "dep.c"), "w", encoding="utf-8") as f:
+        f.write("int dep(void) { return 2; }\n")
+    with open(os.path.join(work, "needs.c"), "w", encoding="utf-8") as f:
+        f.write("int dep(void);\nint needs(void) { return dep(); }\n")
+    with open(os.path.join(work, "miss.c"), "w", encoding="utf-8") as f:
+        f.write("#include <dlfcn.h>\nint main(void) { void* h = dlopen(\"./libneeds-ok.so\", "
+                "RTLD_NOW);\n  return h && !dlsym(h, \"neds\") ? 0 : 1; }\n")
+    os.mkdir(os.path.join(work, "elsewhere"))
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(work, "elsewhere", "libdep.so"),
+                    os.path.join(work, "dep.c")], check=True)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(work, "libneeds.so"),
+                    os.path.join(work, "needs.c"), "-L" + os.path.join(work, "elsewhere"),
+                    "-ldep"], check=True)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(work, "libneeds-ok.so"),
+                    os.path.join(work, "needs.c"), "-L" + os.path.join(work, "elsewhere"),
+                    "-ldep", "-Wl,-rpath," + os.path.join(work, "elsewhere")], check=True)
+    subprocess.run(["cc", "-o", os.path.join(work, "miss"), os.path.join(work, "miss.c")],
+                   check=True)
+    runs = [
+        (["/usr/bin/python3", "-c", "import ctypes\nfor p in ('./missing.so', './libneeds.so'):\n"
+          "  try: ctypes.CDLL(p)\n  except OSError: pass"], 0, 2),
+        (["./miss"], 0, 1),
+    ]
+    failures = 0
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "LD_AUDIT")}
+    for command, expected_status, expected_failures in runs:
+        out = os.path.join(work, "run.json")
+        result = subprocess.run([os.path.abspath(dldoctor), "run", "--json", "--report", out,
+                                 "--", *command],
+                                cwd=work, capture_output=True, text=True, timeout=60,
+                                env={**env, "NO_COLOR": "1", "LC_ALL": "C"}, check=False)
+        try:
+            with open(out, encoding="utf-8") as f:
+                report = json.load(f)
+        except (OSError, json.JSONDecodeError) as error:
+            print(f"FAIL run {command[0]}: no JSON report ({error}):\n{result.stderr}")
+            failures += 1
+            continue
+        errors = sorted(validator.iter_errors(report), key=lambda e: list(e.path))
+        if errors or result.returncode != expected_status or \
+                len(report["failures"]) != expected_failures:
+            failures += 1
+            print(f"FAIL run {command[0]}: exit {result.returncode} (expected {expected_status}),"
+                  f" {len(report['failures'])} failures (expected {expected_failures})")
+            for error in errors:
+                print(f"     at {list(error.path)}: {error.message}")
+        else:
+            codes = [f["report"]["findings"][0]["code"] for f in report["failures"]]
+            print(f"ok   run {command[0]}: exit {result.returncode}, {', '.join(codes)}")
+    return failures
 
 
 if __name__ == "__main__":

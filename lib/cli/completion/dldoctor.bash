@@ -41,9 +41,34 @@ _dldoctor() {
         mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
         return
       fi
-      mapfile -t COMPREPLY < <(compgen -W 'check tree reload scan explain codes --help --version
-        --color' -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W 'check tree reload scan run explain codes --help
+        --version --color' -- "$cur")
       return
+      ;;
+    run)
+      # After -- (or the program's name), the words are the program's: complete a command, then
+      # files.
+      local seen_dash=0 j
+      for ((j = i + 1; j < COMP_CWORD; j++)); do
+        case ${COMP_WORDS[j]} in
+          --report) ((j++)) ;;
+          --) seen_dash=1; break ;;
+          -*) ;;
+          *) seen_dash=1; break ;;
+        esac
+      done
+      if ((seen_dash)); then
+        if ((j == COMP_CWORD - 1)) && [ "${COMP_WORDS[j]}" = -- ]; then
+          mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+        else
+          _dldoctor_paths
+        fi
+        return
+      fi
+      if [ "$prev" = --report ]; then
+        _dldoctor_paths
+        return
+      fi
       ;;
     check | tree | reload)
       case $prev in
@@ -70,12 +95,15 @@ _dldoctor() {
     tree) options='--host --json --help' ;;
     reload) options='--symbol --mode --copy --times --timeout --help' ;;
     scan) options='--json --root --help' ;;
+    run) options='--json --report --live --no-follow --help' ;;
     explain) options='--json --help' ;;
     codes) options='--json --help' ;;
     *) return ;;
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
+  elif [ "$command" = run ]; then
+    mapfile -t COMPREPLY < <(compgen -c -- "$cur")  # the program
   elif [ "$command" != explain ] && [ "$command" != codes ]; then
     _dldoctor_paths  # PATH: the library, plugin or program
   fi
