@@ -467,6 +467,20 @@ class Process {
   // base, such as a program linked at a fixed address), the file at the name.
   std::optional<std::pair<dev_t, ino_t>> running_file_id(std::string_view name,
                                                          std::uintptr_t base) {
+    // Known for this process already: an object at the same address under the same name is the
+    // same mapping (a reloaded build gets a name of its own, Reloader's spelling), asked once.
+    // An object with no file (the vDSO) is known as such too.
+    struct Known {
+      std::string name;
+      std::optional<std::pair<dev_t, ino_t>> id;
+    };
+    static std::mutex mutex;
+    static std::map<std::uintptr_t, Known> known;
+    {
+      const std::lock_guard<std::mutex> lock(mutex);
+      if (auto found = known.find(base); found != known.end() && found->second.name == name)
+        return found->second.id;
+    }
     if (!mappings_read_) {
       mappings_read_ = true;
       if (std::FILE* maps = std::fopen("/proc/self/maps", "re")) {
@@ -484,13 +498,17 @@ class Process {
         std::fclose(maps);
       }
     }
+    std::optional<std::pair<dev_t, ino_t>> id;
     for (const MappedFile& mapped : mappings_)
-      if (mapped.start == base) return std::make_pair(mapped.device, mapped.inode);
-    if (name.empty() || name[0] != '/') return std::nullopt;
-    const std::string path(name);
-    struct stat status {};
-    if (::stat(path.c_str(), &status) != 0) return std::nullopt;
-    return std::make_pair(status.st_dev, status.st_ino);
+      if (mapped.start == base) id = std::make_pair(mapped.device, mapped.inode);
+    if (!id && !name.empty() && name[0] == '/') {
+      const std::string path(name);
+      struct stat status {};
+      if (::stat(path.c_str(), &status) == 0) id = std::make_pair(status.st_dev, status.st_ino);
+    }
+    const std::lock_guard<std::mutex> lock(mutex);
+    known[base] = Known{std::string(name), id};
+    return id;
   }
 
   // The objects this process's loader has mapped, in link-map order: their names, SONAMEs and
