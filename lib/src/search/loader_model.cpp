@@ -462,9 +462,10 @@ class Process {
   // came from, the device and inode /proc/self/maps gives for each mapping, which is what the
   // loader compared when it loaded it (_dl_map_object_from_fd keeps it in l_file_id). Not the
   // file at its name now: a build renamed over that name since is another file, which the loader
-  // maps anew (a reload does exactly that). The mappings are read once per resolution, when a
-  // candidate first needs them; without /proc (or for an object not mapped from offset 0 at its
-  // base, such as a program linked at a fixed address), the file at the name.
+  // maps anew (a reload does exactly that). Each object's identity is asked once per process
+  // (by address and name), the mappings read when a candidate first needs one; without /proc
+  // (or for an object not mapped from offset 0 at its base, such as a program linked at a fixed
+  // address), the file at the name.
   std::optional<std::pair<dev_t, ino_t>> running_file_id(std::string_view name,
                                                          std::uintptr_t base) {
     // Known for this process already: an object at the same address under the same name is the
