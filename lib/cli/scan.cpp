@@ -19,8 +19,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "checks/access_rules.hpp"
 #include "checks/stage.hpp"
 #include "dldoctor/dldoctor.hpp"
+#include "elf_walk.hpp"
 #include "render/printable.hpp"
 #include "search/platform.hpp"
 
@@ -38,44 +40,6 @@ struct Scanned {
   std::string other_kind;          // "i386": a library of another class or machine than this one
   bool resolved_only = false;      // a library of a --root: resolved, not diagnosed
 };
-
-bool starts_as_elf(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return false;
-  unsigned char magic[4] = {};
-  const bool elf = ::pread(fd, magic, sizeof magic, 0) == 4 && magic[0] == ELFMAG0 &&
-                   magic[1] == ELFMAG1 && magic[2] == ELFMAG2 && magic[3] == ELFMAG3;
-  ::close(fd);
-  return elf;
-}
-
-// Regular files that start as ELF, in a stable order; what could not be listed, on stderr.
-std::vector<std::string> elf_files(const std::vector<std::string>& roots) {
-  std::vector<std::string> files;
-  for (const std::string& root : roots) {
-    std::error_code error;
-    const fs::file_status status = fs::symlink_status(root, error);
-    if (error) {
-      std::cerr << "dldoctor scan: " << render::printable(root) << ": " << error.message() << "\n";
-      continue;
-    }
-    if (fs::is_regular_file(status)) {
-      if (starts_as_elf(root)) files.push_back(root);
-      continue;
-    }
-    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, error);
-    for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-      std::error_code ignored;
-      if (it->is_symlink(ignored) || !it->is_regular_file(ignored)) continue;
-      if (starts_as_elf(it->path().string())) files.push_back(it->path().string());
-    }
-    if (error)
-      std::cerr << "dldoctor scan: " << render::printable(root) << ": " << error.message() << "\n";
-  }
-  std::sort(files.begin(), files.end());
-  files.erase(std::unique(files.begin(), files.end()), files.end());
-  return files;
-}
 
 // nullopt: an ELF file the loader does not load (a relocatable object, a core file). root: the
 // --root directory ("" for none), path being a file under it.
@@ -151,16 +115,28 @@ int run_scan(const ScanOptions& options, TextStyle style) {
     for (std::string& path : paths)
       path = root + (path.empty() || path[0] != '/' ? "/" : "") + path;
   }
-  const std::vector<std::string> files = elf_files(paths);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const ElfWalk walk = find_elf_files(paths, cores);
+  // What the walk could not read is said, not skipped silently: its objects are not checked.
+  constexpr std::size_t kUnreadableShown = 10;
+  for (std::size_t i = 0; i < walk.unreadable.size() && i < kUnreadableShown; ++i)
+    std::cerr << "dldoctor scan: " << render::printable(walk.unreadable[i]) << "\n";
+  if (walk.unreadable.size() > kUnreadableShown)
+    std::cerr << "dldoctor scan: and " << walk.unreadable.size() - kUnreadableShown
+              << " more that could not be read\n";
+  const std::vector<std::string>& files = walk.files;
   // Each library the objects need (libc, libstdc++...) is read once for all their diagnoses.
   const ScopedImageCache shared_reads;
   std::vector<std::optional<Scanned>> results(files.size());
   std::atomic<std::size_t> next{0};
-  const unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(),
-                                                           static_cast<unsigned>(files.size())));
+  const unsigned workers =
+      std::max(1u, std::min<unsigned>(cores, static_cast<unsigned>(files.size())));
   const bool progress = !options.json && ::isatty(STDERR_FILENO) == 1;
   std::atomic<std::size_t> done{0};
   auto work = [&] {
+    // Every diagnosis walks the same few directories (/usr/lib/x86_64-linux-gnu) to the same
+    // libraries (libc.so.6): what the user may open is worked out once per thread for the scan.
+    const SearchPermissionMemo openable_paths;
     for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
       results[i] = scan_one(files[i], root);
       const std::size_t count = ++done;

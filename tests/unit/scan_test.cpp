@@ -1,6 +1,7 @@
 // dldoctor scan on a small tree built here: a library that loads, one whose dependency is
 // missing, a program, and files the loader does not load (an object file, a text file, a link).
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -256,6 +257,50 @@ TEST(Scan, APathThatIsNotThereIsSaidAndTheRestScanned) {
             std::string::npos)
       << result.err;
   EXPECT_NE(result.out.find("scan: 1 objects"), std::string::npos) << result.out;
+}
+
+// The walk runs on every core, a directory at a time: a directory the user may not list is said
+// on stderr (its objects are not checked), and every other one is still walked, however deep.
+TEST(Scan, ADirectoryTheUserCannotListIsSaidAndTheRestWalked) {
+  const passwd* daemon = ::getpwnam("daemon");
+  ASSERT_NE(daemon, nullptr) << "Debian's daemon user";
+  ScratchDirectory scratch;
+  const fs::path source = scratch.path / "src";
+  const fs::path tree = scratch.path / "tree";
+  fs::create_directories(source);
+  std::ofstream(source / "good.c") << "int good(void) { return 1; }\n";
+  std::string deep = (tree / "a").string();
+  for (int level = 0; level < 12; ++level) deep += "/d" + std::to_string(level);
+  fs::create_directories(deep);
+  fs::create_directories(tree / "private");
+  for (const std::string& where : {deep, (tree / "private").string(), (tree / "b").string()}) {
+    fs::create_directories(where);
+    cc({"-shared", "-fPIC", "-o", where + "/libgood.so", (source / "good.c").string()});
+  }
+  fs::permissions(scratch.path, fs::perms::owner_all | fs::perms::group_read |
+                                    fs::perms::group_exec | fs::perms::others_read |
+                                    fs::perms::others_exec);
+  fs::permissions(tree / "private", fs::perms::owner_all);  // root's alone
+
+  dldoctor::testing::ProcessOptions as_daemon = environment();
+  as_daemon.uid = daemon->pw_uid;
+  as_daemon.gid = daemon->pw_gid;
+  const auto result =
+      dldoctor::testing::run_process({DLDOCTOR_EXE, "scan", tree.string()}, as_daemon);
+  EXPECT_EQ(result.exit_status, 0) << result.out << result.err;
+  EXPECT_NE(
+      result.err.find("dldoctor scan: " + (tree / "private").string() + ": Permission denied"),
+      std::string::npos)
+      << result.err;
+  EXPECT_NE(result.out.find("scan: 2 objects (2 libraries, 0 programs): 2 load, 0 would not"),
+            std::string::npos)
+      << result.out;
+
+  // root lists it: all three.
+  const auto as_root =
+      dldoctor::testing::run_process({DLDOCTOR_EXE, "scan", tree.string()}, environment());
+  EXPECT_EQ(as_root.err, "");
+  EXPECT_NE(as_root.out.find("scan: 3 objects"), std::string::npos) << as_root.out;
 }
 
 }  // namespace

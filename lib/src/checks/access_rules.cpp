@@ -6,8 +6,10 @@
 #include <acl/libacl.h>
 #include <sys/acl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <cerrno>
+#include <unordered_map>
 
 namespace dldoctor {
 namespace {
@@ -23,7 +25,9 @@ unsigned perms_of(acl_entry_t entry) {
 // keeps no ACLs (acl_extended_file fails with ENOTSUP there).
 std::vector<AclEntry> read_acl(const std::string& path) {
   std::vector<AclEntry> entries;
-  if (::acl_extended_file(path.c_str()) != 1) return entries;
+  // Only the access ACL decides an access (the default ACL of a directory is what new files
+  // inherit): one getxattr asks whether there is one, where acl_extended_file asks both.
+  if (::getxattr(path.c_str(), "system.posix_acl_access", nullptr, 0) <= 0) return entries;
   acl_t acl = ::acl_get_file(path.c_str(), ACL_TYPE_ACCESS);
   if (acl == nullptr) return entries;
   acl_entry_t entry = nullptr;
@@ -88,8 +92,26 @@ std::string acl_group_label(unsigned id) {
   return name.empty() ? std::to_string(id) : name;
 }
 
+namespace {
+// The facts read while a FileFactsMemo lives in this thread, by path (only the files that could
+// be read: a failure is read again, for its errno).
+struct FactsMemo {
+  int depth = 0;
+  std::unordered_map<std::string, FileFacts> by_path;
+};
+thread_local FactsMemo facts_memo;
+}  // namespace
+
+FileFactsMemo::FileFactsMemo() { ++facts_memo.depth; }
+FileFactsMemo::~FileFactsMemo() {
+  if (--facts_memo.depth == 0) facts_memo.by_path.clear();
+}
+
 std::optional<FileFacts> read_file_facts(const std::string& path, int& error) noexcept {
   try {
+    if (facts_memo.depth > 0)
+      if (const auto known = facts_memo.by_path.find(path); known != facts_memo.by_path.end())
+        return known->second;
     struct stat status;
     if (::stat(path.c_str(), &status) != 0) {
       error = errno;
@@ -100,6 +122,7 @@ std::optional<FileFacts> read_file_facts(const std::string& path, int& error) no
     facts.owner = status.st_uid;
     facts.group = status.st_gid;
     facts.acl = read_acl(path);
+    if (facts_memo.depth > 0) facts_memo.by_path.emplace(path, facts);
     return facts;
   } catch (...) {
     error = ENOMEM;

@@ -43,6 +43,16 @@ struct FileFacts {
 // stat, and the access ACL (libacl) where the file has an extended one. Never throws; on failure
 // nullopt with errno's value in `error`.
 std::optional<FileFacts> read_file_facts(const std::string& path, int& error) noexcept;
+// While one lives in a thread, read_file_facts reads each path once (a diagnosis asks of the same
+// directories for the plugin and each library; a scan, for thousands). Nested ones share the
+// outermost's.
+class FileFactsMemo {
+ public:
+  FileFactsMemo();
+  ~FileFactsMemo();
+  FileFactsMemo(const FileFactsMemo&) = delete;
+  FileFactsMemo& operator=(const FileFactsMemo&) = delete;
+};
 
 // Which part of a file's permissions applies to a user: the kernel uses exactly one of the
 // owner, group and others classes (and with an ACL, one entry, limited by the mask).
@@ -106,6 +116,9 @@ class SearchPermissionMemo {
   ~SearchPermissionMemo();
   SearchPermissionMemo(const SearchPermissionMemo&) = delete;
   SearchPermissionMemo& operator=(const SearchPermissionMemo&) = delete;
+
+ private:
+  FileFactsMemo facts_;  // and the files' facts with them
 };
 
 std::optional<Finding> check_access(const std::string& path, const UserIdentity& user,

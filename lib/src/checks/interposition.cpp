@@ -45,9 +45,9 @@ Preempted preempted_in_model(const ScopeObject& object, const ExportIndex& expor
   Preempted by_owner;
   for (const elf::Symbol& symbol : object.image.dynamic_symbols) {
     if (!interposable(symbol)) continue;
-    const auto definitions = exports.find(symbol.name);
-    if (definitions == exports.end()) continue;
-    const ScopeObject* first = definitions->second.front().object;
+    const std::optional<ExportedDefinition> definition = exports.first(symbol.name);
+    if (!definition) continue;
+    const ScopeObject* first = definition->object;
     if (first == &object || !first->from_host) continue;
     Preemptor& owner = by_owner[first->path];
     owner.path = first->path;

@@ -51,7 +51,12 @@ const std::vector<ScopeObject>& load_scope(Context& context) {
         names.push_back(node.name);
       continue;
     }
-    std::shared_ptr<const elf::Image> image = scope_image(*node.path);
+    // The plugin was read whole by the identity stage (the Go plugin stage may have read it
+    // again); every other object is read here, or shared with the diagnoses before this one.
+    std::shared_ptr<const ScopeImage> image =
+        index == tree.plugin && context.image && !context.symbol_table_deferred
+            ? std::make_shared<const ScopeImage>(ScopeImage::Borrowed{}, *context.image)
+            : scope_image(*node.path);
     if (image == nullptr) continue;
     bool below_plugin = false;
     for (int at = index; at >= 0; at = tree.nodes[static_cast<std::size_t>(at)].parent)
@@ -82,7 +87,7 @@ struct ImageCache {
     ino_t inode;
     off_t size;
     std::int64_t modified_ns;
-    std::shared_ptr<const elf::Image> image;
+    std::shared_ptr<const ScopeImage> image;
   };
   static constexpr std::size_t kEntries = 96;
   std::mutex mutex;
@@ -95,11 +100,11 @@ ImageCache& image_cache() {
   return cache;
 }
 
-std::shared_ptr<const elf::Image> read_shared(const std::string& path) {
+std::shared_ptr<const ScopeImage> read_shared(const std::string& path) {
   elf::ReadOutcome outcome = elf::read_image(path);
   auto* image = std::get_if<elf::Image>(&outcome);
   if (image == nullptr) return nullptr;
-  return std::make_shared<const elf::Image>(std::move(*image));
+  return std::make_shared<const ScopeImage>(std::move(*image));
 }
 
 }  // namespace
@@ -116,7 +121,7 @@ ScopedImageCache::~ScopedImageCache() {
   if (--cache.users == 0) cache.entries.clear();
 }
 
-std::shared_ptr<const elf::Image> scope_image(const std::string& path) {
+std::shared_ptr<const ScopeImage> scope_image(const std::string& path) {
   ImageCache& cache = image_cache();
   {
     const std::lock_guard<std::mutex> lock(cache.mutex);
@@ -140,7 +145,7 @@ std::shared_ptr<const elf::Image> scope_image(const std::string& path) {
       }
   }
   // Read outside the lock (two threads may read one file at once; the second keeps its own).
-  std::shared_ptr<const elf::Image> image = read_shared(path);
+  std::shared_ptr<const ScopeImage> image = read_shared(path);
   if (image == nullptr) return image;
   const std::lock_guard<std::mutex> lock(cache.mutex);
   if (cache.users == 0) return image;
@@ -150,17 +155,8 @@ std::shared_ptr<const elf::Image> scope_image(const std::string& path) {
 }
 
 const ExportIndex& export_index(Context& context) {
-  if (context.exports) return *context.exports;
-  const std::vector<ScopeObject>& scope = load_scope(context);
-  ExportIndex& index = context.exports.emplace();
-  std::size_t count = 0;
-  for (const ScopeObject& object : scope) count += object.image.dynamic_symbols.size();
-  index.reserve(count);
-  for (const ScopeObject& object : scope)
-    for (const elf::Symbol& symbol : object.image.dynamic_symbols)
-      if (exportable(symbol.binding, symbol.type, symbol.visibility, symbol.defined()))
-        index[symbol.name].push_back({&object, &symbol});
-  return index;
+  if (!context.exports) context.exports.emplace(load_scope(context));
+  return *context.exports;
 }
 
 }  // namespace dldoctor

@@ -351,19 +351,43 @@ namespace {
 struct SearchMemo {
   int depth = 0;
   std::set<std::pair<uid_t, std::string>> searchable;
+  // The paths check_access found the user may open as the loader does (every directory of the
+  // walk searchable, the file readable, its mount not noexec): (uid, path as asked).
+  std::set<std::pair<uid_t, std::string>> openable;
 };
 thread_local SearchMemo search_memo;
+
+std::optional<Finding> check_access_now(const std::string& path, const UserIdentity& user,
+                                        std::string_view needed_by);
 
 }  // namespace
 
 SearchPermissionMemo::SearchPermissionMemo() { ++search_memo.depth; }
 SearchPermissionMemo::~SearchPermissionMemo() {
-  if (--search_memo.depth == 0) search_memo.searchable.clear();
+  if (--search_memo.depth == 0) {
+    search_memo.searchable.clear();
+    search_memo.openable.clear();
+  }
 }
 
 std::optional<Finding> check_access(const std::string& path, const UserIdentity& user,
                                     std::string_view needed_by) noexcept {
   try {
+    const bool memo = search_memo.depth > 0;
+    if (memo && search_memo.openable.count({user.uid, path}) != 0) return std::nullopt;
+    std::optional<Finding> finding = check_access_now(path, user, needed_by);
+    if (memo && !finding) search_memo.openable.insert({user.uid, path});
+    return finding;
+  } catch (...) {
+    return std::nullopt;  // allocation failure: nothing found is better than a guess
+  }
+}
+
+namespace {
+
+std::optional<Finding> check_access_now(const std::string& path, const UserIdentity& user,
+                                        std::string_view needed_by) {
+  {
     const PathWalk walk = walk_path(path);
     if (walk.error != 0 && walk.error != EACCES) return std::nullopt;  // a bad-path matter
     const std::string path_shown = walk.error == 0 ? walk.target_shown : path;
@@ -404,12 +428,9 @@ std::optional<Finding> check_access(const std::string& path, const UserIdentity&
       return finding;
     }
     return std::nullopt;
-  } catch (...) {
-    return std::nullopt;  // allocation failure: nothing found is better than a guess
   }
 }
 
-namespace {
 // "bob (uid 1001)", or "uid 1001" without an entry.
 std::string describe_user_id(uid_t uid) {
   const std::string name = user_name(uid);

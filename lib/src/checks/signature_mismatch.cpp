@@ -399,7 +399,7 @@ std::optional<Report> check_loaded_signature(const std::string& path, const std:
     elf::ReadOutcome read = elf::read_image(path);
     auto* image = std::get_if<elf::Image>(&read);
     if (image == nullptr) return std::nullopt;
-    const ScopeObject object(path, std::make_shared<const elf::Image>(std::move(*image)), false,
+    const ScopeObject object(path, std::make_shared<const ScopeImage>(std::move(*image)), false,
                              {path}, 0);
     const elf::Symbol* defined = find_exported(object.image, symbol);
     if (defined == nullptr) return std::nullopt;

@@ -2,6 +2,7 @@
 // loader and knows one family; it appends findings and says whether the loader would go on.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "checks/export_index.hpp"
 #include "dldoctor/diagnose.hpp"
 #include "dldoctor/elf.hpp"
 #include "dldoctor/report.hpp"
@@ -23,18 +25,19 @@ class SymbolIndex;
 
 // An object of the load scope, read once (symbols, versions) for the stages that need it.
 struct ScopeObject {
-  ScopeObject(std::string object_path, std::shared_ptr<const elf::Image> read, bool host_side,
+  ScopeObject(std::string object_path, std::shared_ptr<const ScopeImage> read, bool host_side,
               std::vector<std::string> answers_to, int first_node)
       : path(std::move(object_path)),
         shared_image(std::move(read)),
-        image(*shared_image),
+        image(shared_image->image),
         from_host(host_side),
         names(std::move(answers_to)),
         node(first_node) {}
   std::string path;
   // Read once per file and shared (scope_image: the diagnoses of a scan share libc's), constant.
-  std::shared_ptr<const elf::Image> shared_image;
+  std::shared_ptr<const ScopeImage> shared_image;
   const elf::Image& image;
+  const ImageExports& exports() const { return shared_image->exports(); }
   bool from_host = false;  // in the host's global scope (loaded before the plugin)
   // What it answers to, as _dl_name_match_p compares: the names it was asked for (DT_NEEDED
   // entries, the dlopen path), its DT_SONAME, the path it was opened by.
@@ -43,13 +46,49 @@ struct ScopeObject {
 };
 
 // Every definition the scope's objects export, by name, in scope order: what a symbol lookup
-// (_dl_lookup_symbol_x over the scope) walks, made once so that each undefined symbol costs one
-// hash lookup rather than a pass over every .dynsym.
+// (_dl_lookup_symbol_x over the scope) walks. Each object's table is made once per file read
+// (ScopeImage), so that an undefined symbol costs a hash lookup per object rather than a pass
+// over every .dynsym, and a diagnosis builds no table of its own.
 struct ExportedDefinition {
   const ScopeObject* object;
   const elf::Symbol* symbol;
 };
-using ExportIndex = std::unordered_map<std::string_view, std::vector<ExportedDefinition>>;
+class ExportIndex {
+ public:
+  // Each object's table, made now (a lookup then asks no once_flag).
+  explicit ExportIndex(const std::vector<ScopeObject>& scope) : scope_(scope) {
+    tables_.reserve(scope.size());
+    for (const ScopeObject& object : scope) tables_.push_back(&object.exports());
+  }
+
+  // Every definition of name in scope order, each object's versions of it in .dynsym order,
+  // until visit returns false (the loader stops at the first definition it accepts).
+  template <class Visit>
+  void for_each(std::string_view name, Visit&& visit) const {
+    const std::uint64_t name_hash = ImageExports::hash(name);
+    for (std::size_t i = 0; i < scope_.size(); ++i) {
+      const ImageExports& exports = *tables_[i];
+      for (std::uint32_t entry = exports.first(name, name_hash); entry != ImageExports::kNone;
+           entry = exports.next(entry))
+        if (!visit(ExportedDefinition{&scope_[i], &exports.symbol(entry)})) return;
+    }
+  }
+  // The first definition in scope order: the one an unversioned reference binds to.
+  std::optional<ExportedDefinition> first(std::string_view name) const {
+    std::optional<ExportedDefinition> found;
+    for_each(name, [&](const ExportedDefinition& definition) {
+      found = definition;
+      return false;
+    });
+    return found;
+  }
+  bool contains(std::string_view name) const { return first(name).has_value(); }
+  const std::vector<ScopeObject>& scope() const noexcept { return scope_; }
+
+ private:
+  const std::vector<ScopeObject>& scope_;
+  std::vector<const ImageExports*> tables_;
+};
 
 struct Context {
   explicit Context(const LoadRequest& load_request) : request(load_request) {}
@@ -117,7 +156,7 @@ const std::vector<ScopeObject>& load_scope(Context& context);
 // An object of a load scope, read whole (elf::read_image): the same file (path, device, inode,
 // size and modification time) is read once while a ScopedImageCache lives (a scan), and shared.
 // nullptr when it cannot be read.
-std::shared_ptr<const elf::Image> scope_image(const std::string& path);
+std::shared_ptr<const ScopeImage> scope_image(const std::string& path);
 // While one lives, scope_image keeps what it read (the most recently used files, a bounded
 // number), for every thread: a scan's thousands of diagnoses share the libraries they all need.
 class ScopedImageCache {

@@ -17,6 +17,9 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "checks/finding_helpers.hpp"
 #include "checks/stage.hpp"
@@ -46,34 +49,79 @@ struct Elsewhere {
   std::string path;
 };
 
-Elsewhere find_elsewhere(const Context& context, const std::string& requester,
-                         const std::string& name) {
-  if (context.request.host) {
-    elf::ReadOutcome host = elf::read_image(*context.request.host);
-    if (const auto* image = std::get_if<elf::Image>(&host); image != nullptr && image->symbol_table)
-      for (const elf::Symbol& symbol : *image->symbol_table)
-        if (symbol.name == name && symbol.defined())
-          return {Elsewhere::Where::HostUnexported, *context.request.host};
+// What find_elsewhere reads, read once per diagnosis: a plugin with hundreds of undefined names
+// (LLVMPolly.so has 580, its directory 31 libraries) asks each of them of the same host and the
+// same libraries beside it. Each file is read when a name first needs it, through scope_image
+// (a scan shares them), and its names are put in a set once.
+class ElsewhereSearch {
+ public:
+  explicit ElsewhereSearch(const Context& context) : context_(context) {}
+
+  Elsewhere find(const std::string& requester, const std::string& name) {
+    if (host_defines(name)) return {Elsewhere::Where::HostUnexported, *context_.request.host};
+    for (Candidate& candidate : candidates_in(parent_of(requester))) {
+      if (base_of(candidate.path) == base_of(requester)) continue;
+      if (!candidate.read) read_candidate(candidate);
+      if (candidate.image != nullptr &&
+          candidate.image->exports().first(name, ImageExports::hash(name)) != ImageExports::kNone)
+        return {Elsewhere::Where::Sibling, candidate.path};
+    }
+    return {};
   }
-  const std::string directory = parent_of(requester);
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(directory.c_str()), ::closedir);
-  if (!dir) return {};
-  std::vector<std::string> candidates;
-  while (const dirent* entry = ::readdir(dir.get())) {
-    const std::string file = entry->d_name;
-    if (file.find(".so") != std::string::npos && candidates.size() < 200)
-      candidates.push_back(directory + "/" + file);
+
+ private:
+  struct Candidate {
+    std::string path;
+    bool read = false;
+    std::shared_ptr<const ScopeImage> image;
+  };
+
+  // The host's own definitions, exported or not: .symtab keeps what -rdynamic would export.
+  bool host_defines(const std::string& name) {
+    if (!context_.request.host) return false;
+    if (!host_read) {
+      host_read = true;
+      host_ = scope_image(*context_.request.host);
+      if (host_ != nullptr && host_->image.symbol_table)
+        for (const elf::Symbol& symbol : *host_->image.symbol_table)
+          if (symbol.defined()) host_defined_.insert(symbol.name);
+    }
+    return host_defined_.count(name) != 0;
   }
-  std::sort(candidates.begin(), candidates.end());
-  for (const std::string& candidate : candidates) {
-    if (base_of(candidate) == base_of(requester)) continue;
-    elf::ReadOutcome outcome = elf::read_image(candidate, elf::ReadParts::Everything);
-    const auto* image = std::get_if<elf::Image>(&outcome);
-    if (image != nullptr && find_exported(*image, name) != nullptr)
-      return {Elsewhere::Where::Sibling, candidate};
+
+  // The shared objects of a directory, by name, at most 200 of them, as the loader would never
+  // look there: only to say which one defines a name.
+  std::vector<Candidate>& candidates_in(const std::string& directory) {
+    auto [it, inserted] = by_directory_.try_emplace(directory);
+    if (!inserted) return it->second;
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(directory.c_str()), ::closedir);
+    if (!dir) return it->second;
+    std::vector<std::string> paths;
+    while (const dirent* entry = ::readdir(dir.get())) {
+      const std::string file = entry->d_name;
+      if (file.find(".so") != std::string::npos && paths.size() < 200)
+        paths.push_back(directory + "/" + file);
+    }
+    std::sort(paths.begin(), paths.end());
+    for (std::string& path : paths) {
+      Candidate candidate;
+      candidate.path = std::move(path);
+      it->second.push_back(std::move(candidate));
+    }
+    return it->second;
   }
-  return {};
-}
+
+  static void read_candidate(Candidate& candidate) {
+    candidate.read = true;
+    candidate.image = scope_image(candidate.path);
+  }
+
+  const Context& context_;
+  bool host_read = false;
+  std::shared_ptr<const ScopeImage> host_;
+  std::unordered_set<std::string_view> host_defined_;
+  std::map<std::string, std::vector<Candidate>> by_directory_;
+};
 
 // libstdc++'s dual ABI (GCC 5 and later): std::string, std::list and the functions that take or
 // return them are mangled differently for _GLIBCXX_USE_CXX11_ABI=1 (std::__cxx11::, the
@@ -105,23 +153,58 @@ struct AbiTwin {
   std::string demangled;         // the export's
   std::string needed_demangled;  // the needed name's
 };
-std::optional<AbiTwin> abi_twin(const ExportIndex& exports, const std::string& needed_demangled) {
-  const std::string wanted = without_abi_marks(needed_demangled);
-  for (const auto& [name, definitions] : exports) {
-    if (name.size() < 3 || name.substr(0, 2) != "_Z") continue;
-    const std::string demangled = demangle(std::string(name));
-    if (demangled == needed_demangled ||
-        has_abi_marks(demangled) == has_abi_marks(needed_demangled))
-      continue;
-    if (without_abi_marks(demangled) == wanted)
-      return AbiTwin{definitions.front().object, definitions.front().symbol, demangled,
+// The scope's C++ exports by their demangled name with the new ABI's marks taken out, made when
+// the first name with std::string or std::list in it misses: demangling every export once, not
+// once per missing name.
+class AbiTwins {
+ public:
+  explicit AbiTwins(const ExportIndex& exports) : exports_(exports) {}
+
+  std::optional<AbiTwin> find(const std::string& needed_demangled) {
+    if (!indexed_) index();
+    const auto range = by_plain_name_.equal_range(without_abi_marks(needed_demangled));
+    for (auto it = range.first; it != range.second; ++it) {
+      const Entry& entry = it->second;
+      if (entry.demangled == needed_demangled ||
+          has_abi_marks(entry.demangled) == has_abi_marks(needed_demangled))
+        continue;
+      return AbiTwin{entry.definition.object, entry.definition.symbol, entry.demangled,
                      needed_demangled};
+    }
+    return std::nullopt;
   }
-  return std::nullopt;
-}
+
+ private:
+  struct Entry {
+    ExportedDefinition definition;
+    std::string demangled;
+  };
+  void index() {
+    indexed_ = true;
+    // Each name once, at its first definition in scope order (the one a reference binds to).
+    std::unordered_set<std::string_view> seen;
+    for (const ScopeObject& object : exports_.scope())
+      for (const elf::Symbol& symbol : object.image.dynamic_symbols) {
+        const std::string& name = symbol.name;
+        if (name.size() < 3 || name.compare(0, 2, "_Z") != 0 ||
+            !exportable(symbol.binding, symbol.type, symbol.visibility, symbol.defined()) ||
+            !seen.insert(name).second)
+          continue;
+        std::string demangled = demangle(name);
+        std::string plain = without_abi_marks(demangled);
+        by_plain_name_.emplace(std::move(plain),
+                               Entry{ExportedDefinition{&object, &symbol}, std::move(demangled)});
+      }
+  }
+
+  const ExportIndex& exports_;
+  bool indexed_ = false;
+  std::unordered_multimap<std::string, Entry> by_plain_name_;
+};
 
 Finding undefined_symbol(const Context& context, const ScopeObject& requester,
-                         const elf::Symbol& symbol, const ExportIndex& exports) {
+                         const elf::Symbol& symbol, ElsewhereSearch& elsewhere_search,
+                         AbiTwins& abi_twins) {
   const std::string& name = symbol.name;
   const std::string file = base_of(requester.path);
   // Functions called through the PLT are bound at their first call under RTLD_LAZY; data, and
@@ -130,7 +213,7 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
       context.request.mode == Mode::Lazy &&
       std::find(requester.image.lazily_bound.begin(), requester.image.lazily_bound.end(), name) !=
           requester.image.lazily_bound.end();
-  const Elsewhere elsewhere = find_elsewhere(context, requester.path, name);
+  const Elsewhere elsewhere = elsewhere_search.find(requester.path, name);
   // A C++ name with std::string or std::list in it may be the other ABI's twin of an export.
   std::optional<AbiTwin> twin;
   if (elsewhere.where == Elsewhere::Where::Nowhere) {
@@ -138,7 +221,7 @@ Finding undefined_symbol(const Context& context, const ScopeObject& requester,
     if (demangled != name &&
         (has_abi_marks(demangled) || demangled.find("std::string") != std::string::npos ||
          demangled.find("std::list") != std::string::npos))
-      twin = abi_twin(exports, demangled);
+      twin = abi_twins.find(demangled);
   }
   Finding finding;
   if (elsewhere.where == Elsewhere::Where::HostUnexported) {
@@ -233,17 +316,20 @@ StageVerdict check_symbols(Context& context) {
 
   // Relocation: undefined symbols of everything the plugin brings in.
   std::set<std::string> reported;
+  ElsewhereSearch elsewhere_search(context);
+  AbiTwins abi_twins(exports);
   for (const ScopeObject& object : scope) {
     if (object.from_host) continue;
     for (const elf::Symbol& symbol : object.image.dynamic_symbols) {
       if (symbol.defined() || symbol.binding != STB_GLOBAL || symbol.name.empty() ||
           symbol.type == STT_TLS)
         continue;
-      if (exports.count(symbol.name) != 0 || !reported.insert(symbol.name).second) continue;
+      if (exports.contains(symbol.name) || !reported.insert(symbol.name).second) continue;
       // This process's global scope (the program's libraries, RTLD_GLOBAL plugins, a -rdynamic
       // program) serves a new object's references first: asked of its loader.
       if (context.request.this_process && defined_in_process(symbol.name, symbol.version)) continue;
-      context.findings.push_back(undefined_symbol(context, object, symbol, exports));
+      context.findings.push_back(
+          undefined_symbol(context, object, symbol, elsewhere_search, abi_twins));
     }
   }
   // dlsym: the names the host will look up. dlsym(handle) searches the plugin and its

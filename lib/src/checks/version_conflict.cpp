@@ -468,12 +468,14 @@ StageVerdict check_versions(Context& context) {
         needer.node == tree.plugin ? context.request.path : needer.path;
     for (const elf::Symbol& symbol : needer.image.dynamic_symbols) {
       if (symbol.defined() || symbol.version.empty() || symbol.binding != STB_GLOBAL) continue;
-      const auto definitions = exports.find(symbol.name);
-      if (definitions == exports.end()) continue;  // defined nowhere: the symbol stage's
-      const ScopeObject* by_name = definitions->second.front().object;
+      const ScopeObject* by_name = nullptr;
       bool bound = false;
-      for (const ExportedDefinition& definition : definitions->second)
-        bound = bound || accepts(definition.object->image, *definition.symbol, symbol.version);
+      exports.for_each(symbol.name, [&](const ExportedDefinition& definition) {
+        if (by_name == nullptr) by_name = definition.object;
+        bound = accepts(definition.object->image, *definition.symbol, symbol.version);
+        return !bound;
+      });
+      if (by_name == nullptr) continue;  // defined nowhere: the symbol stage's
       if (bound || by_name == nullptr || !reported.insert(symbol.name).second) continue;
       Finding finding = symbol_not_in_version(context, needer, needer_shown, symbol, *by_name);
       unbound = unbound || finding.stops_load;

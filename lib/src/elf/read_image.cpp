@@ -1011,12 +1011,20 @@ class ImageReader {
       if (section_name_by_index.size() <= index) section_name_by_index.resize(index + 1, nullptr);
       section_name_by_index[index] = &name;
     }
+    // Version names by index, for the same reason.
+    std::vector<const std::string*> version_name_by_index;
+    for (const auto& [index, name] : version_names_) {
+      if (index <= 1 || index > 0x7fff) continue;  // 0 local, 1 global: no name
+      if (version_name_by_index.size() <= index) version_name_by_index.resize(index + 1, nullptr);
+      version_name_by_index[index] = &name;
+    }
     bool bad_name_reported = false;
     std::string current_file;  // locals follow the STT_FILE symbol of the object they came from
     for (std::size_t i = 1; i < count; ++i) {  // entry 0 is the reserved null symbol
       GElf_Sym raw;
       if (gelf_getsym(data, static_cast<int>(i), &raw) == nullptr) break;
-      Symbol symbol;
+      // Filled in place: a library's .dynsym has thousands of entries, each with its strings.
+      Symbol& symbol = symbols.emplace_back();
       const std::optional<std::string_view> name = name_at(raw.st_name);
       if (!name) {
         symbol.name = "<?>";
@@ -1025,12 +1033,12 @@ class ImageReader {
                " outside its string table");
         bad_name_reported = true;
       } else {
-        symbol.name = *name;
+        symbol.name.assign(name->data(), name->size());
       }
       symbol.binding = GELF_ST_BIND(raw.st_info);
       symbol.type = GELF_ST_TYPE(raw.st_info);
       if (symbol.type == STT_FILE) current_file = symbol.name;
-      symbol.file = current_file;
+      if (!current_file.empty()) symbol.file = current_file;
       symbol.visibility = GELF_ST_VISIBILITY(raw.st_other);
       symbol.section_index = raw.st_shndx;
       symbol.value = raw.st_value;
@@ -1046,12 +1054,11 @@ class ImageReader {
         GElf_Versym version_index;
         if (gelf_getversym(versions, static_cast<int>(i), &version_index) != nullptr) {
           symbol.version_hidden = (version_index & 0x8000) != 0;
-          auto found = version_names_.find(version_index & 0x7fff);
-          if (found != version_names_.end() && (version_index & 0x7fff) > 1)
-            symbol.version = found->second;
+          const std::size_t index = version_index & 0x7fff;
+          if (index < version_name_by_index.size() && version_name_by_index[index] != nullptr)
+            symbol.version = *version_name_by_index[index];
         }
       }
-      symbols.push_back(std::move(symbol));
     }
     return symbols;
   }
