@@ -372,8 +372,8 @@ std::string rule_of_flag(unsigned flag) {
 struct Diagnosed {
   Failure failure;
   std::string program;  // the process's executable
-  // A library called dlopen and its search found this file: diagnosed from there (the model
-  // takes the RUNPATH and RPATH of a dlopen from the program alone).
+  // A library called dlopen, and the model's search for the name, with that library's RPATH
+  // chain and RUNPATH, finds this file.
   std::optional<std::string> found_by_caller;
   Report report;
   // The model against the real loader: empty when they agree or there was nothing to compare.
@@ -386,12 +386,8 @@ struct Diagnosed {
 // name, in order: the same files, in the same order.
 void compare_with_model(Diagnosed& diagnosed, const search::Tree& tree) {
   std::vector<bool> used(tree.trace.size(), false);
-  bool first = true;
   for (const SearchedName& searched : diagnosed.failure.searches) {
-    // The library's own search for the name it asked for is not modelled; what it found is.
-    const bool callers_search = first && diagnosed.found_by_caller;
-    first = false;
-    if (callers_search || searched.name.find('/') != std::string::npos) continue;
+    if (searched.name.find('/') != std::string::npos) continue;
     const search::Resolution* model = nullptr;
     for (std::size_t i = tree.dlopen_trace_start; i < tree.trace.size(); ++i) {
       if (used[i] || tree.trace[i].name != searched.name) continue;
@@ -441,23 +437,24 @@ Diagnosed diagnose_failure(const Failure& failure) {
     return diagnosed;
   }
   // The program is the host: its RPATH and RUNPATH, and what it has loaded. When the caller is
-  // a library, the loader searched with that library's RPATH and RUNPATH (glibc
-  // dl_open_worker_begin: call_map), which the model takes from the program alone: what that
-  // search found (la_objopen) is diagnosed instead, from its path.
-  std::string path = failure.name;
-  if (!failure.caller.empty() && !failure.searches.empty() && failure.searches.front().opened &&
-      failure.name.find('/') == std::string::npos) {
-    diagnosed.found_by_caller = failure.searches.front().opened;
-    path = *diagnosed.found_by_caller;
-  }
-  LoadRequest request{path, (failure.mode & RTLD_NOW) != 0 ? Mode::Now : Mode::Lazy};
+  // a library, the loader searches with that library's RPATH chain and RUNPATH (glibc
+  // dl_open_worker_begin: call_map), never the program's RUNPATH: the caller is the model's too.
+  LoadRequest request{failure.name, (failure.mode & RTLD_NOW) != 0 ? Mode::Now : Mode::Lazy};
   if (!diagnosed.program.empty()) request.host = diagnosed.program;
+  if (!failure.caller.empty() && failure.caller != diagnosed.program)
+    request.caller = failure.caller;
   diagnosed.report = diagnose(request);
   search::TreeRequest tree_request;
-  tree_request.path = path;
-  if (!diagnosed.program.empty()) tree_request.host = diagnosed.program;
+  tree_request.path = failure.name;
+  tree_request.host = request.host;
+  tree_request.caller = request.caller;
   tree_request.environment = search::Environment::from_process();
-  compare_with_model(diagnosed, search::resolve_tree(tree_request));
+  const search::Tree tree = search::resolve_tree(tree_request);
+  if (request.caller && failure.name.find('/') == std::string::npos && tree.plugin >= 0 &&
+      static_cast<std::size_t>(tree.plugin) < tree.nodes.size() &&
+      tree.nodes[static_cast<std::size_t>(tree.plugin)].path)
+    diagnosed.found_by_caller = tree.nodes[static_cast<std::size_t>(tree.plugin)].path;
+  compare_with_model(diagnosed, tree);
   return diagnosed;
 }
 
@@ -541,8 +538,8 @@ std::string render_failure_text(const Diagnosed& diagnosed, TextStyle style, pid
   out += "  called from " + requester_text(failure.caller, diagnosed.program) + "\n";
   out += "  dlerror: " + render::printable(failure.error) + "\n";
   if (diagnosed.found_by_caller)
-    out += "  (its search, with the RPATH and RUNPATH of the library that called, found " +
-           render::printable(*diagnosed.found_by_caller) + ": diagnosed from there)\n";
+    out += "  (the search of the library that called, with its RPATH chain and RUNPATH, finds " +
+           render::printable(*diagnosed.found_by_caller) + ")\n";
   if (!failure.dlsym) {
     if (failure.searches.empty()) {
       out += failure.searches_dropped

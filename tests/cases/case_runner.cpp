@@ -35,6 +35,9 @@
 //       replacement, before the reload); dldoctor checks then, "{pid}" in a string being the
 //       host's process id; then the host is released and must end as "output"/"signal" say;
 //   "label": TEXT         a second broken variant of the same file names its tests apart;
+//   "diagnose_with": "run" (the manifest's)  diagnoses (and the fix's check) run the host under
+//       `dldoctor run --json` rather than `dldoctor check`: the first failed dlopen's report, the
+//       recorded search agreeing with dldoctor's model of it;
 //   "accepted_warnings": [CODE...]  on a fixed variant: warnings of these codes may remain (a
 //       plugin that starts threads is warned about even when its host stops them before dlclose;
 //       no file says what the host does). Any other finding still fails.
@@ -273,8 +276,46 @@ std::string resolve_program(const std::string& name) {
   return name;
 }
 
+// "diagnose_with": "run": the case's reason shows only in the running program (which of its
+// objects calls dlopen), so it is diagnosed by `dldoctor run -- HOST PATH SYMBOL MODE`.
+bool diagnosed_by_run() { return settings().manifest.value("diagnose_with", "check") == "run"; }
+
+std::vector<std::string> run_argv(const std::string& path, const json* variant, const fs::path& dir,
+                                  bool json_out) {
+  std::vector<std::string> argv{settings().dldoctor, "run"};
+  if (json_out) argv.push_back("--json");
+  argv.push_back("--");
+  for (const std::string& arg : host_command(path, variant, dir)) argv.push_back(arg);
+  return argv;
+}
+
+// The report of the program's first failed dlopen under dldoctor run, as check would give it;
+// no failure: the program loaded it, a report without findings. The recorded search and the
+// model's must agree.
+json run_report(const fs::path& cwd, const std::string& path, ProcessResult& result,
+                const json* variant, const fs::path& dir) {
+  result = run_process(run_argv(path, variant, dir, true), case_environment(cwd, variant, dir));
+  json out;
+  try {
+    // The program's own output stays on its standard output; dldoctor's report is on stderr.
+    out = json::parse(result.err);
+  } catch (const std::exception& error) {
+    ADD_FAILURE() << "dldoctor run --json printed no JSON (" << error.what() << "), "
+                  << result.describe() << ":\n"
+                  << result.out << result.err;
+    return json::object();
+  }
+  if (out["failures"].empty()) return json{{"findings", json::array()}, {"loads", true}};
+  const json& failure = out["failures"][0];
+  EXPECT_TRUE(failure.value("model_agrees", false))
+      << "dldoctor's model of the search differs from the real loader's:\n"
+      << failure.dump(2);
+  return failure["report"];
+}
+
 json check_json(const fs::path& cwd, const std::string& path, ProcessResult& result,
                 const json* variant = nullptr, const fs::path& dir = settings().dir) {
+  if (diagnosed_by_run()) return run_report(cwd, path, result, variant, dir);
   std::vector<std::string> argv{settings().dldoctor, "check", "--json", path};
   for (const std::string& arg : host_arguments(dir, variant)) argv.push_back(arg);
   for (const std::string& arg : host_user_arguments()) argv.push_back(arg);
@@ -422,9 +463,12 @@ void diagnose_broken(const json& variant) {
   std::vector<std::string> text_argv{settings().dldoctor, "check", path};
   for (const std::string& arg : host_arguments(settings().dir, &variant)) text_argv.push_back(arg);
   for (const std::string& arg : host_user_arguments()) text_argv.push_back(arg);
+  if (diagnosed_by_run()) text_argv = run_argv(path, &variant, settings().dir, false);
   const ProcessResult text = run_process(text_argv, case_environment(host_cwd(), &variant));
-  EXPECT_NE(text.out.find(variant["code"].get<std::string>()), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find((*match)["summary"].get<std::string>()), std::string::npos) << text.out;
+  // dldoctor run reports on stderr, beside the program's own output.
+  const std::string& said = diagnosed_by_run() ? text.err : text.out;
+  EXPECT_NE(said.find(variant["code"].get<std::string>()), std::string::npos) << said;
+  EXPECT_NE(said.find((*match)["summary"].get<std::string>()), std::string::npos) << said;
 }
 
 // The candidates the real loader tries (LD_DEBUG=libs "trying file=" lines, after the host's own

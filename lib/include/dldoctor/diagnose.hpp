@@ -55,6 +55,11 @@ struct LoadRequest {
   // plugin.Open on: a path the loader would answer with the loaded object (the same name, the
   // same inode) is reported, and a Go plugin whose plugin path one of them has. Implies reload.
   std::vector<std::string> loaded;
+  // The object of the host that calls dlopen, when it is not the program itself: a library the
+  // program needs (its plugin loader), or one it has loaded before (Python's _ctypes module).
+  // glibc searches with the caller's RPATH chain and RUNPATH (dl_open_worker_begin's call_map),
+  // never the program's RUNPATH. Needs host; nullopt: the program calls.
+  std::optional<std::string> caller;
   // A running process that is the host (--pid): its mapped files are what it has loaded, and the
   // file at path, mapped by it and rewritten in place since, is reported. Implies reload.
   std::optional<int> pid;

@@ -103,6 +103,10 @@ struct Tree {
 struct TreeRequest {
   std::string path;                 // the library or program to resolve
   std::optional<std::string> host;  // a host program: path is then dlopened by it
+  // The host's object that calls dlopen (LoadRequest::caller): the search for path is its
+  // request, with its RPATH chain and RUNPATH. One the host's start does not load is modelled
+  // as loaded by the host before. nullopt, or no host: the program is the caller.
+  std::optional<std::string> caller;
   Environment environment = Environment::from_process();
   // Model a dlopen(path) by the running process itself, now (host is then ignored): the objects
   // its loader has mapped (dl_iterate_phdr, with their names, SONAMEs and search paths read

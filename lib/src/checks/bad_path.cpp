@@ -211,6 +211,7 @@ search::TreeRequest tree_request(const Context& context) {
   search::TreeRequest request;
   request.path = context.file;
   request.host = context.request.host;
+  request.caller = context.request.caller;
   request.this_process = context.request.this_process;
   return request;
 }
@@ -243,6 +244,46 @@ std::optional<std::pair<std::string, std::string>> runpath_of_ancestor_holding(
       if (!entry.empty() && is_file(entry + "/" + name)) return std::make_pair(path, entry);
   }
   return std::nullopt;
+}
+
+// dlopen(NAME) by a library of the host (LoadRequest::caller), and the file is in a directory on
+// the RUNPATH of an object above that library (the program's, typically): the search is the
+// caller's request, served by the caller's RPATH chain and its own RUNPATH only (glibc
+// _dl_map_object with the caller's link map as loader), so the program's RUNPATH is not read.
+std::optional<Finding> caller_runpath_not_inherited(const Context& context,
+                                                    const search::Tree& tree,
+                                                    const search::Resolution& resolution) {
+  if (!context.request.caller || tree.plugin < 0 ||
+      static_cast<std::size_t>(tree.plugin) >= tree.nodes.size())
+    return std::nullopt;
+  const std::string& name = resolution.name;
+  const auto ancestor = runpath_of_ancestor_holding(tree, tree.plugin, name);
+  if (!ancestor) return std::nullopt;
+  const auto& [owner, directory] = *ancestor;
+  const std::string& caller = *context.request.caller;
+  elf::ReadOutcome caller_image = elf::read_image(caller, elf::ReadParts::LoaderView);
+  const auto* image = std::get_if<elf::Image>(&caller_image);
+  const bool has_runpath = image != nullptr && image->dynamic.runpath.has_value();
+  Finding finding = make_finding(
+      finding_code("path.runpath-not-inherited"),
+      name + " (dlopened by " + display_path(caller) + ") is in " + display_path(directory) +
+          ", on the RUNPATH of " + display_path(owner) +
+          ", but a RUNPATH serves only its own object's requests, and this dlopen is " +
+          base_of(caller) + "'s");
+  finding.evidence.push_back("the loader: " + resolution.error);
+  for (const std::string& line : describe_steps(resolution)) finding.evidence.push_back(line);
+  finding.evidence.push_back(display_path(directory + "/" + name) + " exists");
+  finding.evidence.push_back(
+      "dlopen searches with the RPATH chain and the RUNPATH of the object that calls it, " +
+      base_of(caller) + " (" +
+      (has_runpath ? "RUNPATH " + *image->dynamic.runpath : std::string("no RUNPATH")) +
+      "), not with the program's RUNPATH");
+  finding.fix.summary = "give " + base_of(caller) +
+                        " its own RUNPATH naming that directory, or have it dlopen the file by "
+                        "its full path";
+  finding.fix.commands.push_back(
+      set_runpath_command(display_path(caller), origin_relative(caller, directory), has_runpath));
+  return finding;
 }
 
 // Other major versions of a missing library where the search looked: "libfoo.so.1" for a
@@ -596,6 +637,7 @@ Finding go_bare_name_not_found(const Context& context) {
   search::TreeRequest request;
   request.path = name;
   request.host = context.request.host;
+  request.caller = context.request.caller;
   const search::Tree tree = search::resolve_tree(request);
   std::optional<std::string> found;
   if (tree.plugin >= 0 && static_cast<std::size_t>(tree.plugin) < tree.nodes.size()) {
@@ -642,6 +684,7 @@ StageVerdict check_path(Context& context) {
     search::TreeRequest request;
     request.path = path;
     request.host = context.request.host;
+    request.caller = context.request.caller;
     request.this_process = context.request.this_process;
     const search::Tree tree = search::resolve_tree(request);
     const search::Node& plugin = tree.nodes[static_cast<std::size_t>(
@@ -663,7 +706,10 @@ StageVerdict check_path(Context& context) {
       search::Resolution resolution;
       if (index >= 0) resolution = tree.trace[static_cast<std::size_t>(index)];
       if (resolution.error.empty()) resolution.error = tree.error.value_or("not found");
-      context.findings.push_back(bare_name_not_found(context, resolution));
+      std::optional<Finding> not_inherited =
+          caller_runpath_not_inherited(context, tree, resolution);
+      context.findings.push_back(not_inherited ? std::move(*not_inherited)
+                                               : bare_name_not_found(context, resolution));
       return StageVerdict::Stop;
     }
   }

@@ -21,6 +21,7 @@ const search::Tree& tree_of(Context& context) {
     search::TreeRequest request;
     request.path = context.file.empty() ? context.request.path : context.file;
     request.host = context.request.host;
+    request.caller = context.request.caller;
     request.this_process = context.request.this_process;
     context.tree = search::resolve_tree(request);
   }

@@ -176,11 +176,14 @@ class Process {
       origin_is_real_path_ = false;
       if (host >= 0) walk_dependencies(host);
       if (tree_.error) return std::move(tree_);
-      // The host's dlopen: the caller's map is the host, which is also l_loader of the plugin.
+      // The host's dlopen: the caller's map (the program, or the library that calls) is the
+      // plugin's l_loader, and its RPATH chain and RUNPATH are the ones searched.
+      const int caller = host >= 0 && request.caller ? caller_object(*request.caller, host) : host;
       tree_.dlopen_trace_start = tree_.trace.size();
       // dlopen stops at the first library it cannot load; ld.so --list goes on (trace mode).
       stop_at_first_error_ = true;
-      const int plugin = request_object(request.path, host, /*parent=*/objects_[host].node);
+      const int plugin = request_object(request.path, caller, /*parent=*/
+                                        caller >= 0 ? objects_[caller].node : -1);
       tree_.plugin = plugin >= 0 ? objects_[plugin].node : static_cast<int>(tree_.nodes.size()) - 1;
       if (plugin >= 0) walk_dependencies(plugin);
     } else {
@@ -189,6 +192,25 @@ class Process {
       if (root >= 0) walk_dependencies(root);
     }
     return std::move(tree_);
+  }
+
+  // The object that calls dlopen (TreeRequest::caller), among those the host has loaded: the
+  // same file (device and inode), or the same name. One the host's start did not load (a module
+  // the program dlopened earlier) is loaded now as the host's own dlopen would have loaded it,
+  // before the plugin's. The host when the caller cannot be read.
+  int caller_object(const std::string& path, int host) {
+    struct stat status {};
+    const bool have_id = files_.stat(on_disk(path), status);
+    for (std::size_t i = 0; i < objects_.size(); ++i) {
+      const LoadedObject& object = objects_[i];
+      if (object.name == path || (have_id && object.has_file_id && object.device == status.st_dev &&
+                                  object.inode == status.st_ino))
+        return static_cast<int>(i);
+    }
+    const int loaded = request_object(path, host, objects_[host].node);
+    if (loaded < 0) return host;
+    walk_dependencies(loaded);
+    return loaded;
   }
 
   // The loader of the object the modelled process starts from (the host, or the file itself):
