@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -162,6 +163,56 @@ TEST(ThisProcess, LoadedObjectsAnswerByNameWithoutASearch) {
   void* handle = ::dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
   EXPECT_NE(handle, nullptr) << ::dlerror();
   if (handle != nullptr) ::dlclose(handle);
+}
+
+// A file the process closed and loaded again under the same name, a new build renamed over it
+// in between: when the new mapping lands where the old one was, the model must still see the
+// new file's identity (the loader compares device and inode, _dl_map_object_from_fd), not
+// remember the old one's. A link to the new build is the object already loaded.
+TEST(ThisProcess, ANewBuildAtTheSameNameAndAddressIsTheFileLoadedNow) {
+  if (::access(kLibz, R_OK) != 0) GTEST_SKIP() << kLibz << " is not readable";
+  ScratchDirectory scratch, first_build, second_build;
+  ASSERT_FALSE(scratch.path().empty() || first_build.path().empty() || second_build.path().empty());
+  const std::string first = libz_copy(first_build.path(), "libc.so.6");
+  const std::string second = libz_copy(second_build.path(), "libc.so.6");
+  ASSERT_FALSE(first.empty() || second.empty());
+  const std::string live = scratch.path() + "/plugin.so";
+  fs::copy_file(first, live);
+  auto base_of = [](void* handle) {
+    link_map* map = nullptr;
+    return ::dlinfo(handle, RTLD_DI_LINKMAP, &map) == 0 ? map->l_addr : 0;
+  };
+  auto is_loaded_object = [&](const std::string& link) {
+    const Tree tree = resolve_here(link);
+    for (const auto& node : tree.nodes)
+      if (node.name == link) return node.repeated && node.path == live;
+    ADD_FAILURE() << "no node for " << link;
+    return false;
+  };
+
+  void* old_build = ::dlopen(live.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(old_build, nullptr) << ::dlerror();
+  const ElfW(Addr) old_base = base_of(old_build);
+  fs::create_hard_link(live, scratch.path() + "/old-link.so");
+  EXPECT_TRUE(is_loaded_object(scratch.path() + "/old-link.so"))
+      << "another name of the loaded file is that object";
+  ASSERT_EQ(::dlclose(old_build), 0);
+
+  fs::copy_file(second, scratch.path() + "/next.so");
+  fs::rename(scratch.path() + "/next.so", live);
+  void* new_build = ::dlopen(live.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(new_build, nullptr) << ::dlerror();
+  const ElfW(Addr) new_base = base_of(new_build);
+  fs::create_hard_link(live, scratch.path() + "/new-link.so");
+  const bool same_address = new_base == old_base;
+  EXPECT_TRUE(is_loaded_object(scratch.path() + "/new-link.so"))
+      << "the new build is the object loaded now"
+      << (same_address ? ", at the old one's address" : "");
+  EXPECT_FALSE(is_loaded_object(scratch.path() + "/old-link.so"))
+      << "the old build is loaded no longer";
+  ::dlclose(new_build);
+  if (!same_address)
+    std::cout << "note: the new build was mapped at another address than the old one\n";
 }
 
 // A model of a fresh process, right after one of this process: only the interpreter is loaded

@@ -108,6 +108,8 @@ struct RunningObject {
 
 enum class DirectoryStatus : unsigned char { Unknown, Nonexisting, Existing };
 
+using LoadGeneration = std::pair<unsigned long long, unsigned long long>;
+
 // What open_verify concluded of one candidate file.
 struct Candidate {
   Outcome outcome = Outcome::NotFound;
@@ -485,23 +487,28 @@ class Process {
   // loader compared when it loaded it (_dl_map_object_from_fd keeps it in l_file_id). Not the
   // file at its name now: a build renamed over that name since is another file, which the loader
   // maps anew (a reload does exactly that). Each object's identity is asked once per process
-  // (by address and name), the mappings read when a candidate first needs one; without /proc
+  // (by address and name) while nothing is loaded or unloaded (the loader's dlpi_adds and
+  // dlpi_subs counters, read with the running objects: a build closed and another opened under
+  // its name may be mapped at its address), the mappings read when a candidate first needs
+  // one; without /proc
   // (or for an object not mapped from offset 0 at its base, such as a program linked at a fixed
   // address), the file at the name.
   std::optional<std::pair<dev_t, ino_t>> running_file_id(std::string_view name,
                                                          std::uintptr_t base) {
-    // Known for this process already: an object at the same address under the same name is the
-    // same mapping (a reloaded build gets a name of its own, Reloader's spelling), asked once.
-    // An object with no file (the vDSO) is known as such too.
+    // Known for this process already: an object at the same address under the same name, with
+    // no load or unload since, is the same mapping. An object with no file (the vDSO) is known
+    // as such too.
     struct Known {
       std::string name;
+      LoadGeneration generation;
       std::optional<std::pair<dev_t, ino_t>> id;
     };
     static std::mutex mutex;
     static std::map<std::uintptr_t, Known> known;
     {
       const std::lock_guard<std::mutex> lock(mutex);
-      if (auto found = known.find(base); found != known.end() && found->second.name == name)
+      if (auto found = known.find(base); found != known.end() && found->second.name == name &&
+                                         found->second.generation == load_generation_)
         return found->second.id;
     }
     if (!mappings_read_) {
@@ -530,7 +537,7 @@ class Process {
       if (::stat(path.c_str(), &status) == 0) id = std::make_pair(status.st_dev, status.st_ino);
     }
     const std::lock_guard<std::mutex> lock(mutex);
-    known[base] = Known{std::string(name), id};
+    known[base] = Known{std::string(name), load_generation_, id};
     return id;
   }
 
@@ -596,6 +603,7 @@ class Process {
   // it relative elsewhere (the vDSO, RISC-V, MIPS): whichever lies inside the object's segments
   // is the one.
   void copy_running_object(const dl_phdr_info& info) {
+    load_generation_ = {info.dlpi_adds, info.dlpi_subs};
     RunningObject object;
     object.base = info.dlpi_addr;
     object.name = keep(info.dlpi_name != nullptr ? info.dlpi_name : "");
@@ -1140,6 +1148,9 @@ class Process {
   // The loader the modelled process starts with: this process's, or that of the program's (or
   // the library's) own class and machine (choose_loader).
   const LoaderAbi* abi_ = &native_loader();
+  // How many objects the loader had loaded and unloaded when the running objects were read
+  // (dl_phdr_info's dlpi_adds and dlpi_subs): running_file_id's memory is of one generation.
+  LoadGeneration load_generation_{};
   // The file mappings at offset 0 of this process (running_file_id), read on first need.
   struct MappedFile {
     std::uintptr_t start;
