@@ -20,6 +20,7 @@
 #include "checks/process_maps.hpp"
 #include "dldoctor/dldoctor.hpp"
 #include "process.hpp"
+#include "scratch_directory.hpp"
 
 namespace fs = std::filesystem;
 
@@ -35,16 +36,9 @@ namespace fs = std::filesystem;
 namespace dldoctor {
 namespace {
 
-struct ScratchDirectory {
-  fs::path path;
-  ScratchDirectory() {
-    char pattern[] = "/tmp/dldoctor-reload-XXXXXX";
-    if (::mkdtemp(pattern) != nullptr) path = pattern;
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
+// This file's scratch directories: /tmp/dldoctor-reload-XXXXXX.
+struct ScratchDirectory : dldoctor::testing::ScratchDirectory {
+  ScratchDirectory() : dldoctor::testing::ScratchDirectory("dldoctor-reload") {}
 };
 
 // cc -shared -fPIC [flags] -o out: source is C unless flags say -x c++.

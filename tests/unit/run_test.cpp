@@ -15,32 +15,20 @@
 
 #include "dldoctor/dldoctor.hpp"
 #include "process.hpp"
+#include "scratch_directory.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-struct ScratchDirectory {
-  fs::path path;
-  ScratchDirectory() {
-    char pattern[] = "/tmp/dldoctor-run-test-XXXXXX";
-    if (::mkdtemp(pattern) != nullptr) path = pattern;
-    // Searchable by the unprivileged users some tests run as.
-    fs::permissions(path, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
+// This file's scratch directories: /tmp/dldoctor-run-test-XXXXXX, searchable by every user.
+struct ScratchDirectory : dldoctor::testing::ScratchDirectory {
+  ScratchDirectory() : dldoctor::testing::ScratchDirectory("dldoctor-run-test", true) {}
 };
 
 dldoctor::testing::ProcessOptions environment(const fs::path& cwd = {}) {
-  dldoctor::testing::ProcessOptions options;
-  options.cwd = cwd.string();
-  options.set_environment = {{"LC_ALL", "C"}, {"NO_COLOR", "1"}};
-  options.unset_environment = {"LD_LIBRARY_PATH", "LD_PRELOAD", "LD_AUDIT"};
-  return options;
+  return dldoctor::testing::clean_environment(cwd);
 }
 
 void cc(const std::vector<std::string>& arguments) {

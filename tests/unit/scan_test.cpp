@@ -11,30 +11,19 @@
 #include <string>
 
 #include "process.hpp"
+#include "scratch_directory.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-struct ScratchDirectory {
-  fs::path path;
-  ScratchDirectory() {
-    char pattern[] = "/tmp/dldoctor-scan-XXXXXX";
-    if (::mkdtemp(pattern) != nullptr) path = pattern;
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
+// This file's scratch directories: /tmp/dldoctor-scan-XXXXXX.
+struct ScratchDirectory : dldoctor::testing::ScratchDirectory {
+  ScratchDirectory() : dldoctor::testing::ScratchDirectory("dldoctor-scan") {}
 };
 
-dldoctor::testing::ProcessOptions environment() {
-  dldoctor::testing::ProcessOptions options;
-  options.set_environment = {{"LC_ALL", "C"}, {"NO_COLOR", "1"}};
-  options.unset_environment = {"LD_LIBRARY_PATH", "LD_PRELOAD"};
-  return options;
-}
+dldoctor::testing::ProcessOptions environment() { return dldoctor::testing::clean_environment(); }
 
 void cc(const std::vector<std::string>& arguments) {
   std::vector<std::string> argv{DLDOCTOR_CC};

@@ -24,6 +24,7 @@
 #include "elf/dwarf_unit.hpp"
 #include "elf/symbol_index.hpp"
 #include "process.hpp"
+#include "scratch_directory.hpp"
 
 #ifndef DLDOCTOR_TEST_DATA
 #define DLDOCTOR_TEST_DATA ""
@@ -42,6 +43,11 @@ extern "C" [[gnu::noinline]] int dldoctor_unit_probe(int x) { return x * 3 + 1; 
 
 namespace dldoctor {
 namespace {
+
+// This file's scratch directories: /tmp/dldoctor-symbol-rules-XXXXXX.
+struct ScratchDirectory : dldoctor::testing::ScratchDirectory {
+  ScratchDirectory() : dldoctor::testing::ScratchDirectory("dldoctor-symbol-rules") {}
+};
 
 using elf::SymbolIndex;
 using elf::SymbolTable;
@@ -404,24 +410,7 @@ TEST(NearNames, AreTheFirstThreeOfAFullSort) {
 // ---- Small plugins built here: the near-name cut-off and what visibility lets dlsym find ----
 
 // A fresh directory, removed when the test leaves its scope.
-struct ScratchDirectory {
-  fs::path path;
-  ScratchDirectory() {
-    char pattern[] = "/tmp/dldoctor-symbol-rules-XXXXXX";
-    if (::mkdtemp(pattern) != nullptr) path = pattern;
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
-testing::ProcessOptions test_environment() {
-  testing::ProcessOptions options;
-  options.set_environment = {{"LC_ALL", "C"}, {"NO_COLOR", "1"}};
-  options.unset_environment = {"LD_LIBRARY_PATH", "LD_PRELOAD"};
-  return options;
-}
+testing::ProcessOptions test_environment() { return testing::clean_environment(); }
 
 // cc -shared -fPIC: the plugin at dir/name from source; "" and a test failure when it fails.
 std::string build_plugin(const fs::path& dir, const std::string& name, const std::string& source) {
