@@ -435,6 +435,11 @@ int main(int argc, char** argv) {
                    "loader would, from the root's ld.so.cache and directories, never this "
                    "machine's")
       ->check(CLI::ExistingDirectory);
+  std::string scan_user;
+  CLI::Option* scan_user_option = scan->add_option(
+      "--user", scan_user,
+      "check the libraries' permissions for this user (a NAME the user database knows, or a "
+      "UID), not the current one");
 
   dldoctor::cli::RunOptions run_options;
   CLI::App* run = app.add_subcommand(
@@ -497,9 +502,14 @@ int main(int argc, char** argv) {
     status = run_codes(codes_json);
   else if (scan->parsed() && scan_options.paths.empty() && scan_options.root.empty())
     status = cannot_run("scan", "nothing to scan: give a PATH, or --root DIR");
-  else if (scan->parsed())
+  else if (scan->parsed() && scan_user_option->count() > 0 &&
+           std::holds_alternative<std::string>(dldoctor::resolve_user(scan_user)))
+    status = cannot_run("scan", "--user " + dldoctor::shell_quote(scan_user) + ": " +
+                                    std::get<std::string>(dldoctor::resolve_user(scan_user)));
+  else if (scan->parsed()) {
+    if (scan_user_option->count() > 0) scan_options.user = scan_user;
     status = dldoctor::cli::run_scan(scan_options, terminal_style());
-  else if (run->parsed()) {
+  } else if (run->parsed()) {
     run_options.command = run->remaining();
     if (run_dash && !run_options.command.empty())
       return cannot_run("run", "words before --: " + dldoctor::shell_quote(run_options.command[0]) +

@@ -43,7 +43,8 @@ struct Scanned {
 
 // nullopt: an ELF file the loader does not load (a relocatable object, a core file). root: the
 // --root directory ("" for none), path being a file under it.
-std::optional<Scanned> scan_one(const std::string& path, const std::string& root) {
+std::optional<Scanned> scan_one(const std::string& path, const std::string& root,
+                                const std::optional<std::string>& user) {
   Scanned scanned;
   scanned.path = root.empty() ? path : path.substr(root.size());
   elf::ReadOutcome outcome = elf::read_image(path, elf::ReadParts::LoaderView);
@@ -82,7 +83,9 @@ std::optional<Scanned> scan_one(const std::string& path, const std::string& root
     scanned.loads = !tree.error;
     return scanned;
   }
-  scanned.report = diagnose(LoadRequest{path});
+  LoadRequest request{path};
+  request.user = user;
+  scanned.report = diagnose(request);
   scanned.loads = scanned.report.loads;
   return scanned;
 }
@@ -138,7 +141,7 @@ int run_scan(const ScanOptions& options, TextStyle style) {
     // libraries (libc.so.6): what the user may open is worked out once per thread for the scan.
     const SearchPermissionMemo openable_paths;
     for (std::size_t i; (i = next.fetch_add(1)) < files.size();) {
-      results[i] = scan_one(files[i], root);
+      results[i] = scan_one(files[i], root, options.user);
       const std::size_t count = ++done;
       if (progress && count % 64 == 0)
         std::cerr << "\rdldoctor scan: " << count << "/" << files.size();

@@ -292,4 +292,38 @@ TEST(Scan, ADirectoryTheUserCannotListIsSaidAndTheRestWalked) {
   EXPECT_NE(as_root.out.find("scan: 3 objects"), std::string::npos) << as_root.out;
 }
 
+// --user: the libraries are checked for that user's permissions, as check --user checks them. A
+// library only root may read is daemon's failure, and the one beside it is not.
+TEST(Scan, AUserIsCheckedForTheLibrariesPermissions) {
+  const passwd* daemon = ::getpwnam("daemon");
+  ASSERT_NE(daemon, nullptr) << "Debian's daemon user";
+  ScratchDirectory scratch;
+  const fs::path tree = scratch.path / "tree";
+  fs::create_directories(tree);
+  std::ofstream(scratch.path / "good.c") << "int good(void) { return 1; }\n";
+  for (const char* name : {"libopen.so", "libroots.so"})
+    cc({"-shared", "-fPIC", "-o", (tree / name).string(), (scratch.path / "good.c").string()});
+  fs::permissions(scratch.path, fs::perms(0755), fs::perm_options::replace);
+  fs::permissions(tree / "libroots.so", fs::perms::owner_read | fs::perms::owner_write,
+                  fs::perm_options::replace);
+
+  const auto as_root = dldoctor::testing::run_process(
+      {DLDOCTOR_EXE, "scan", "--json", tree.string()}, environment());
+  EXPECT_EQ(as_root.exit_status, 0) << as_root.out << as_root.err;
+  const auto for_daemon = dldoctor::testing::run_process(
+      {DLDOCTOR_EXE, "scan", "--json", "--user", "daemon", tree.string()}, environment());
+  EXPECT_EQ(for_daemon.exit_status, 1) << for_daemon.out << for_daemon.err;
+  const json report = json::parse(for_daemon.out);
+  EXPECT_EQ(report["objects"], 2);
+  EXPECT_EQ(report["would_not_load"], 1);
+  ASSERT_EQ(report["causes"].size(), 1u) << report.dump(2);
+  EXPECT_EQ(report["causes"][0]["cause"], "permission.unreadable-file");
+  EXPECT_EQ(report["causes"][0]["objects"][0]["path"], (tree / "libroots.so").string());
+
+  const auto unknown = dldoctor::testing::run_process(
+      {DLDOCTOR_EXE, "scan", "--user", "no-such-user-dldoctor", tree.string()}, environment());
+  EXPECT_EQ(unknown.exit_status, 2) << unknown.out << unknown.err;
+  EXPECT_NE(unknown.err.find("--user no-such-user-dldoctor"), std::string::npos) << unknown.err;
+}
+
 }  // namespace

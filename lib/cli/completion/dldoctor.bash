@@ -84,6 +84,12 @@ _dldoctor() {
         --symbol | --signature | --api | --timeout | --times) return ;;  # free text
       esac
       ;;
+    scan)
+      case $prev in
+        --root) _dldoctor_paths -d; return ;;
+        --user) mapfile -t COMPREPLY < <(compgen -u -- "$cur"); return ;;
+      esac
+      ;;
   esac
 
   local options
@@ -94,7 +100,7 @@ _dldoctor() {
       ;;
     tree) options='--host --json --help' ;;
     reload) options='--symbol --mode --copy --times --timeout --help' ;;
-    scan) options='--json --root --help' ;;
+    scan) options='--json --root --user --help' ;;
     run) options='--json --report --live --no-follow --help' ;;
     explain) options='--json --help' ;;
     codes) options='--json --help' ;;
