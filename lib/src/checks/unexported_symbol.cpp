@@ -52,7 +52,7 @@ struct Elsewhere {
 // What find_elsewhere reads, read once per diagnosis: a plugin with hundreds of undefined names
 // (LLVMPolly.so has 580, its directory 31 libraries) asks each of them of the same host and the
 // same libraries beside it. Each file is read when a name first needs it, through scope_image
-// (a scan shares them), and its names are put in a set once.
+// (a scan shares the reads, and each read's table of exports, ScopeImage::exports).
 class ElsewhereSearch {
  public:
   explicit ElsewhereSearch(const Context& context) : context_(context) {}
@@ -79,8 +79,8 @@ class ElsewhereSearch {
   // The host's own definitions, exported or not: .symtab keeps what -rdynamic would export.
   bool host_defines(const std::string& name) {
     if (!context_.request.host) return false;
-    if (!host_read) {
-      host_read = true;
+    if (!host_read_) {
+      host_read_ = true;
       host_ = scope_image(*context_.request.host);
       if (host_ != nullptr && host_->image.symbol_table)
         for (const elf::Symbol& symbol : *host_->image.symbol_table)
@@ -117,7 +117,7 @@ class ElsewhereSearch {
   }
 
   const Context& context_;
-  bool host_read = false;
+  bool host_read_ = false;
   std::shared_ptr<const ScopeImage> host_;
   std::unordered_set<std::string_view> host_defined_;
   std::map<std::string, std::vector<Candidate>> by_directory_;
